@@ -1,0 +1,12 @@
+# Sanitizer builds: -DAURALIS_SANITIZE=ON (ASan+UBSan) or -DAURALIS_TSAN=ON.
+if(AURALIS_SANITIZE AND AURALIS_TSAN)
+  message(FATAL_ERROR "AURALIS_SANITIZE and AURALIS_TSAN cannot be combined")
+endif()
+if(AURALIS_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+if(AURALIS_TSAN)
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+endif()
