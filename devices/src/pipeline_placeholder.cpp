@@ -1,0 +1,2 @@
+// Replaced by the session render pipeline.
+namespace auralis::devices {}
