@@ -1,0 +1,78 @@
+// Daemon configuration: one struct, filled from defaults < TOML file < AURALIS_* env < flags.
+// Every key is described once in a table (config_keys.cpp) that drives all three sources and
+// the documented example config/auralis.toml.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "auralis/music/params.hpp"
+
+namespace auralis::config {
+
+struct Config {
+  // [server]
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t listen_port = 8000;
+  int io_threads = 1;
+  std::string stream_name = "Auralis";
+  std::string stream_description = "Endless generative ambient music";
+  // [log]
+  std::string log_level = "info";
+  // [audio]
+  int bitrate_kbps = 128;
+  int complexity = 10;
+  int page_ms = 40;
+  // [stream]
+  int burst_ms = 500;
+  int fanout_ms = 100;
+  int listener_queue_ms = 4000;
+  int listener_queue_kib = 512;
+  int listener_sndbuf_kib = 64;
+  int write_timeout_s = 10;
+  // [engine]
+  std::string engine = "auto";  // auto | cpu | torch
+  std::string device = "auto";  // auto | cpu | cuda | cuda:N
+  int render_workers = 0;       // 0: one per core
+  int lookahead_phrases = 1;
+  // [session]: the default session started at start-up
+  std::string default_session = "default";
+  music::SessionParams session;
+  bool session_seed_random = true;  // seed = 0 in the file means "random at start-up"
+};
+
+// Thrown with a message naming the key (and the source: file, env or flag).
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct KeyInfo {
+  std::string name;         // "audio.bitrate_kbps"
+  std::string env;          // "AURALIS_AUDIO_BITRATE_KBPS"
+  std::string description;  // one line, with range and unit
+  std::string default_value;
+};
+
+// All keys, in documentation order.
+const std::vector<KeyInfo>& keys();
+
+// Sets one key from text ("audio.bitrate_kbps", "96"); throws ConfigError naming the key.
+void set_key(Config& config, const std::string& key, const std::string& value);
+std::string get_key(const Config& config, const std::string& key);
+
+// Applies a TOML file; unknown keys and bad values are errors naming the key and file.
+void apply_toml_file(Config& config, const std::string& path);
+void apply_toml_string(Config& config, const std::string& text, const std::string& origin);
+
+// Applies AURALIS_<SECTION>_<KEY> variables from `environ` (or the given list "NAME=value").
+// Returns the AURALIS_* names that match no key, for the caller to warn about.
+std::vector<std::string> apply_environment(Config& config);
+std::vector<std::string> apply_environment(Config& config, const std::vector<std::string>& entries);
+
+// Cross-field checks after all sources are applied; throws ConfigError.
+void validate(const Config& config);
+
+}  // namespace auralis::config

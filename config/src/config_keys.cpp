@@ -1,0 +1,213 @@
+// The one table of configuration keys: name, description, parse and print.
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "auralis/config/config.hpp"
+
+namespace auralis::config {
+namespace {
+
+struct KeyDef {
+  KeyInfo info;
+  std::function<void(Config&, const std::string&)> set;
+  std::function<std::string(const Config&)> get;
+};
+
+[[noreturn]] void bad(const std::string& key, const std::string& why) {
+  throw ConfigError(key + ": " + why);
+}
+
+long long parse_int(const std::string& key, const std::string& text, long long lo, long long hi) {
+  long long value = 0;
+  const auto* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (ec != std::errc() || ptr != end) bad(key, "expected an integer, got '" + text + "'");
+  if (value < lo || value > hi)
+    bad(key, "must be " + std::to_string(lo) + ".." + std::to_string(hi) + ", got " + text);
+  return value;
+}
+
+double parse_double(const std::string& key, const std::string& text, double lo, double hi) {
+  std::size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    bad(key, "expected a number, got '" + text + "'");
+  }
+  if (used != text.size()) bad(key, "expected a number, got '" + text + "'");
+  if (!(value >= lo && value <= hi))
+    bad(key, "must be " + std::to_string(lo) + ".." + std::to_string(hi) + ", got " + text);
+  return value;
+}
+
+bool parse_bool(const std::string& key, const std::string& text) {
+  std::string t = text;
+  std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (t == "true" || t == "1" || t == "yes" || t == "on") return true;
+  if (t == "false" || t == "0" || t == "no" || t == "off") return false;
+  bad(key, "expected true or false, got '" + text + "'");
+}
+
+std::string one_of(const std::string& key, const std::string& text,
+                   std::initializer_list<const char*> allowed) {
+  for (const char* a : allowed)
+    if (text == a) return text;
+  std::string list;
+  for (const char* a : allowed) list += std::string(list.empty() ? "" : ", ") + a;
+  bad(key, "must be one of " + list + ", got '" + text + "'");
+}
+
+std::string fmt_double(double v) {
+  std::string s = std::to_string(v);
+  while (s.size() > 1 && s.back() == '0') s.pop_back();
+  if (!s.empty() && s.back() == '.') s.pop_back();
+  return s;
+}
+
+std::string env_name(const std::string& key) {
+  std::string env = "AURALIS_";
+  for (char c : key) env += c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return env;
+}
+
+KeyDef def(const std::string& name, const std::string& description,
+           std::function<void(Config&, const std::string&)> set,
+           std::function<std::string(const Config&)> get) {
+  KeyDef d{{name, env_name(name), description, get(Config{})}, std::move(set), std::move(get)};
+  return d;
+}
+
+#define INT_KEY(NAME, FIELD, LO, HI, DESC)                                                  \
+  def(NAME, DESC,                                                                           \
+      [](Config& c, const std::string& v) { c.FIELD = static_cast<decltype(c.FIELD)>(parse_int(NAME, v, LO, HI)); }, \
+      [](const Config& c) { return std::to_string(c.FIELD); })
+#define STRING_KEY(NAME, FIELD, DESC)                                   \
+  def(NAME, DESC, [](Config& c, const std::string& v) { c.FIELD = v; }, \
+      [](const Config& c) { return c.FIELD; })
+#define PARAM_DOUBLE_KEY(NAME, FIELD, LO, HI, DESC)                                              \
+  def(NAME, DESC, [](Config& c, const std::string& v) { c.session.FIELD = parse_double(NAME, v, LO, HI); }, \
+      [](const Config& c) { return fmt_double(c.session.FIELD); })
+#define LAYER_KEY(NAME, FIELD, DESC)                                                             \
+  def(NAME, DESC, [](Config& c, const std::string& v) { c.session.layers.FIELD = parse_bool(NAME, v); }, \
+      [](const Config& c) { return std::string(c.session.layers.FIELD ? "true" : "false"); })
+
+const std::vector<KeyDef>& table() {
+  static const std::vector<KeyDef> defs = {
+      def("server.listen", "HOST:PORT to listen on (IPv4, or [IPv6]:PORT); port 0 picks a free port",
+          [](Config& c, const std::string& v) {
+            const auto colon = v.rfind(':');
+            if (colon == std::string::npos || colon == 0) bad("server.listen", "expected HOST:PORT, got '" + v + "'");
+            std::string host = v.substr(0, colon);
+            if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+            c.listen_host = host;
+            c.listen_port = static_cast<std::uint16_t>(parse_int("server.listen", v.substr(colon + 1), 0, 65535));
+          },
+          [](const Config& c) {
+            const bool v6 = c.listen_host.find(':') != std::string::npos;
+            return (v6 ? "[" + c.listen_host + "]" : c.listen_host) + ":" + std::to_string(c.listen_port);
+          }),
+      INT_KEY("server.io_threads", io_threads, 1, 64, "network threads (1..64)"),
+      STRING_KEY("server.stream_name", stream_name, "icy-name header and Ogg TITLE of streams"),
+      STRING_KEY("server.stream_description", stream_description, "icy-description header"),
+      def("log.level", "trace, debug, info, warn, error or off",
+          [](Config& c, const std::string& v) {
+            c.log_level = one_of("log.level", v, {"trace", "debug", "info", "warn", "error", "off"});
+          },
+          [](const Config& c) { return c.log_level; }),
+      INT_KEY("audio.bitrate_kbps", bitrate_kbps, 16, 510, "Opus bitrate in kb/s (16..510)"),
+      INT_KEY("audio.complexity", complexity, 0, 10, "Opus encoder complexity (0..10; 10 best, ~2x the CPU of 5)"),
+      def("audio.page_ms", "Ogg page duration in ms: 20, 40 or 60",
+          [](Config& c, const std::string& v) {
+            const auto ms = parse_int("audio.page_ms", v, 20, 60);
+            if (ms % 20 != 0) bad("audio.page_ms", "must be 20, 40 or 60, got " + v);
+            c.page_ms = static_cast<int>(ms);
+          },
+          [](const Config& c) { return std::to_string(c.page_ms); }),
+      INT_KEY("stream.burst_ms", burst_ms, 0, 10000, "audio sent at once to a new listener so players start fast (ms)"),
+      INT_KEY("stream.fanout_ms", fanout_ms, 20, 1000, "pages are handed to listeners in batches of this length (ms); fewer writes per listener"),
+      INT_KEY("stream.listener_queue_ms", listener_queue_ms, 200, 60000, "a listener further behind than this skips to the live edge (ms)"),
+      INT_KEY("stream.listener_queue_kib", listener_queue_kib, 16, 65536, "bytes queued per listener before it skips to the live edge (KiB)"),
+      INT_KEY("stream.listener_sndbuf_kib", listener_sndbuf_kib, 4, 16384, "kernel send buffer per listener socket (KiB), capped so slow readers are seen"),
+      INT_KEY("stream.write_timeout_s", write_timeout_s, 1, 600, "a listener whose write makes no progress for this long is closed (s)"),
+      def("engine.primary", "synthesis engine: auto (measured fastest: torch on CUDA, else cpu), cpu or torch",
+          [](Config& c, const std::string& v) { c.engine = one_of("engine.primary", v, {"auto", "cpu", "torch"}); },
+          [](const Config& c) { return c.engine; }),
+      STRING_KEY("engine.device", device, "LibTorch device: auto, cpu, cuda or cuda:N"),
+      INT_KEY("engine.render_workers", render_workers, 0, 256, "render worker threads (0: one per core)"),
+      INT_KEY("engine.lookahead_phrases", lookahead_phrases, 1, 8, "phrases rendered ahead of playback (1..8)"),
+      STRING_KEY("session.name", default_session, "id of the session started at start-up (empty: none)"),
+      def("session.key", "tonic: C, C#, Db, D, ... B",
+          [](Config& c, const std::string& v) {
+            auto pc = music::parse_key(v);
+            if (!pc) bad("session.key", "expected a key name like D or F#, got '" + v + "'");
+            c.session.key_pc = *pc;
+          },
+          [](const Config& c) { return std::string(music::pitch_class_name(c.session.key_pc)); }),
+      def("session.mode", "auto (from brightness), phrygian, aeolian, dorian, mixolydian, ionian or lydian",
+          [](Config& c, const std::string& v) {
+            if (v == "auto") {
+              c.session.mode.reset();
+              return;
+            }
+            auto mode = music::parse_mode(v);
+            if (!mode) bad("session.mode", "expected auto or a mode name like dorian, got '" + v + "'");
+            c.session.mode = *mode;
+          },
+          [](const Config& c) {
+            return c.session.mode ? std::string(music::mode_name(*c.session.mode)) : std::string("auto");
+          }),
+      PARAM_DOUBLE_KEY("session.tempo_bpm", tempo_bpm, 40, 120, "tempo in BPM (40..120)"),
+      PARAM_DOUBLE_KEY("session.energy", energy, 0, 1, "energy 0..1: harmonic rhythm, percussion above 0.4"),
+      PARAM_DOUBLE_KEY("session.brightness", brightness, 0, 1, "brightness 0..1: mode (when auto), chord colour, pad cutoff"),
+      PARAM_DOUBLE_KEY("session.density", density, 0, 1, "density 0..1: how busy the lead is"),
+      def("session.seed", "composer seed; 0 picks a random one at start-up",
+          [](Config& c, const std::string& v) {
+            const auto seed = parse_int("session.seed", v, 0, 9007199254740991LL);
+            c.session.seed = static_cast<std::uint64_t>(seed);
+            c.session_seed_random = seed == 0;
+          },
+          [](const Config& c) { return c.session_seed_random ? std::string("0") : std::to_string(c.session.seed); }),
+      LAYER_KEY("session.pad", pad, "play the pad layer"),
+      LAYER_KEY("session.lead", lead, "play the lead layer"),
+      LAYER_KEY("session.bass", bass, "play the sub bass layer"),
+      LAYER_KEY("session.texture", texture, "play the noise texture layer"),
+      LAYER_KEY("session.percussion", percussion, "play percussion (only above energy 0.4)"),
+  };
+  return defs;
+}
+
+const KeyDef* find(const std::string& key) {
+  for (const auto& d : table())
+    if (d.info.name == key) return &d;
+  return nullptr;
+}
+
+}  // namespace
+
+const std::vector<KeyInfo>& keys() {
+  static const std::vector<KeyInfo> infos = [] {
+    std::vector<KeyInfo> out;
+    for (const auto& d : table()) out.push_back(d.info);
+    return out;
+  }();
+  return infos;
+}
+
+void set_key(Config& config, const std::string& key, const std::string& value) {
+  const KeyDef* d = find(key);
+  if (!d) throw ConfigError(key + ": unknown configuration key");
+  d->set(config, value);
+}
+
+std::string get_key(const Config& config, const std::string& key) {
+  const KeyDef* d = find(key);
+  if (!d) throw ConfigError(key + ": unknown configuration key");
+  return d->get(config);
+}
+
+}  // namespace auralis::config

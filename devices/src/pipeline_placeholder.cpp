@@ -1,2 +1,0 @@
-// Replaced by the session render pipeline.
-namespace auralis::devices {}

@@ -1,0 +1,31 @@
+// The live sessions by id. Thread-safe.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "auralis/server/session.hpp"
+
+namespace auralis::server {
+
+class SessionRegistry {
+ public:
+  std::shared_ptr<Session> find(const std::string& id) const;
+  // False when the id is taken.
+  bool add(const std::shared_ptr<Session>& session);
+  std::shared_ptr<Session> remove(const std::string& id);
+  std::vector<std::shared_ptr<Session>> all() const;
+  std::size_t size() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<Session>> sessions_;
+};
+
+// Session ids: 1-64 of [A-Za-z0-9_-].
+bool valid_session_id(const std::string& id);
+
+}  // namespace auralis::server

@@ -1,0 +1,118 @@
+#include "http_session.hpp"
+
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <optional>
+
+#include "auralis/devices/log.hpp"
+#include "routes.hpp"
+
+namespace beast = boost::beast;
+namespace asio = boost::asio;
+
+namespace auralis::server {
+namespace {
+
+constexpr std::size_t kHeaderLimit = 8 * 1024;
+constexpr std::size_t kBodyLimit = 64 * 1024;
+constexpr auto kReadTimeout = std::chrono::seconds(15);
+
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+ public:
+  HttpSession(asio::ip::tcp::socket socket, const Routes& routes)
+      : stream_(std::move(socket)), routes_(routes) {}
+
+  void run() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
+  }
+
+ private:
+  void read() {
+    parser_.emplace();
+    parser_->header_limit(kHeaderLimit);
+    parser_->body_limit(kBodyLimit);
+    stream_.expires_after(kReadTimeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+        ec == asio::error::connection_reset || ec == asio::error::operation_aborted) {
+      return close();
+    }
+    if (ec == http::error::body_limit) {
+      Request req;
+      req.version(11);
+      return send(error_response(req, http::status::payload_too_large, "payload_too_large",
+                                 "request body over " + std::to_string(kBodyLimit) + " bytes"),
+                  true);
+    }
+    if (ec == http::error::header_limit) {
+      Request req;
+      req.version(11);
+      return send(error_response(req, http::status::request_header_fields_too_large,
+                                 "headers_too_large", "request headers over 8 KiB"),
+                  true);
+    }
+    if (ec) {
+      Request req;
+      req.version(11);
+      return send(error_response(req, http::status::bad_request, "bad_request",
+                                 "malformed HTTP request: " + ec.message()),
+                  true);
+    }
+    Request req = parser_->release();
+    RouteResult result = routes_.route(req);
+    if (auto* response = std::get_if<Response>(&result)) {
+      const bool close_after = !req.keep_alive();
+      return send(std::move(*response), close_after);
+    }
+    start_stream(std::get<StreamRoute>(std::move(result)));
+  }
+
+  void send(Response response, bool close_after) {
+    response.keep_alive(!close_after);
+    auto shared = std::make_shared<Response>(std::move(response));
+    stream_.expires_after(kReadTimeout);
+    http::async_write(stream_, *shared,
+                      [self = shared_from_this(), shared, close_after](beast::error_code ec, std::size_t) {
+                        if (ec || close_after) return self->close();
+                        self->read();
+                      });
+  }
+
+  void start_stream(StreamRoute route) {
+    stream_.expires_never();
+    if (route.head_only) {
+      auto head = std::make_shared<std::string>(std::move(route.response_head));
+      asio::async_write(stream_, asio::buffer(*head),
+                        [self = shared_from_this(), head](beast::error_code, std::size_t) { self->close(); });
+      return;
+    }
+    auto listener = std::make_shared<StreamListener>(stream_.release_socket(), std::move(route.session),
+                                                     std::move(route.response_head),
+                                                     routes_.listener_limits(), routes_.metrics());
+    listener->start();
+  }
+
+  void close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  const Routes& routes_;
+};
+
+}  // namespace
+
+void start_http_session(asio::ip::tcp::socket socket, const Routes& routes) {
+  std::make_shared<HttpSession>(std::move(socket), routes)->run();
+}
+
+}  // namespace auralis::server

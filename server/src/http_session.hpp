@@ -1,0 +1,16 @@
+// One HTTP connection: reads requests (bounded header/body size, read timeout), answers them
+// through Routes, keeps the connection alive, and hands the socket to a StreamListener for
+// stream requests.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include <memory>
+
+namespace auralis::server {
+
+class Routes;
+
+void start_http_session(boost::asio::ip::tcp::socket socket, const Routes& routes);
+
+}  // namespace auralis::server

@@ -1,0 +1,150 @@
+#include "stream_listener.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+
+#include "auralis/devices/log.hpp"
+#include "auralis/server/metrics.hpp"
+#include "auralis/server/session.hpp"
+
+namespace asio = boost::asio;
+
+namespace auralis::server {
+
+StreamListener::StreamListener(Socket socket, std::shared_ptr<Session> session,
+                               std::string response_head, ListenerLimits limits,
+                               std::shared_ptr<ListenerMetrics> metrics)
+    : socket_(std::move(socket)),
+      strand_(asio::make_strand(socket_.get_executor())),
+      write_timer_(strand_),
+      session_(std::move(session)),
+      response_head_(std::move(response_head)),
+      limits_(limits),
+      metrics_(std::move(metrics)) {
+  boost::system::error_code ec;
+  const auto endpoint = socket_.remote_endpoint(ec);
+  if (!ec) remote_ = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+  ++metrics_->http_listeners;
+  ++metrics_->http_listeners_total;
+}
+
+StreamListener::~StreamListener() { --metrics_->http_listeners; }
+
+void StreamListener::start() {
+  asio::dispatch(strand_, [self = shared_from_this()] {
+    boost::system::error_code ec;
+    // A small kernel buffer makes a stalled reader visible to our queue bound quickly.
+    self->socket_.set_option(asio::socket_base::send_buffer_size(self->limits_.sndbuf_bytes), ec);
+    self->start_pages_ = self->session_->hub().subscribe(self);
+    log::get("http")->info("listener {} joined session {} ({} burst pages)", self->remote_,
+                           self->session_->id(), self->start_pages_.size());
+    self->writing_ = true;
+    std::vector<asio::const_buffer> buffers;
+    buffers.emplace_back(asio::buffer(self->response_head_));
+    const auto headers = self->session_->header_pages();
+    buffers.emplace_back(asio::buffer(*headers));
+    for (const auto& page : self->start_pages_) buffers.emplace_back(asio::buffer(page->bytes));
+    self->write_timer_.expires_after(self->limits_.write_timeout);
+    self->write_timer_.async_wait([weak = std::weak_ptr(self)](const boost::system::error_code& e) {
+      if (auto s = weak.lock(); s && !e) s->close("write timeout");
+    });
+    asio::async_write(self->socket_, buffers,
+                      asio::bind_executor(self->strand_, [self, headers](const boost::system::error_code& e,
+                                                                          std::size_t n) {
+                        self->start_pages_.clear();
+                        self->on_written(e, n);
+                      }));
+  });
+}
+
+void StreamListener::on_pages(const PageBatch& batch) {
+  asio::post(strand_, [self = shared_from_this(), batch] { self->enqueue(batch); });
+}
+
+void StreamListener::on_stream_end() {
+  asio::post(strand_, [self = shared_from_this()] {
+    self->ending_ = true;
+    if (!self->writing_) self->close("stream ended");
+  });
+}
+
+void StreamListener::enqueue(const PageBatch& batch) {
+  if (closed_) return;
+  std::size_t bytes = 0;
+  for (const auto& page : *batch) bytes += page->bytes.size();
+  const auto now = std::chrono::steady_clock::now();
+  queue_.push_back({batch, bytes, now});
+  queued_bytes_ += bytes;
+
+  const bool too_old = now - queue_.front().queued_at > limits_.max_queue_age;
+  if (queue_.size() > 1 && (too_old || queued_bytes_ > limits_.max_queue_bytes)) {
+    // Skip to the live edge: drop whole batches (page boundaries), keep the newest.
+    ++skips_;
+    ++metrics_->skips;
+    if (skips_ > limits_.max_skips) {
+      ++metrics_->drops;
+      close("too slow: skipped to the live edge too often");
+      return;
+    }
+    log::get("http")->warn("listener {} on session {} is {} KiB behind: skipping to the live edge",
+                           remote_, session_->id(), queued_bytes_ / 1024);
+    while (queue_.size() > 1) {
+      queued_bytes_ -= queue_.front().bytes;
+      queue_.pop_front();
+    }
+  }
+  if (!writing_) write_next();
+}
+
+void StreamListener::write_next() {
+  if (closed_ || queue_.empty()) return;
+  writing_ = true;
+  std::vector<asio::const_buffer> buffers;
+  in_flight_.clear();
+  while (!queue_.empty()) {
+    for (const auto& page : *queue_.front().batch) buffers.emplace_back(asio::buffer(page->bytes));
+    in_flight_.push_back(std::move(queue_.front().batch));
+    queue_.pop_front();
+  }
+  queued_bytes_ = 0;
+  write_timer_.expires_after(limits_.write_timeout);
+  write_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& e) {
+    if (auto s = weak.lock(); s && !e) s->close("write timeout");
+  });
+  asio::async_write(socket_, buffers,
+                    asio::bind_executor(strand_, [self = shared_from_this()](
+                                                     const boost::system::error_code& e, std::size_t n) {
+                      self->on_written(e, n);
+                    }));
+}
+
+void StreamListener::on_written(const boost::system::error_code& ec, std::size_t bytes) {
+  writing_ = false;
+  write_timer_.cancel();
+  in_flight_.clear();
+  if (ec) {
+    close(ec == asio::error::operation_aborted ? "closed" : "client went away");
+    return;
+  }
+  metrics_->bytes_sent += bytes;
+  ++metrics_->writes;
+  if (ending_) {
+    close("stream ended");
+    return;
+  }
+  write_next();
+}
+
+void StreamListener::close(const char* why) {
+  if (closed_) return;
+  closed_ = true;
+  queue_.clear();
+  write_timer_.cancel();
+  session_->hub().unsubscribe(this);
+  boost::system::error_code ec;
+  socket_.shutdown(Socket::shutdown_both, ec);
+  socket_.close(ec);
+  log::get("http")->info("listener {} left session {}: {}", remote_, session_->id(), why);
+}
+
+}  // namespace auralis::server
