@@ -135,7 +135,7 @@ OggOpusEncoder::OggOpusEncoder(const EncoderSettings& settings) : impl_(std::mak
 
 OggOpusEncoder::~OggOpusEncoder() = default;
 
-PagePtr OggOpusEncoder::encode_frame(std::span<const float> interleaved) {
+PagePtr OggOpusEncoder::encode_frame(std::span<const float> interleaved, bool end_of_stream) {
   if (interleaved.size() != static_cast<std::size_t>(kOpusFrameSamples * kOpusChannels))
     throw std::invalid_argument("encode_frame needs exactly 960 stereo frames");
   Impl& im = *impl_;
@@ -151,9 +151,10 @@ PagePtr OggOpusEncoder::encode_frame(std::span<const float> interleaved) {
   // Granule counts 48 kHz samples at the end of this packet, pre-skip included (RFC 7845 §4).
   packet.granulepos = packets_ * kOpusFrameSamples;
   packet.packetno = im.packetno++;
+  packet.e_o_s = end_of_stream ? 1 : 0;
   ogg_stream_packetin(&im.ogg, &packet);
   im.pending_sizes.push_back(static_cast<std::uint16_t>(bytes));
-  if (static_cast<int>(im.pending_sizes.size()) < im.packets_per_page) return nullptr;
+  if (!end_of_stream && static_cast<int>(im.pending_sizes.size()) < im.packets_per_page) return nullptr;
 
   // Force the page out now: we decide page boundaries, never libogg's 4 KiB heuristic.
   auto out = std::make_shared<EncodedPage>();

@@ -23,8 +23,7 @@ std::uint32_t le32(const std::uint8_t* p) {
 
 }  // namespace
 
-std::uint32_t ogg_crc(std::span<const std::uint8_t> bytes) {
-  std::uint32_t crc = 0;
+std::uint32_t ogg_crc(std::span<const std::uint8_t> bytes, std::uint32_t crc) {
   for (std::uint8_t b : bytes) crc = (crc << 8) ^ kCrcTable[((crc >> 24) & 0xff) ^ b];
   return crc;
 }
@@ -50,9 +49,12 @@ std::optional<OggPageView> parse_ogg_page(std::span<const std::uint8_t> bytes) {
   view.crc = le32(bytes.data() + 22);
   view.size = total;
 
-  std::vector<std::uint8_t> copy(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(total));
-  std::memset(copy.data() + 22, 0, 4);  // the CRC is computed with its own field zeroed
-  view.crc_ok = ogg_crc(copy) == view.crc;
+  // The CRC covers the whole page with its own field taken as zero.
+  constexpr std::uint8_t kZeros[4] = {0, 0, 0, 0};
+  std::uint32_t crc = ogg_crc(bytes.first(22));
+  crc = ogg_crc(kZeros, crc);
+  crc = ogg_crc(bytes.subspan(26, total - 26), crc);
+  view.crc_ok = crc == view.crc;
 
   // Lacing: a packet ends at the first segment shorter than 255. Packets continued onto the
   // next page are not reported (the Auralis muxer never splits a packet).

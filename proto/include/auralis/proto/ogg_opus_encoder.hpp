@@ -55,8 +55,9 @@ class OggOpusEncoder {
   std::uint32_t serial() const { return serial_; }
 
   // Encodes one 20 ms frame of interleaved stereo float (1920 samples). Returns the finished
-  // page when this packet completes one, else nullptr.
-  PagePtr encode_frame(std::span<const float> interleaved);
+  // page when this packet completes one, else nullptr. `end_of_stream` marks the last packet
+  // (EOS) and flushes its page (for files; a live stream never ends).
+  PagePtr encode_frame(std::span<const float> interleaved, bool end_of_stream = false);
 
   std::int64_t packets_encoded() const { return packets_; }
 

@@ -19,8 +19,8 @@ struct OggPageView {
   std::size_t size = 0;           // bytes of the whole page
 };
 
-// The Ogg CRC-32 (polynomial 0x04c11db7, no reflection) over `bytes`.
-std::uint32_t ogg_crc(std::span<const std::uint8_t> bytes);
+// The Ogg CRC-32 (polynomial 0x04c11db7, no reflection) over `bytes`, continuing from `crc`.
+std::uint32_t ogg_crc(std::span<const std::uint8_t> bytes, std::uint32_t crc = 0);
 
 // Parses the page at the start of `bytes`; nullopt when incomplete or not a page.
 std::optional<OggPageView> parse_ogg_page(std::span<const std::uint8_t> bytes);
