@@ -1,0 +1,38 @@
+// Slow stereo chorus for the pad bus: one modulated tap per channel (LFOs in quadrature) widens
+// and animates the sustained chords without audible pitch wobble.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "dsp/delay_line.hpp"
+
+namespace auralis::synthesis::dsp {
+
+struct ChorusParams {
+  float base_delay_s = 0.018f;
+  float depth_s = 0.004f;  // peak delay excursion
+  float rate_hz = 0.13f;
+  float dry = 0.8f;
+  float wet = 0.45f;
+};
+
+class StereoChorus {
+ public:
+  explicit StereoChorus(float sample_rate_hz = 48000, ChorusParams params = {});
+
+  // In place. `start_frame` is the absolute timeline frame of left[0]: the LFO is a pure function
+  // of it (evaluated on a 64-frame grid, linear between), so any split of the timeline into
+  // calls gives the same output.
+  void process(std::span<float> left, std::span<float> right, std::int64_t start_frame);
+  void reset();
+
+ private:
+  float delay_at(std::int64_t frame, int channel) const;
+
+  float sample_rate_hz_;
+  ChorusParams params_;
+  DelayLine left_line_, right_line_;
+};
+
+}  // namespace auralis::synthesis::dsp

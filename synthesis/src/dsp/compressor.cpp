@@ -1,0 +1,72 @@
+// Feed-forward soft-knee compressor with control-rate gain.
+#include "dsp/compressor.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "dsp/dsp_common.hpp"
+#include "dsp/one_pole.hpp"
+
+namespace auralis::synthesis::dsp {
+
+namespace {
+constexpr unsigned kStep = 64;
+}
+
+Compressor::Compressor(float sample_rate_hz, CompressorParams params)
+    : params_(params),
+      attack_coef_(one_pole_coef_s(params.attack_s, sample_rate_hz)),
+      release_coef_(one_pole_coef_s(params.release_s, sample_rate_hz)) {
+  gain_from_ = gain_to_ = db_to_gain(params.makeup_db);
+}
+
+void Compressor::reset() {
+  envelope_ = 0;
+  gain_from_ = gain_to_ = db_to_gain(params_.makeup_db);
+  gain_db_ = 0;
+  position_ = 0;
+}
+
+float Compressor::gain_db_for(float level_db) const {
+  const float over = level_db - params_.threshold_db;
+  const float slope = 1.0f / params_.ratio - 1.0f;
+  const float half_knee = 0.5f * params_.knee_db;
+  float g = 0;
+  if (over >= half_knee) {
+    g = slope * over;
+  } else if (over > -half_knee) {
+    const float t = over + half_knee;
+    g = slope * t * t / (2.0f * params_.knee_db);
+  }
+  return g + params_.makeup_db;
+}
+
+void Compressor::process(std::span<float> left, std::span<float> right) {
+  const std::size_t frames = std::min(left.size(), right.size());
+  std::size_t i = 0;
+  while (i < frames) {
+    if (position_ == kStep) position_ = 0;
+    if (position_ == 0) {
+      gain_from_ = gain_to_;
+      gain_db_ = gain_db_for(gain_to_db(std::max(envelope_, 1e-6f)));
+      gain_to_ = db_to_gain(gain_db_);
+    }
+    const std::size_t n = std::min<std::size_t>(frames - i, kStep - position_);
+    const float step = (gain_to_ - gain_from_) / static_cast<float>(kStep);
+    float env = envelope_;
+    for (std::size_t k = 0; k < n; ++k) {
+      const float l = left[i + k], r = right[i + k];
+      const float peak = std::max(std::fabs(l), std::fabs(r));
+      const float coef = peak > env ? attack_coef_ : release_coef_;
+      env += coef * (peak - env);
+      const float g = gain_from_ + step * static_cast<float>(position_ + k + 1);
+      left[i + k] = l * g;
+      right[i + k] = r * g;
+    }
+    envelope_ = env;
+    position_ += static_cast<unsigned>(n);
+    i += n;
+  }
+}
+
+}  // namespace auralis::synthesis::dsp

@@ -1,0 +1,50 @@
+// EBU R128 / ITU-R BS.1770-4 loudness meter for 48 kHz stereo: K-weighting (the standard's
+// published 48 kHz coefficients), 100 ms energy blocks, momentary (400 ms), short-term (3 s)
+// and gated integrated loudness (absolute -70 LUFS, relative -10 LU) from a 0.1 dB histogram of
+// the 400 ms blocks, so it runs forever in constant memory.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+
+#include "dsp/biquad.hpp"
+
+namespace auralis::synthesis::dsp {
+
+class LoudnessMeter {
+ public:
+  LoudnessMeter();
+
+  // Measures a stereo block (does not modify it).
+  void process(std::span<const float> left, std::span<const float> right);
+  void reset();
+
+  // Completed 100 ms blocks so far (increments as audio is measured).
+  std::uint64_t blocks() const { return blocks_; }
+  double momentary_lufs() const;    // last 400 ms
+  double short_term_lufs() const;   // last 3 s
+  double integrated_lufs() const;   // since reset, gated
+  double momentary_energy() const;  // mean square (K-weighted, summed channels) of last 400 ms
+
+  static double energy_to_lufs(double energy);
+
+ private:
+  static constexpr int kSubBlockFrames = 4800;  // 100 ms
+  static constexpr int kHistory = 30;           // 3 s of sub-blocks
+  static constexpr int kBins = 800;             // -70 .. +10 LUFS in 0.1 dB
+
+  void finish_sub_block();
+  double mean_of_last(int count) const;
+
+  BiquadBank<2> shelf_, highpass_;
+  std::array<float, 64> scratch_{};
+  double accumulator_ = 0;
+  int accumulated_frames_ = 0;
+  std::array<double, kHistory> sub_energy_{};
+  std::uint64_t blocks_ = 0;
+  std::array<std::uint32_t, kBins> hist_count_{};
+  std::array<double, kBins> hist_energy_{};
+};
+
+}  // namespace auralis::synthesis::dsp

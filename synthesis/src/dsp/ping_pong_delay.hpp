@@ -1,0 +1,41 @@
+// Ping-pong echo for the lead: the mono input enters the left line, each repeat crosses to the
+// other side, a one-pole low-pass in the loop darkens every repeat (tape-like, never harsh).
+#pragma once
+
+#include <span>
+
+#include "dsp/delay_line.hpp"
+#include "dsp/one_pole.hpp"
+
+namespace auralis::synthesis::dsp {
+
+struct PingPongParams {
+  float feedback = 0.4f;
+  float wet = 0.33f;  // wet / (dry + wet) = 25%
+  float loop_cutoff_hz = 3500;
+  float max_delay_s = 0.6f;  // 3/8 beat at 40 BPM is 0.5625 s
+};
+
+class PingPongDelay {
+ public:
+  explicit PingPongDelay(float sample_rate_hz = 48000, PingPongParams params = {});
+
+  // New delay target; the delay glides there (~50 ms) so a tempo change never jumps the read.
+  void set_delay_s(float delay_s);
+  void reset();
+
+  // In place on the lead bus.
+  void process(std::span<float> left, std::span<float> right);
+
+ private:
+  float sample_rate_hz_;
+  PingPongParams params_;
+  DelayLine left_line_, right_line_;
+  OnePoleLowpass left_lp_, right_lp_;
+  float delay_samples_ = -1;  // current (gliding); negative until the first target
+  float target_samples_ = 1;
+  float glide_coef_;
+  float max_samples_;
+};
+
+}  // namespace auralis::synthesis::dsp

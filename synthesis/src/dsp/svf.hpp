@@ -1,0 +1,47 @@
+// State-variable filters (trapezoidal, Simper/Zavalishin form) in N parallel lanes.
+// The topology stays stable and click-free while its cutoff is modulated, which the pad's LFO
+// and the texture sweep need; lanes run in lock-step so one loop filters N signals (SIMD).
+#pragma once
+
+#include <array>
+#include <span>
+
+namespace auralis::synthesis::dsp {
+
+template <int N>
+class SvfBank {
+ public:
+  // Per-lane response. Band-pass is normalised to unity gain at the centre frequency.
+  void set_lowpass(int lane, float cutoff_hz, float q, float sample_rate_hz);
+  void set_bandpass(int lane, float centre_hz, float q, float sample_rate_hz);
+  void set_highpass(int lane, float cutoff_hz, float q, float sample_rate_hz);
+  void reset();
+
+  // Filters N interleaved lanes in place: frame f of lane l is data[f * N + l].
+  void process(std::span<float> interleaved) {
+    const std::size_t frames = interleaved.size() / N;
+    float* x = interleaved.data();
+    for (std::size_t f = 0; f < frames; ++f, x += N) {
+      for (int l = 0; l < N; ++l) {
+        const float v0 = x[l];
+        const float v3 = v0 - ic2_[l];
+        const float v1 = a1_[l] * ic1_[l] + a2_[l] * v3;
+        const float v2 = ic2_[l] + a2_[l] * ic1_[l] + a3_[l] * v3;
+        ic1_[l] = 2 * v1 - ic1_[l];
+        ic2_[l] = 2 * v2 - ic2_[l];
+        x[l] = m0_[l] * v0 + m1_[l] * v1 + m2_[l] * v2;
+      }
+    }
+  }
+
+ private:
+  void set(int lane, float cutoff_hz, float q, float sample_rate_hz, float m0, float m1_per_k,
+           float m2);
+
+  alignas(32) std::array<float, N> a1_{}, a2_{}, a3_{}, m0_{}, m1_{}, m2_{};
+  alignas(32) std::array<float, N> ic1_{}, ic2_{};
+};
+
+// A single stereo/mono convenience is just a bank: SvfBank<1>, SvfBank<2>.
+
+}  // namespace auralis::synthesis::dsp

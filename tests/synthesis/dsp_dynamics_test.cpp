@@ -1,0 +1,162 @@
+// Limiter ceiling (sample and inter-sample), transparency below it, compressor ratio, and the
+// loudness meter against EBU R128 reference readings and libebur128.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "audio_analysis.hpp"
+#include "dsp/compressor.hpp"
+#include "dsp/dsp_common.hpp"
+#include "dsp/limiter.hpp"
+#include "dsp/loudness_control.hpp"
+#include "dsp/loudness_meter.hpp"
+
+namespace {
+
+using namespace auralis::synthesis::dsp;
+namespace ta = auralis::test_audio;
+
+constexpr double kFs = 48000;
+
+// Loud, peaky material: bursts of detuned sines plus filtered noise, up to +6 dBFS.
+void loud_material(std::vector<float>& l, std::vector<float>& r, int frames, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> noise(0, 0.3f);
+  l.resize(frames);
+  r.resize(frames);
+  float lp = 0;
+  for (int i = 0; i < frames; ++i) {
+    const double t = i / kFs;
+    const double burst = 0.5 + 1.5 * std::pow(std::sin(kPi * t * 1.7), 8);
+    lp += 0.3f * (noise(rng) - lp);
+    l[i] = static_cast<float>(burst * (0.6 * std::sin(kTwoPi * 110 * t) +
+                                       0.3 * std::sin(kTwoPi * 5500 * t + 0.3))) +
+           lp;
+    r[i] = static_cast<float>(
+               burst * (0.6 * std::sin(kTwoPi * 110.5 * t) + 0.3 * std::sin(kTwoPi * 7100 * t))) -
+           lp;
+  }
+}
+
+std::vector<float> interleave(const std::vector<float>& l, const std::vector<float>& r) {
+  std::vector<float> x(2 * l.size());
+  for (std::size_t i = 0; i < l.size(); ++i) {
+    x[2 * i] = l[i];
+    x[2 * i + 1] = r[i];
+  }
+  return x;
+}
+
+TEST(DspLimiter, NeverExceedsCeilingIncludingInterSamplePeaks) {
+  std::vector<float> l, r;
+  loud_material(l, r, 10 * 48000, 7);
+  Limiter lim(48000, {.ceiling_db = -1.5f});
+  lim.process(std::span<float>(l), std::span<float>(r));
+  const float ceiling = db_to_gain(-1.5f);
+  EXPECT_LE(ta::sample_peak(l), ceiling * 1.00001);
+  EXPECT_LE(ta::sample_peak(r), ceiling * 1.00001);
+  const auto m = ta::measure_loudness(interleave(l, r));
+  EXPECT_LE(m.true_peak_dbtp, -1.0) << "true peak over -1 dBTP";
+}
+
+TEST(DspLimiter, TransparentBelowCeilingApartFromDelay) {
+  std::vector<float> l(4800), r(4800);
+  for (int i = 0; i < 4800; ++i) {
+    l[i] = 0.5f * static_cast<float>(std::sin(kTwoPi * 440 * i / kFs));
+    r[i] = -l[i];
+  }
+  auto ol = l, orr = r;
+  Limiter lim(48000, {});
+  lim.process(std::span<float>(ol), std::span<float>(orr));
+  const int d = lim.latency_samples();
+  for (int i = d; i < 4800; ++i) {
+    ASSERT_FLOAT_EQ(ol[i], l[i - d]);
+    ASSERT_FLOAT_EQ(orr[i], r[i - d]);
+  }
+}
+
+TEST(DspLimiter, ChunkedEqualsWhole) {
+  std::vector<float> l, r;
+  loud_material(l, r, 48000, 3);
+  auto wl = l, wr = r;
+  Limiter whole(48000, {}), chunked(48000, {});
+  whole.process(std::span<float>(wl), std::span<float>(wr));
+  std::mt19937 rng(1);
+  for (std::size_t i = 0; i < l.size();) {
+    const std::size_t n = std::min<std::size_t>(1 + rng() % 700, l.size() - i);
+    chunked.process(std::span<float>(l).subspan(i, n), std::span<float>(r).subspan(i, n));
+    i += n;
+  }
+  EXPECT_EQ(wl, l);
+  EXPECT_EQ(wr, r);
+}
+
+TEST(DspCompressor, TwoToOneAboveThreshold) {
+  Compressor comp(48000, {.threshold_db = -20, .ratio = 2, .knee_db = 0.1f});
+  // A 1 kHz sine with a steady peak of -8 dBFS: 12 dB over -> 6 dB of gain reduction.
+  std::vector<float> l(48000), r(48000);
+  const float a = db_to_gain(-8);
+  for (int i = 0; i < 48000; ++i)
+    l[i] = r[i] = a * static_cast<float>(std::sin(kTwoPi * 1000 * i / kFs));
+  comp.process(std::span<float>(l), std::span<float>(r));
+  const double out_peak = ta::sample_peak(std::span<const float>(l).subspan(24000));
+  EXPECT_NEAR(ta::db(out_peak), -14.0, 0.5);
+}
+
+TEST(DspLoudnessMeter, ReadsMinus20dBFSSineAsMinus20Lufs) {
+  // EBU Tech 3341: a 1 kHz sine in both channels reads its level in dBFS as LUFS.
+  LoudnessMeter meter;
+  const int frames = 10 * 48000;
+  std::vector<float> x(frames);
+  const float a = db_to_gain(-20);
+  for (int i = 0; i < frames; ++i) x[i] = a * static_cast<float>(std::sin(kTwoPi * 1000 * i / kFs));
+  meter.process(x, x);
+  EXPECT_NEAR(meter.momentary_lufs(), -20.0, 0.1);
+  EXPECT_NEAR(meter.short_term_lufs(), -20.0, 0.1);
+  EXPECT_NEAR(meter.integrated_lufs(), -20.0, 0.1);
+  EXPECT_EQ(meter.blocks(), 100u);
+}
+
+TEST(DspLoudnessMeter, RelativeGateIgnoresQuietPassages) {
+  // 10 s at -46, 20 s at -23, 10 s at -46 dBFS: the quiet parts fall under the relative gate
+  // (mean - 10 LU), so the reading is the loud part's.
+  LoudnessMeter meter;
+  std::vector<float> x(40 * 48000);
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const float level = (i >= 10 * 48000 && i < 30 * 48000) ? -23.0f : -46.0f;
+    x[i] = db_to_gain(level) *
+           static_cast<float>(std::sin(kTwoPi * 1000 * static_cast<double>(i) / kFs));
+  }
+  meter.process(x, x);
+  EXPECT_NEAR(meter.integrated_lufs(), -23.0, 0.15);
+}
+
+TEST(DspLoudnessMeter, AgreesWithLibebur128OnMusicLikeMaterial) {
+  std::vector<float> l, r;
+  loud_material(l, r, 20 * 48000, 11);
+  for (std::size_t i = 0; i < l.size(); ++i) {
+    l[i] *= 0.2f;
+    r[i] *= 0.2f;
+  }
+  LoudnessMeter meter;
+  meter.process(l, r);
+  const auto ref = ta::measure_loudness(interleave(l, r));
+  EXPECT_NEAR(meter.integrated_lufs(), ref.integrated_lufs, 0.1);
+}
+
+TEST(DspLoudnessControl, ConvergesNoFasterThanOneDbPerTenSeconds) {
+  LoudnessControl control{LoudnessControlParams{}};
+  // Pre-gain material at -26 LUFS: the controller must climb +10 dB, slowly.
+  const double pre = std::pow(10.0, (-26.0 + 0.691) / 10.0);
+  double last = control.gain_db();
+  for (int block = 0; block < 2000; ++block) {  // 200 s
+    control.on_block(pre * std::pow(10.0, control.gain_db() / 10.0));
+    ASSERT_LE(std::fabs(control.gain_db() - last), 0.01 + 1e-9);
+    last = control.gain_db();
+  }
+  EXPECT_NEAR(control.gain_db(), 10.0, 0.3);
+}
+
+}  // namespace
