@@ -17,33 +17,34 @@ struct VoiceSpec {
   std::int64_t start_frame = 0;  // absolute timeline frame of note-on
   std::int64_t gate_frames = 0;  // note-on to note-off; the release follows
   double freq_hz = 220;
-  float gain = 0.5f;             // linear, velocity and layer level folded in
-  float pan = 0;                 // -1 (left) .. +1 (right)
-  std::uint64_t seed = 0;        // start phases, noise stream, jitter
+  float gain = 0.5f;       // linear, velocity and layer level folded in
+  float pan = 0;           // -1 (left) .. +1 (right)
+  std::uint64_t seed = 0;  // start phases, noise stream, jitter
   float attack_s = 0.01f;
   float decay_s = 0.1f;
-  float sustain = 1;             // 0..1
+  float sustain = 1;  // 0..1
   float release_s = 0.1f;
-  float curve = 1;               // envelope exponent: 1 linear, >1 convex
+  float curve = 1;      // envelope exponent: 1 linear, >1 convex
+  float timbre = 0.5f;  // 0..1 patch brightness fixed at note-on (lead FM index)
 
   std::int64_t end_frame() const;  // start + gate + release
 };
 
 // Per-window controls for the layer buses and effects (automation that is not per voice).
 struct MixControls {
-  double pad_cutoff_hz = 1000;   // centre of the pad low-pass
-  double filter_lfo_hz = 0.05;   // pad low-pass LFO rate
+  double pad_cutoff_hz = 1000;  // centre of the pad low-pass
+  double filter_lfo_hz = 0.05;  // pad low-pass LFO rate
   double energy = 0.5;
   double brightness = 0.5;
-  double tempo_bpm = 70;         // for tempo-synced delay
+  double tempo_bpm = 70;  // for tempo-synced delay
   std::int64_t phrase_start_frame = 0;
   std::int64_t phrase_frames = 0;
 };
 
 struct RenderJob {
-  std::int64_t start_frame = 0;  // absolute timeline frame of the window's first sample
-  std::int64_t frames = 0;       // window length
-  std::vector<VoiceSpec> voices; // every voice overlapping the window
+  std::int64_t start_frame = 0;   // absolute timeline frame of the window's first sample
+  std::int64_t frames = 0;        // window length
+  std::vector<VoiceSpec> voices;  // every voice overlapping the window
   MixControls controls;
 };
 

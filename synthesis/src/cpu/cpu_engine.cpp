@@ -1,0 +1,175 @@
+// The plain C++ engine: renders a window block by block on the absolute frame grid, layer by
+// layer, each voice through its oscillator kernel and the envelope/pan mix into a small
+// L1-resident bus that is then stored into the stems once. No allocation once warmed up.
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <vector>
+
+#include "auralis/synthesis/engine.hpp"
+#include "kernels.hpp"
+#include "voice_setup.hpp"
+
+#if defined(__SSE__)
+#include <xmmintrin.h>
+#endif
+
+namespace auralis::synthesis {
+namespace {
+
+using cpu::kBlockFrames;
+using cpu::PreparedVoice;
+using cpu::Range;
+
+// Flushes denormals to zero while rendering (envelope tails multiply into tiny values) and
+// restores the caller's floating-point mode afterwards.
+class DenormalGuard {
+ public:
+#if defined(__SSE__)
+  DenormalGuard() : saved_(_mm_getcsr()) {
+    _mm_setcsr(saved_ | 0x8040);
+  }  // FTZ | DAZ
+  ~DenormalGuard() {
+    _mm_setcsr(saved_);
+  }
+
+ private:
+  unsigned saved_;
+#endif
+};
+
+std::int64_t floor_to_block(std::int64_t frame) {
+  const std::int64_t q = frame / kBlockFrames;
+  return (q * kBlockFrames > frame ? q - 1 : q) * kBlockFrames;
+}
+
+class CpuEngine final : public Engine {
+ public:
+  std::string_view name() const override { return "cpu"; }
+  std::string device() const override { return "cpu"; }
+
+  void render(const RenderJob& job, Stems& out) override {
+    DenormalGuard guard;
+    out.resize(job.frames);
+    prepare(job);
+    const std::int64_t job_end = job.start_frame + job.frames;
+    for (std::int64_t block = floor_to_block(job.start_frame); block < job_end;
+         block += kBlockFrames) {
+      const Range window{static_cast<int>(std::max(job.start_frame, block) - block),
+                         static_cast<int>(std::min(job_end, block + kBlockFrames) - block)};
+      for (int layer = 0; layer < music::kLayerCount; ++layer) {
+        render_layer(layer, block, window, job, out);
+      }
+    }
+  }
+
+ private:
+  // Voices overlapping the window, grouped by layer in job order (the summation order).
+  void prepare(const RenderJob& job) {
+    voices_.clear();
+    const std::int64_t job_end = job.start_frame + job.frames;
+    for (int layer = 0; layer < music::kLayerCount; ++layer) {
+      layer_begin_[layer] = voices_.size();
+      for (const auto& spec : job.voices) {
+        if (static_cast<int>(spec.layer) != layer) continue;
+        if (spec.start_frame >= job_end || spec.end_frame() <= job.start_frame) continue;
+        voices_.push_back(cpu::prepare_voice(spec));
+      }
+    }
+    layer_begin_[music::kLayerCount] = voices_.size();
+  }
+
+  void render_layer(int layer, std::int64_t block, Range window, const RenderJob& job, Stems& out) {
+    const auto l = static_cast<music::Layer>(layer);
+    float* dst_l = out.plane(l, 0).data() + (block + window.begin - job.start_frame);
+    float* dst_r = out.plane(l, 1).data() + (block + window.begin - job.start_frame);
+    const auto bytes = static_cast<std::size_t>(window.end - window.begin) * sizeof(float);
+    bool sounding = false;
+    for (std::size_t i = layer_begin_[layer]; i < layer_begin_[layer + 1]; ++i) {
+      const PreparedVoice& v = voices_[i];
+      const Range r{static_cast<int>(std::max(v.start_frame, block + window.begin) - block),
+                    static_cast<int>(std::min(v.end_frame, block + window.end) - block)};
+      if (r.begin >= r.end) continue;
+      if (!sounding) {
+        std::fill(acc_l_.begin() + window.begin, acc_l_.begin() + window.end, 0.0f);
+        std::fill(acc_r_.begin() + window.begin, acc_r_.begin() + window.end, 0.0f);
+        sounding = true;
+      }
+      render_voice(v, block, r);
+    }
+    if (sounding) {
+      std::memcpy(dst_l, acc_l_.data() + window.begin, bytes);
+      std::memcpy(dst_r, acc_r_.data() + window.begin, bytes);
+    } else {
+      std::memset(dst_l, 0, bytes);
+      std::memset(dst_r, 0, bytes);
+    }
+  }
+
+  void render_voice(const PreparedVoice& v, std::int64_t block, Range r) {
+    // Phases and times at the block's grid frame: independent of the window.
+    const std::int64_t since_on = block - v.start_frame;
+    const auto t0 = static_cast<float>(since_on);
+    float* x = x_.data();
+    switch (v.layer) {
+      case music::Layer::pad: {
+        cpu::SawParams saw = v.saw;
+        for (int k = 0; k < 3; ++k) {
+          saw.phase[k] =
+              static_cast<float>(voice::phase_at(v.start_phase[k], v.freq_hz[k], since_on));
+        }
+        cpu::pad_saws(saw, r, x);
+        break;
+      }
+      case music::Layer::lead: {
+        cpu::FmParams fm = v.fm;
+        fm.phase = static_cast<float>(voice::phase_at(v.start_phase[0], v.freq_hz[0], since_on));
+        fm.t0_frames = t0;
+        cpu::lead_fm(fm, r, x);
+        break;
+      }
+      case music::Layer::bass: {
+        cpu::SubParams sub = v.sub;
+        sub.phase = static_cast<float>(voice::phase_at(v.start_phase[0], v.freq_hz[0], since_on));
+        cpu::sub_bass(sub, r, x);
+        break;
+      }
+      case music::Layer::kick: {
+        cpu::KickParams kick = v.kick;
+        kick.t0_frames = t0;
+        cpu::kick_sweep(kick, r, x);
+        break;
+      }
+      case music::Layer::texture:
+      case music::Layer::brush:
+        cpu::white_noise(v.noise_key, block, r, x);
+        break;
+    }
+    // The sustain plateau needs no envelope; decided over the voice's whole part of the grid
+    // block (not the window) so every window split takes the same path.
+    const double first = static_cast<double>(std::max(v.start_frame, block) - v.start_frame);
+    const double last =
+        static_cast<double>(std::min(v.end_frame, block + kBlockFrames) - 1 - v.start_frame);
+    const bool plateau = first >= static_cast<double>(v.env.attack) + v.env.decay &&
+                         last <= static_cast<double>(v.env.gate);
+    if (plateau) {
+      cpu::constant_mix(v.env.sustain, v.gain_l, v.gain_r, r, x, acc_l_.data(), acc_r_.data());
+    } else {
+      cpu::envelope_mix(v.env, t0, v.gain_l, v.gain_r, r, x, acc_l_.data(), acc_r_.data());
+    }
+  }
+
+  std::vector<PreparedVoice> voices_;
+  std::array<std::size_t, music::kLayerCount + 1> layer_begin_{};
+  alignas(64) std::array<float, kBlockFrames> x_{};
+  alignas(64) std::array<float, kBlockFrames> acc_l_{};
+  alignas(64) std::array<float, kBlockFrames> acc_r_{};
+};
+
+}  // namespace
+
+std::unique_ptr<Engine> make_cpu_engine() {
+  return std::make_unique<CpuEngine>();
+}
+
+}  // namespace auralis::synthesis

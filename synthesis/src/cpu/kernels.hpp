@@ -1,0 +1,73 @@
+// The CPU engine's vectorised block kernels. Every kernel works on offsets [begin, end) of one
+// block aligned to the absolute frame grid (multiples of kBlockFrames); phases and times are
+// given at the block's first frame, so a sample's value never depends on where a render window
+// starts or ends (bit-identical renders across any window split).
+#pragma once
+
+#include <cstdint>
+
+#include "voice_model.hpp"
+
+namespace auralis::synthesis::cpu {
+
+inline constexpr int kBlockFrames = 2048;
+
+struct Range {
+  int begin;
+  int end;
+};
+
+// Pad: three PolyBLEP saws summed and scaled by 1/3.
+struct SawParams {
+  float phase[3];  // cycles at the block's first frame, [0,1)
+  float inc[3];    // cycles per frame
+  float inv_inc[3];
+};
+void pad_saws(const SawParams& p, Range r, float* out);
+
+// Lead: 2-op FM (1:1) with a decaying index and delayed phase-modulation vibrato.
+struct FmParams {
+  float phase;             // carrier cycles at the block's first frame, [0,1)
+  float inc;               // carrier cycles per frame
+  float t0_frames;         // frames since note-on at the block's first frame
+  float vib_inc;           // vibrato cycles per frame
+  float vib_amp_cycles;    // peak phase deviation of the vibrato, carrier cycles
+  float vib_delay_frames;  // vibrato starts here...
+  float vib_inv_fade;      // ...and reaches full depth after 1/vib_inv_fade frames
+  float index_cycles;      // initial modulation index / (2 pi)
+  float index_floor;       // fraction of the index left after the decay
+  float index_decay_log2;  // -log2 e / time constant, per frame
+};
+void lead_fm(const FmParams& p, Range r, float* out);
+
+// Sub bass: tanh(drive * sine) / tanh(drive).
+struct SubParams {
+  float phase;
+  float inc;
+  float drive;
+  float inv_norm;
+};
+void sub_bass(const SubParams& p, Range r, float* out);
+
+// Kick: sine with an exponential pitch sweep, phase in closed form from note-on.
+struct KickParams {
+  float t0_frames;
+  float end_inc;           // final cycles per frame
+  float sweep_cycles;      // (start - end frequency) x time constant, cycles
+  float sweep_decay_log2;  // -log2 e / time constant, per frame
+};
+void kick_sweep(const KickParams& p, Range r, float* out);
+
+// Counter-based white noise: out[i] = voice::noise_sample(key, block_frame + i).
+void white_noise(std::uint32_t key, std::int64_t block_frame, Range r, float* out);
+
+// acc_{l,r}[i] += gain_{l,r} * env(t0 + i) * x[i], env the closed-form ADSR of voice_model.hpp.
+void envelope_mix(const voice::EnvelopeFrames& e, float t0_frames, float gain_l, float gain_r,
+                  Range r, const float* x, float* acc_l, float* acc_r);
+
+// acc_{l,r}[i] += gain_{l,r} * level * x[i]: a constant envelope (the sustain plateau), rounded
+// exactly like envelope_mix at that level.
+void constant_mix(float level, float gain_l, float gain_r, Range r, const float* x, float* acc_l,
+                  float* acc_r);
+
+}  // namespace auralis::synthesis::cpu
