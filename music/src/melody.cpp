@@ -298,17 +298,19 @@ std::vector<LeadNote> compose_lead(const LeadSettings& settings, std::span<const
     int degree = ladder.fold_into_range(start + p.degree + contour(p.slot));
     const PcMask pcs = chord_at(chords, p.slot).pcs;
     const bool strong = p.slot % (tables::kSlotsPerBar / 2) == 0;
-    if (p.final || (strong && rng.chance(tables::kChordToneSnap))) {
-      degree = snap_to_chord(ladder, degree, pcs, rng);
-    }
+    const bool on_chord_tone = p.final || (strong && rng.chance(tables::kChordToneSnap));
+    if (on_chord_tone) degree = snap_to_chord(ladder, degree, pcs, rng);
     if (clashes_over(ladder.midi(degree), p.slot, p.length, chords)) {
-      // Resample: the nearest degree that clashes with nothing sounding under the note.
+      // Resample: the nearest degree that clashes with nothing sounding under the note (a
+      // chord tone again when the note had to be one).
       bool found = false;
       const int first_sign = rng.sign();
-      for (int k = 1; k <= 3 && !found; ++k) {
+      const int reach = on_chord_tone ? ladder.size() : 3;
+      for (int k = 1; k <= reach && !found; ++k) {
         for (int sign : {first_sign, -first_sign}) {
           const int d = degree + sign * k;
-          if (ladder.in_range(d) && !clashes_over(ladder.midi(d), p.slot, p.length, chords)) {
+          if (!ladder.in_range(d) || (on_chord_tone && !mask_has(pcs, ladder.midi(d)))) continue;
+          if (!clashes_over(ladder.midi(d), p.slot, p.length, chords)) {
             degree = d;
             found = true;
             break;

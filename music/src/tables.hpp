@@ -61,7 +61,7 @@ inline constexpr double kPhraseFinalWeight = 2.0;
 // Period form: a phrase may restate the previous phrase's progression (never two restatements
 // in a row), with p = kRestateCalm at energy 0 .. kRestateEnergetic at energy 1, when the chain
 // allows the previous last chord to lead back to its first chord.
-inline constexpr double kRestateCalm = 0.6;
+inline constexpr double kRestateCalm = 0.75;
 inline constexpr double kRestateEnergetic = 0.1;
 
 // The lead never sits out a phrase whose harmony (chords, voicings, bass) was heard in one of

@@ -151,16 +151,17 @@ TEST_P(ComposerStatistics, MeetsMusicMdTargets) {
   EXPECT_LT(repeat_rate, 0.05) << "exact phrase repeats";
 }
 
+std::string cell_name(const ::testing::TestParamInfo<std::tuple<Mode, double>>& cell) {
+  return std::string(mode_name(std::get<0>(cell.param))) + "_energy" +
+         std::to_string(static_cast<int>(std::get<1>(cell.param) * 100));
+}
+
 INSTANTIATE_TEST_SUITE_P(SixModesThreeEnergies, ComposerStatistics,
                          ::testing::Combine(::testing::Values(Mode::phrygian, Mode::aeolian,
                                                               Mode::dorian, Mode::mixolydian,
                                                               Mode::ionian, Mode::lydian),
                                             ::testing::Values(0.15, 0.5, 0.85)),
-                         [](const auto& info) {
-                           const double energy = std::get<1>(info.param);
-                           return std::string(mode_name(std::get<0>(info.param))) + "_energy" +
-                                  std::to_string(static_cast<int>(energy * 100));
-                         });
+                         cell_name);
 
 }  // namespace
 }  // namespace auralis::music
