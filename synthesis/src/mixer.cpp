@@ -157,6 +157,7 @@ struct Mixer::State {
   void run_step(const Stems* stems, std::int64_t offset, int n, std::int64_t frame, float* out);
 };
 
+AURALIS_DSP_CLONES
 void Mixer::State::run_step(const Stems* stems, std::int64_t offset, int n, std::int64_t frame,
                             float* out) {
   const auto un = static_cast<std::size_t>(n);

@@ -37,15 +37,20 @@ class BiquadBank {
   void process(std::span<float> interleaved) {
     const std::size_t frames = interleaved.size() / N;
     float* x = interleaved.data();
+    // Locals so the state lives in registers (see SvfBank::process).
+    const auto b0 = b0_, b1 = b1_, b2 = b2_, a1 = a1_, a2 = a2_;
+    auto s1 = s1_, s2 = s2_;
     for (std::size_t f = 0; f < frames; ++f, x += N) {
       for (int l = 0; l < N; ++l) {
         const float in = x[l];
-        const float y = b0_[l] * in + s1_[l];
-        s1_[l] = b1_[l] * in - a1_[l] * y + s2_[l];
-        s2_[l] = b2_[l] * in - a2_[l] * y;
+        const float y = b0[l] * in + s1[l];
+        s1[l] = b1[l] * in - a1[l] * y + s2[l];
+        s2[l] = b2[l] * in - a2[l] * y;
         x[l] = y;
       }
     }
+    s1_ = s1;
+    s2_ = s2;
   }
 
  private:

@@ -32,9 +32,15 @@ float StereoChorus::delay_at(std::int64_t frame, int channel) const {
   return static_cast<float>((params_.base_delay_s + params_.depth_s * s) * sample_rate_hz_);
 }
 
+AURALIS_DSP_CLONES
 void StereoChorus::process(std::span<float> left, std::span<float> right,
                            std::int64_t start_frame) {
   const std::size_t frames = std::min(left.size(), right.size());
+  float* const bl = left_line_.data();
+  float* const br = right_line_.data();
+  const std::uint32_t mask = left_line_.mask();
+  std::uint32_t w = left_line_.write_index();
+  const float dry = params_.dry, wet = params_.wet;
   std::size_t i = 0;
   while (i < frames) {
     const std::int64_t frame = start_frame + static_cast<std::int64_t>(i);
@@ -48,15 +54,25 @@ void StereoChorus::process(std::span<float> left, std::span<float> right,
     for (std::size_t k = 0; k < n; ++k) {
       const float pos = offset + static_cast<float>(k);
       const float xl = left[i + k], xr = right[i + k];
-      left_line_.push(xl);
-      right_line_.push(xr);
-      const float wl = left_line_.read_frac(dl0 + step_l * pos);
-      const float wr = right_line_.read_frac(dr0 + step_r * pos);
-      left[i + k] = params_.dry * xl + params_.wet * wl;
-      right[i + k] = params_.dry * xr + params_.wet * wr;
+      bl[w & mask] = xl;
+      br[w & mask] = xr;
+      // Delay d behind the sample just written, linear interpolation.
+      auto tap = [&](const float* b, float d) {
+        const auto whole = static_cast<std::uint32_t>(d);
+        const float frac = d - static_cast<float>(whole);
+        const float a = b[(w - whole) & mask];
+        return a + frac * (b[(w - whole - 1) & mask] - a);
+      };
+      const float wl = tap(bl, dl0 + step_l * pos);
+      const float wr = tap(br, dr0 + step_r * pos);
+      ++w;
+      left[i + k] = dry * xl + wet * wl;
+      right[i + k] = dry * xr + wet * wr;
     }
     i += n;
   }
+  left_line_.set_write_index(w);
+  right_line_.set_write_index(w);
 }
 
 }  // namespace auralis::synthesis::dsp

@@ -41,6 +41,7 @@ float Compressor::gain_db_for(float level_db) const {
   return g + params_.makeup_db;
 }
 
+AURALIS_DSP_CLONES
 void Compressor::process(std::span<float> left, std::span<float> right) {
   const std::size_t frames = std::min(left.size(), right.size());
   std::size_t i = 0;
@@ -54,12 +55,14 @@ void Compressor::process(std::span<float> left, std::span<float> right) {
     const std::size_t n = std::min<std::size_t>(frames - i, kStep - position_);
     const float step = (gain_to_ - gain_from_) / static_cast<float>(kStep);
     float env = envelope_;
+    const float attack = attack_coef_, release = release_coef_, from = gain_from_;
+    const auto pos0 = static_cast<float>(position_ + 1);
     for (std::size_t k = 0; k < n; ++k) {
       const float l = left[i + k], r = right[i + k];
       const float peak = std::max(std::fabs(l), std::fabs(r));
-      const float coef = peak > env ? attack_coef_ : release_coef_;
+      const float coef = peak > env ? attack : release;
       env += coef * (peak - env);
-      const float g = gain_from_ + step * static_cast<float>(position_ + k + 1);
+      const float g = from + step * (pos0 + static_cast<float>(k));
       left[i + k] = l * g;
       right[i + k] = r * g;
     }

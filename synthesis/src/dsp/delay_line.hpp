@@ -21,6 +21,12 @@ class DelayLine {
 
   void reset() { std::fill(buffer_.begin(), buffer_.end(), 0.0f); }
 
+  // Raw access for hot loops that keep the write position in a local (see PlateReverb).
+  float* data() { return buffer_.data(); }
+  std::uint32_t mask() const { return mask_; }
+  std::uint32_t write_index() const { return write_; }
+  void set_write_index(std::uint32_t index) { write_ = index; }
+
   // Writes the newest sample and advances.
   void push(float x) {
     buffer_[write_ & mask_] = x;

@@ -9,6 +9,14 @@
 #include <xmmintrin.h>
 #endif
 
+// Function multiversioning for the hot block loops: an AVX2+FMA build and a baseline x86-64
+// build of each, picked at load time, so one binary runs anywhere and fast where it can.
+#if defined(__x86_64__) && !defined(__clang__)
+#define AURALIS_DSP_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define AURALIS_DSP_CLONES
+#endif
+
 namespace auralis::synthesis::dsp {
 
 inline constexpr double kPi = 3.14159265358979323846;

@@ -31,52 +31,76 @@ void Limiter::reset() {
   last_gain_ = 1;
 }
 
+AURALIS_DSP_CLONES
 void Limiter::process(std::span<float> left, std::span<float> right) {
   const std::size_t frames = std::min(left.size(), right.size());
   const auto window = static_cast<std::uint32_t>(lookahead_);
   const float inv_window = 1.0f / static_cast<float>(lookahead_);
+  const float ceiling = ceiling_, release = release_coef_;
+  // Scalars in locals so they stay in registers while the rings are written.
+  float h1l = h1_[0], h1r = h1_[1], h2l = h2_[0], h2r = h2_[1], h3l = h3_[0], h3r = h3_[1];
+  float prev_mid = prev_mid_, envelope = envelope_, gain = last_gain_;
+  double env_sum = env_sum_;
+  std::uint32_t index = index_, head = dq_head_, tail = dq_tail_;
+  std::uint32_t* const dq_index = dq_index_.data();
+  float* const dq_gain = dq_gain_.data();
+  float* const env_ring = env_ring_.data();
+  float* const delay_l = delay_left_.data();
+  float* const delay_r = delay_right_.data();
   for (std::size_t i = 0; i < frames; ++i) {
     const float xl = left[i], xr = right[i];
     // Midpoint between x[n-2] and x[n-1] from four neighbours (cubic half-band estimate).
-    const float ml = (9.0f * (h2_[0] + h1_[0]) - (h3_[0] + xl)) * (1.0f / 16.0f);
-    const float mr = (9.0f * (h2_[1] + h1_[1]) - (h3_[1] + xr)) * (1.0f / 16.0f);
+    const float ml = (9.0f * (h2l + h1l) - (h3l + xl)) * (1.0f / 16.0f);
+    const float mr = (9.0f * (h2r + h1r) - (h3r + xr)) * (1.0f / 16.0f);
     const float mid = std::max(std::fabs(ml), std::fabs(mr));
     // Peak around sample n-2: itself and the midpoints on both sides.
-    const float peak = std::max({std::fabs(h2_[0]), std::fabs(h2_[1]), mid, prev_mid_});
-    prev_mid_ = mid;
+    const float peak = std::max(std::max(std::fabs(h2l), std::fabs(h2r)), std::max(mid, prev_mid));
+    prev_mid = mid;
     // Delay the audio so that sample n-2 leaves after the look-ahead.
-    delay_left_[index_ & kMask] = h2_[0];
-    delay_right_[index_ & kMask] = h2_[1];
-    h3_ = h2_;
-    h2_ = h1_;
-    h1_ = {xl, xr};
+    delay_l[index & kMask] = h2l;
+    delay_r[index & kMask] = h2r;
+    h3l = h2l;
+    h3r = h2r;
+    h2l = h1l;
+    h2r = h1r;
+    h1l = xl;
+    h1r = xr;
 
-    const float need = peak > ceiling_ ? ceiling_ / peak : 1.0f;
-    // Sliding minimum of `need` over the last `window` indices.
-    while (dq_tail_ != dq_head_ && dq_gain_[(dq_tail_ - 1) & kMask] >= need) --dq_tail_;
-    dq_index_[dq_tail_ & kMask] = index_;
-    dq_gain_[dq_tail_ & kMask] = need;
-    ++dq_tail_;
-    if (index_ - dq_index_[dq_head_ & kMask] >= window) ++dq_head_;
-    const float held = dq_gain_[dq_head_ & kMask];
+    const float need = peak > ceiling ? ceiling / peak : 1.0f;
+    // Sliding minimum of `need` over the last `window` indices (monotonic deque).
+    while (tail != head && dq_gain[(tail - 1) & kMask] >= need) --tail;
+    dq_index[tail & kMask] = index;
+    dq_gain[tail & kMask] = need;
+    ++tail;
+    if (index - dq_index[head & kMask] >= window) ++head;
+    const float held = dq_gain[head & kMask];
 
-    envelope_ = std::min(held, envelope_ + release_coef_ * (1.0f - envelope_));
-    env_sum_ += static_cast<double>(envelope_) - env_ring_[(index_ - window) & kMask];
-    env_ring_[index_ & kMask] = envelope_;
+    envelope = std::min(held, envelope + release * (1.0f - envelope));
+    env_sum += static_cast<double>(envelope) - env_ring[(index - window) & kMask];
+    env_ring[index & kMask] = envelope;
     // The running sum drifts by rounding; recompute it exactly now and then.
-    if ((index_ & 4095u) == 0) {
-      double s = 0;
-      for (std::uint32_t k = 0; k < window; ++k) s += env_ring_[(index_ - k) & kMask];
-      env_sum_ = s;
+    if ((index & 4095u) == 0) {
+      double sum = 0;
+      for (std::uint32_t k = 0; k < window; ++k) sum += env_ring[(index - k) & kMask];
+      env_sum = sum;
     }
-    const float gain = std::min(1.0f, static_cast<float>(env_sum_) * inv_window);
+    gain = std::min(1.0f, static_cast<float>(env_sum) * inv_window);
 
-    const std::uint32_t out = index_ - window + 1;
-    left[i] = delay_left_[out & kMask] * gain;
-    right[i] = delay_right_[out & kMask] * gain;
-    last_gain_ = gain;
-    ++index_;
+    const std::uint32_t out = index - window + 1;
+    left[i] = delay_l[out & kMask] * gain;
+    right[i] = delay_r[out & kMask] * gain;
+    ++index;
   }
+  h1_ = {h1l, h1r};
+  h2_ = {h2l, h2r};
+  h3_ = {h3l, h3r};
+  prev_mid_ = prev_mid;
+  envelope_ = envelope;
+  last_gain_ = gain;
+  env_sum_ = env_sum;
+  index_ = index;
+  dq_head_ = head;
+  dq_tail_ = tail;
 }
 
 }  // namespace auralis::synthesis::dsp

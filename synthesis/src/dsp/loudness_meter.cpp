@@ -5,6 +5,8 @@
 #include <cmath>
 #include <limits>
 
+#include "dsp/dsp_common.hpp"
+
 namespace auralis::synthesis::dsp {
 
 namespace {
@@ -36,6 +38,7 @@ double LoudnessMeter::energy_to_lufs(double energy) {
   return -0.691 + 10.0 * std::log10(energy);
 }
 
+AURALIS_DSP_CLONES
 void LoudnessMeter::process(std::span<const float> left, std::span<const float> right) {
   const std::size_t frames = std::min(left.size(), right.size());
   std::size_t i = 0;

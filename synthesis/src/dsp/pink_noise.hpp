@@ -21,15 +21,19 @@ class PinkFilter {
   void process(std::span<float> interleaved) {
     const std::size_t frames = interleaved.size() / N;
     float* x = interleaved.data();
+    auto b0 = b0_, b1 = b1_, b2 = b2_;  // locals: registers, not memory, across samples
     for (std::size_t f = 0; f < frames; ++f, x += N) {
       for (int l = 0; l < N; ++l) {
         const float w = x[l];
-        b0_[l] = 0.99765f * b0_[l] + w * 0.0990460f;
-        b1_[l] = 0.96300f * b1_[l] + w * 0.2965164f;
-        b2_[l] = 0.57000f * b2_[l] + w * 1.0526913f;
-        x[l] = kGain * (b0_[l] + b1_[l] + b2_[l] + w * 0.1848f);
+        b0[l] = 0.99765f * b0[l] + w * 0.0990460f;
+        b1[l] = 0.96300f * b1[l] + w * 0.2965164f;
+        b2[l] = 0.57000f * b2[l] + w * 1.0526913f;
+        x[l] = kGain * (b0[l] + b1[l] + b2[l] + w * 0.1848f);
       }
     }
+    b0_ = b0;
+    b1_ = b1;
+    b2_ = b2;
   }
 
   // The filter's raw broadband gain on white noise is ~4.5 (+13 dB); bring it back near unity.

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <span>
 
 #include "dsp/biquad.hpp"
@@ -49,12 +50,11 @@ class PlateReverb {
     int delay2_length = 1;
   };
 
-  // One tick at the internal rate: mono in, stereo out.
-  void tick(float x, float& out_left, float& out_right);
-
   PlateParams params_;
   float rate_hz_;
-  BiquadBank<1> send_hp_;
+  BiquadCoefs send_hp_;
+  float send_hp_s1_ = 0, send_hp_s2_ = 0;
+  std::uint32_t tick_ = 0;  // shared write position of every line (each masks it)
   DelayLine predelay_;
   int predelay_samples_ = 1;
   float bandwidth_state_ = 0;

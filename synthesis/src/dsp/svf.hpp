@@ -21,17 +21,23 @@ class SvfBank {
   void process(std::span<float> interleaved) {
     const std::size_t frames = interleaved.size() / N;
     float* x = interleaved.data();
+    // Locals: the compiler cannot prove `x` does not alias the members, and would otherwise
+    // store and reload the state every sample.
+    const auto a1 = a1_, a2 = a2_, a3 = a3_, m0 = m0_, m1 = m1_, m2 = m2_;
+    auto ic1 = ic1_, ic2 = ic2_;
     for (std::size_t f = 0; f < frames; ++f, x += N) {
       for (int l = 0; l < N; ++l) {
         const float v0 = x[l];
-        const float v3 = v0 - ic2_[l];
-        const float v1 = a1_[l] * ic1_[l] + a2_[l] * v3;
-        const float v2 = ic2_[l] + a2_[l] * ic1_[l] + a3_[l] * v3;
-        ic1_[l] = 2 * v1 - ic1_[l];
-        ic2_[l] = 2 * v2 - ic2_[l];
-        x[l] = m0_[l] * v0 + m1_[l] * v1 + m2_[l] * v2;
+        const float v3 = v0 - ic2[l];
+        const float v1 = a1[l] * ic1[l] + a2[l] * v3;
+        const float v2 = ic2[l] + a2[l] * ic1[l] + a3[l] * v3;
+        ic1[l] = 2 * v1 - ic1[l];
+        ic2[l] = 2 * v2 - ic2[l];
+        x[l] = m0[l] * v0 + m1[l] * v1 + m2[l] * v2;
       }
     }
+    ic1_ = ic1;
+    ic2_ = ic2;
   }
 
  private:
