@@ -28,7 +28,9 @@ namespace {
 
 using music::Layer;
 
-constexpr int kStep = 64;  // control grid (frames); divides the meter's 4800-frame blocks
+// Control grid (frames): slow controls and filter coefficients change every 5.3 ms, often
+// enough for LFOs under 0.1 Hz and the texture sweep, rarely enough that their math is cheap.
+constexpr int kStep = 256;
 constexpr float kRate = static_cast<float>(kSampleRate);
 
 // Every level of the mix in one place (dB unless stated).
@@ -146,12 +148,12 @@ struct Mixer::State {
     const double cutoff = std::exp2(pad_log2_cutoff + kPadLfoOctaves * std::sin(lfo_phase));
     const auto fc = static_cast<float>(std::clamp(cutoff, 30.0, 18000.0));
     bus_filters.set_lowpass(0, fc, kPadQ1, kRate);
-    bus_filters.set_lowpass(1, fc, kPadQ1, kRate);
+    bus_filters.copy_lane(0, 1);
     pad_stage2.set_lowpass(0, fc, kPadQ2, kRate);
-    pad_stage2.set_lowpass(1, fc, kPadQ2, kRate);
+    pad_stage2.copy_lane(0, 1);
     const auto tex = static_cast<float>(texture_centre_hz(grid_frame, c));
     bus_filters.set_bandpass(2, tex, kTextureQ, kRate);
-    bus_filters.set_bandpass(3, tex, kTextureQ, kRate);
+    bus_filters.copy_lane(2, 3);
   }
 
   void run_step(const Stems* stems, std::int64_t offset, int n, std::int64_t frame, float* out);

@@ -17,14 +17,10 @@ constexpr BiquadCoefs kRlb{1.0f, -2.0f, 1.0f, -1.99004745483398f, 0.990072250366
 constexpr double kAbsoluteGateLufs = -70.0;
 }  // namespace
 
-LoudnessMeter::LoudnessMeter() {
-  shelf_.set_all(kShelf);
-  highpass_.set_all(kRlb);
-}
+LoudnessMeter::LoudnessMeter() : shelf_coefs_(kShelf), highpass_coefs_(kRlb) {}
 
 void LoudnessMeter::reset() {
-  shelf_.reset();
-  highpass_.reset();
+  state_.fill(0);
   accumulator_ = 0;
   accumulated_frames_ = 0;
   sub_energy_.fill(0);
@@ -41,26 +37,35 @@ double LoudnessMeter::energy_to_lufs(double energy) {
 AURALIS_DSP_CLONES
 void LoudnessMeter::process(std::span<const float> left, std::span<const float> right) {
   const std::size_t frames = std::min(left.size(), right.size());
+  // Both K-weighting stages in one loop (the CPU overlaps their recursions), coefficients and
+  // state in locals; the block's energy is summed in float per chunk, then in double.
+  const BiquadCoefs s = shelf_coefs_, h = highpass_coefs_;
+  auto st = state_;
   std::size_t i = 0;
   while (i < frames) {
     // Chunks stop at sub-block ends so every block's energy is exactly its own samples.
-    const std::size_t n =
-        std::min({frames - i, scratch_.size() / 2,
-                  static_cast<std::size_t>(kSubBlockFrames - accumulated_frames_)});
-    std::span<float> buf(scratch_.data(), 2 * n);
+    const std::size_t n = std::min<std::size_t>(
+        {frames - i, 256, static_cast<std::size_t>(kSubBlockFrames - accumulated_frames_)});
+    float sum = 0;
     for (std::size_t k = 0; k < n; ++k) {
-      buf[2 * k] = left[i + k];
-      buf[2 * k + 1] = right[i + k];
+      const float in[2] = {left[i + k], right[i + k]};
+      for (int c = 0; c < 2; ++c) {
+        float* z = &st[4 * c];
+        const float y1 = s.b0 * in[c] + z[0];
+        z[0] = s.b1 * in[c] - s.a1 * y1 + z[1];
+        z[1] = s.b2 * in[c] - s.a2 * y1;
+        const float y2 = h.b0 * y1 + z[2];
+        z[2] = h.b1 * y1 - h.a1 * y2 + z[3];
+        z[3] = h.b2 * y1 - h.a2 * y2;
+        sum += y2 * y2;
+      }
     }
-    shelf_.process(buf);
-    highpass_.process(buf);
-    double sum = 0;
-    for (float v : buf) sum += static_cast<double>(v) * v;
     accumulator_ += sum;
     accumulated_frames_ += static_cast<int>(n);
     if (accumulated_frames_ == kSubBlockFrames) finish_sub_block();
     i += n;
   }
+  state_ = st;
 }
 
 void LoudnessMeter::finish_sub_block() {

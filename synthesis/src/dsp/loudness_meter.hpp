@@ -37,8 +37,8 @@ class LoudnessMeter {
   void finish_sub_block();
   double mean_of_last(int count) const;
 
-  BiquadBank<2> shelf_, highpass_;
-  std::array<float, 64> scratch_{};
+  BiquadCoefs shelf_coefs_, highpass_coefs_;
+  std::array<float, 8> state_{};  // per channel: shelf s1 s2, high-pass s1 s2
   double accumulator_ = 0;
   int accumulated_frames_ = 0;
   std::array<double, kHistory> sub_energy_{};

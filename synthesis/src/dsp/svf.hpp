@@ -16,6 +16,15 @@ class SvfBank {
   void set_bandpass(int lane, float centre_hz, float q, float sample_rate_hz);
   void set_highpass(int lane, float cutoff_hz, float q, float sample_rate_hz);
   void reset();
+  // Same response on another lane (stereo pairs) without redoing the tan().
+  void copy_lane(int from, int to) {
+    a1_[to] = a1_[from];
+    a2_[to] = a2_[from];
+    a3_[to] = a3_[from];
+    m0_[to] = m0_[from];
+    m1_[to] = m1_[from];
+    m2_[to] = m2_[from];
+  }
 
   // Filters N interleaved lanes in place: frame f of lane l is data[f * N + l].
   void process(std::span<float> interleaved) {
