@@ -1144,10 +1144,19 @@ function resizeCanvas() {
 }
 
 function draw() {
+  try {
+    drawFrame();
+  } finally {
+    requestAnimationFrame(draw);
+  }
+}
+
+function drawFrame() {
   resizeCanvas();
   const w = canvas.width;
   const h = canvas.height;
   g.clearRect(0, 0, w, h);
+  if (w < 48 || h < 8) return; // hidden or collapsed
   const bars = Math.max(24, Math.min(96, Math.floor(w / 10)));
   const gap = Math.max(1, Math.round(w / bars / 5));
   const barWidth = w / bars - gap;
@@ -1178,7 +1187,7 @@ function draw() {
     const barHeight = Math.max(2, v * v * (h - 6));
     const x = b * (barWidth + gap) + gap / 2;
     g.beginPath();
-    g.roundRect(x, h - barHeight, barWidth, barHeight, Math.min(barWidth / 2, 4));
+    g.roundRect(x, h - barHeight, barWidth, barHeight, Math.max(0, Math.min(barWidth / 2, 4)));
     g.fill();
   }
   // Level line: RMS in dBFS from -60 to 0, with a slow-falling peak.
@@ -1191,7 +1200,6 @@ function draw() {
   g.fillRect(0, 0, w * level, 4);
   g.fillStyle = 'rgba(255, 255, 255, 0.8)';
   g.fillRect(Math.max(0, w * peakLevel - 2), 0, 2, 4);
-  requestAnimationFrame(draw);
 }
 
 function renderStats() {

@@ -1,0 +1,85 @@
+// Without WebCodecs the page plays the HTTP Ogg stream through an <audio> element and says so.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startDaemon, launchBrowser, hooks, waitFor, api } from './harness.mjs';
+
+let daemon;
+let browser;
+let sessionId;
+
+before(async () => {
+  daemon = await startDaemon();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  if (browser) {
+    if (browser.errors.length) console.log(`page messages:\n  ${browser.errors.join('\n  ')}`);
+    await browser.close();
+  }
+  if (daemon) console.log(`daemon stopped: ${JSON.stringify(await daemon.stop())}`);
+});
+
+test('with AudioDecoder removed the page falls back to <audio> on the Ogg stream and plays', async (t) => {
+  const { page } = browser;
+  // Before any page script runs: a browser without WebCodecs.
+  await page.addInitScript(() => {
+    delete window.AudioDecoder;
+    delete window.EncodedAudioChunk;
+  });
+
+  const created = await api(daemon.base, 'POST', '/api/v1/sessions', { name: `browser fallback ${process.pid}` });
+  assert.equal(created.status, 201, `POST /api/v1/sessions: ${JSON.stringify(created.body)}`);
+  sessionId = created.body.id;
+  t.diagnostic(`created session ${sessionId}`);
+
+  await page.goto(`${daemon.base}/#session=${encodeURIComponent(sessionId)}`);
+  assert.equal(await page.evaluate(() => typeof window.AudioDecoder), 'undefined');
+  await waitFor(async () => (await page.inputValue('#session')) === sessionId, {
+    timeoutMs: 10_000,
+    what: `the session ${sessionId} to be selected from the URL`,
+  });
+
+  const clickedAt = Date.now();
+  await page.click('#play');
+  assert.equal((await hooks(page)).mode, 'fallback');
+  assert.ok(await page.isVisible('#fallback-notice'), 'the page says the fallback is in use');
+  const src = await page.getAttribute('#fallback-audio', 'src');
+  assert.match(src, new RegExp(`^/stream/${sessionId}\\.ogg`), 'the <audio> element plays the Ogg stream');
+
+  const currentTime = () => page.$eval('#fallback-audio', (el) => el.currentTime);
+  const firstSound = await waitFor(async () => ((await currentTime()) > 0 ? Date.now() : null), {
+    timeoutMs: 30_000,
+    what: 'the <audio> element to start',
+  });
+  await waitFor(async () => (await currentTime()) > 5, {
+    timeoutMs: 30_000,
+    intervalMs: 500,
+    what: '<audio> currentTime > 5 s',
+  });
+  const h = await hooks(page);
+  const summary = {
+    session: sessionId,
+    time_to_first_audio_ms: firstSound - clickedAt,
+    page_time_to_first_audio_ms: h.timeToFirstAudioMs,
+    current_time_s: Number((await currentTime()).toFixed(2)),
+    wall_s: Number(((Date.now() - clickedAt) / 1000).toFixed(1)),
+    state: h.state,
+    rms: Number(h.rms.toFixed(4)),
+    stalls: h.underruns,
+    error: h.lastError,
+    now_playing: h.nowPlaying,
+  };
+  console.log(`browser.fallback: ${JSON.stringify(summary)}`);
+  assert.equal(h.mode, 'fallback');
+  assert.equal(h.state, 'playing');
+  assert.equal(h.lastError, null);
+  assert.equal(await page.textContent('#st-mode'), 'audio element (fallback)');
+  // Now playing comes from the REST resource while the fallback plays.
+  await waitFor(async () => (await hooks(page)).nowPlaying.key, { timeoutMs: 10_000, what: 'now playing' });
+
+  await page.click('#stop');
+  assert.equal((await hooks(page)).state, 'stopped');
+  const deleted = await api(daemon.base, 'DELETE', `/api/v1/sessions/${encodeURIComponent(sessionId)}`);
+  assert.equal(deleted.status, 204);
+});
