@@ -79,6 +79,10 @@ class CpuEngine final : public Engine {
     layer_begin_[music::kLayerCount] = voices_.size();
   }
 
+  // Voices run over their whole part of the grid block even where the window covers less of
+  // it: the vectorised loops then split (aligned body, epilogue) identically for every window,
+  // so FMA contraction cannot make a sample depend on where a window starts. Only the window's
+  // frames are stored.
   void render_layer(int layer, std::int64_t block, Range window, const RenderJob& job, Stems& out) {
     const auto l = static_cast<music::Layer>(layer);
     float* dst_l = out.plane(l, 0).data() + (block + window.begin - job.start_frame);
@@ -87,14 +91,14 @@ class CpuEngine final : public Engine {
     bool sounding = false;
     for (std::size_t i = layer_begin_[layer]; i < layer_begin_[layer + 1]; ++i) {
       const PreparedVoice& v = voices_[i];
-      const Range r{static_cast<int>(std::max(v.start_frame, block + window.begin) - block),
-                    static_cast<int>(std::min(v.end_frame, block + window.end) - block)};
-      if (r.begin >= r.end) continue;
+      if (v.start_frame >= block + window.end || v.end_frame <= block + window.begin) continue;
       if (!sounding) {
-        std::fill(acc_l_.begin() + window.begin, acc_l_.begin() + window.end, 0.0f);
-        std::fill(acc_r_.begin() + window.begin, acc_r_.begin() + window.end, 0.0f);
+        acc_l_.fill(0.0f);
+        acc_r_.fill(0.0f);
         sounding = true;
       }
+      const Range r{static_cast<int>(std::max(v.start_frame, block) - block),
+                    static_cast<int>(std::min(v.end_frame, block + kBlockFrames) - block)};
       render_voice(v, block, r);
     }
     if (sounding) {
@@ -145,11 +149,9 @@ class CpuEngine final : public Engine {
         cpu::white_noise(v.noise_key, block, r, x);
         break;
     }
-    // The sustain plateau needs no envelope; decided over the voice's whole part of the grid
-    // block (not the window) so every window split takes the same path.
-    const double first = static_cast<double>(std::max(v.start_frame, block) - v.start_frame);
-    const double last =
-        static_cast<double>(std::min(v.end_frame, block + kBlockFrames) - 1 - v.start_frame);
+    // The sustain plateau needs no envelope.
+    const double first = static_cast<double>(block + r.begin - v.start_frame);
+    const double last = static_cast<double>(block + r.end - 1 - v.start_frame);
     const bool plateau = first >= static_cast<double>(v.env.attack) + v.env.decay &&
                          last <= static_cast<double>(v.env.gate);
     if (plateau) {

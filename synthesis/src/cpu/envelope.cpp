@@ -23,13 +23,10 @@ AURALIS_ALWAYS_INLINE void envelope_mix_impl(const voice::EnvelopeFrames& e, flo
   const float s = e.sustain, c = e.curve;
   for (int i = r.begin; i < r.end; ++i) {
     const float t = t0 + static_cast<float>(i);
-    const float held = t < e.gate ? t : e.gate;
-    float a = held * inv_a;
-    a = a < 1.0f ? a : 1.0f;
-    float d = (held - e.attack) * inv_d;
-    d = d < 0.0f ? 0.0f : (d > 1.0f ? 1.0f : d);
-    float rel = (t - e.gate) * inv_r;
-    rel = rel < 0.0f ? 0.0f : (rel > 1.0f ? 1.0f : rel);
+    const float held = min_f(t, e.gate);
+    const float a = min_f(held * inv_a, 1.0f);
+    const float d = clamp01((held - e.attack) * inv_d);
+    const float rel = clamp01((t - e.gate) * inv_r);
     const float env = shape<kCurve>(a, c) * (s + (1.0f - s) * shape<kCurve>(1.0f - d, c)) *
                       shape<kCurve>(1.0f - rel, c);
     const float y = env * x[i];

@@ -9,10 +9,33 @@
 
 namespace auralis::synthesis::cpu {
 
+// Selects are written as min/max and bit operations: GCC's if-conversion gives up on some
+// ternaries in the AVX2 clone ("control flow in loop"), min/max and integer ops never do.
+AURALIS_ALWAYS_INLINE float min_f(float a, float b) {
+  return b < a ? b : a;
+}
+AURALIS_ALWAYS_INLINE float max_f(float a, float b) {
+  return a < b ? b : a;
+}
+AURALIS_ALWAYS_INLINE float clamp01(float x) {
+  return min_f(max_f(x, 0.0f), 1.0f);
+}
+
+AURALIS_ALWAYS_INLINE float abs_f(float x) {
+  return std::bit_cast<float>(std::bit_cast<std::uint32_t>(x) & 0x7fffffffu);
+}
+
+// `magnitude` with the sign bit of `sign`.
+AURALIS_ALWAYS_INLINE float copy_sign_f(float magnitude, float sign) {
+  return std::bit_cast<float>((std::bit_cast<std::uint32_t>(magnitude) & 0x7fffffffu) |
+                              (std::bit_cast<std::uint32_t>(sign) & 0x80000000u));
+}
+
 // floor() for |x| < 2^31 through a truncating conversion (vectorises even on plain SSE2).
 AURALIS_ALWAYS_INLINE float floor_fast(float x) {
-  const float t = static_cast<float>(static_cast<std::int32_t>(x));
-  return t > x ? t - 1.0f : t;
+  std::int32_t i = static_cast<std::int32_t>(x);
+  i -= static_cast<std::int32_t>(x < static_cast<float>(i));
+  return static_cast<float>(i);
 }
 
 AURALIS_ALWAYS_INLINE float wrap01(float cycles) {
@@ -24,7 +47,7 @@ AURALIS_ALWAYS_INLINE float wrap01(float cycles) {
 AURALIS_ALWAYS_INLINE float sin_cycles(float x) {
   const float r = x - floor_fast(x + 0.5f);  // [-1/2, 1/2)
   const float twice = r + r;
-  const float w = (twice < 0.0f ? -twice : twice) - 0.5f;  // sin(2 pi r) = +-cos(pi w)
+  const float w = abs_f(twice) - 0.5f;  // sin(2 pi r) = +-cos(pi w)
   const float z = w * w;
   float c = 0.001929574309403922f;
   c = c * z - 0.02580689139001405f;
@@ -33,12 +56,12 @@ AURALIS_ALWAYS_INLINE float sin_cycles(float x) {
   c = c * z + 4.058712126416768f;
   c = c * z - 4.934802200544679f;
   c = c * z + 1.0f;
-  return r < 0.0f ? -c : c;
+  return copy_sign_f(c, r);
 }
 
 // 2^x, relative error ~2e-7 for x in [-126, 126] (clamped outside).
 AURALIS_ALWAYS_INLINE float exp2_fast(float x) {
-  x = x < -126.0f ? -126.0f : (x > 126.0f ? 126.0f : x);
+  x = min_f(max_f(x, -126.0f), 126.0f);
   const float xi = floor_fast(x);
   const float g = x - xi - 0.5f;  // 2^x = sqrt(2) * 2^g * 2^xi, |g| <= 1/2
   float p = 0.00015403530393381606f;
@@ -58,9 +81,9 @@ AURALIS_ALWAYS_INLINE float log2_fast(float x) {
   const std::int32_t bits = std::bit_cast<std::int32_t>(x);
   float e = static_cast<float>((bits >> 23) - 127);
   float m = std::bit_cast<float>((bits & 0x007fffff) | 0x3f800000);  // [1, 2)
-  const bool fold = m > 1.4142135623730951f;
-  m = fold ? m * 0.5f : m;
-  e = fold ? e + 1.0f : e;
+  const float fold = static_cast<float>(m > 1.4142135623730951f);    // 0 or 1
+  m *= 1.0f - 0.5f * fold;
+  e += fold;
   const float s = (m - 1.0f) / (m + 1.0f);
   const float s2 = s * s;
   float p = 1.0f / 7.0f;
@@ -72,9 +95,8 @@ AURALIS_ALWAYS_INLINE float log2_fast(float x) {
 
 // x^c for x in [0, 1] (envelope curvature); exact 0 at x = 0.
 AURALIS_ALWAYS_INLINE float pow01_fast(float x, float c) {
-  const float safe = x > 1e-30f ? x : 1e-30f;
-  const float y = exp2_fast(c * log2_fast(safe));
-  return x > 1e-30f ? y : 0.0f;
+  // Below 1e-30 the result underflows to exp2_fast's floor (2^-126): zero for audio purposes.
+  return exp2_fast(c * log2_fast(max_f(x, 1e-30f)));
 }
 
 // tanh(x) for |x| <= ~40 from exp2 (absolute error ~2e-7).

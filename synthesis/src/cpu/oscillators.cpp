@@ -13,10 +13,8 @@ AURALIS_CLONES void pad_saws(const SawParams& p, Range r, float* __restrict out)
     const float phase = p.phase[k], inc = p.inc[k], inv_inc = p.inv_inc[k];
     for (int i = r.begin; i < r.end; ++i) {
       const float ph = wrap01(phase + static_cast<float>(i) * inc);
-      float a = 1.0f - ph * inv_inc;
-      float b = 1.0f - (1.0f - ph) * inv_inc;
-      a = a > 0.0f ? a : 0.0f;
-      b = b > 0.0f ? b : 0.0f;
+      const float a = max_f(1.0f - ph * inv_inc, 0.0f);
+      const float b = max_f(1.0f - (1.0f - ph) * inv_inc, 0.0f);
       out[i] += (2.0f * ph - 1.0f + a * a - b * b) * (1.0f / 3.0f);
     }
   }
@@ -26,8 +24,7 @@ AURALIS_CLONES void lead_fm(const FmParams& p, Range r, float* __restrict out) {
   for (int i = r.begin; i < r.end; ++i) {
     const float fi = static_cast<float>(i);
     const float t = p.t0_frames + fi;
-    float fade = (t - p.vib_delay_frames) * p.vib_inv_fade;
-    fade = fade < 0.0f ? 0.0f : (fade > 1.0f ? 1.0f : fade);
+    const float fade = clamp01((t - p.vib_delay_frames) * p.vib_inv_fade);
     const float vibrato = p.vib_amp_cycles * fade * sin_cycles(p.vib_inc * t);
     const float carrier = p.phase + fi * p.inc + vibrato;
     const float index = p.index_cycles * (p.index_floor + (1.0f - p.index_floor) *

@@ -10,6 +10,10 @@ std::unique_ptr<Engine> make_torch_engine(const std::string& device) {
                            "\") unavailable: Auralis was built without LibTorch");
 }
 
+std::unique_ptr<Engine> make_torch_engine(const std::string& device, int /*threads*/) {
+  return make_torch_engine(device);
+}
+
 bool torch_engine_available() {
   return false;
 }

@@ -31,6 +31,9 @@ std::unique_ptr<Engine> make_cpu_engine();
 // LibTorch engine on `device` ("cpu", "cuda", "cuda:N"). Throws std::runtime_error when this
 // build has no LibTorch or the device is unusable.
 std::unique_ptr<Engine> make_torch_engine(const std::string& device);
+// The same with an explicit intra-op thread count for LibTorch (at::set_num_threads; the
+// setting is process-wide in LibTorch, so the last engine created decides).
+std::unique_ptr<Engine> make_torch_engine(const std::string& device, int threads);
 bool torch_engine_available();
 
 }  // namespace auralis::synthesis

@@ -1,0 +1,165 @@
+// Dry-render speed of each synthesis engine on the reference phrase (8 bars, 70 BPM, every layer,
+// energy 0.6): real-time factor (audio seconds per wall second) on one core, on two, and
+// voice-seconds per second. Usage: synth_bench [repetitions]
+#include <time.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "../tests/synthesis/reference_phrase.hpp"
+#include "auralis/music/composer.hpp"
+#include "auralis/synthesis/engine.hpp"
+#include "auralis/synthesis/timeline.hpp"
+
+namespace {
+
+using namespace auralis;
+using Clock = std::chrono::steady_clock;
+
+struct Workload {
+  std::string name;
+  synthesis::RenderJob job;
+  double audio_s = 0;
+  double voice_s = 0;  // sum over voices of their sounding time inside the window
+};
+
+Workload make_workload(std::string name, const music::Phrase& previous,
+                       const music::Phrase& phrase) {
+  synthesis::Timeline timeline;
+  timeline.place(previous);  // so the measured job carries tails like a real one
+  Workload w{std::move(name), timeline.place(phrase)};
+  w.audio_s = static_cast<double>(w.job.frames) / synthesis::kSampleRate;
+  const auto end = w.job.start_frame + w.job.frames;
+  for (const auto& v : w.job.voices) {
+    const auto from = std::max(v.start_frame, w.job.start_frame);
+    const auto to = std::min(v.end_frame(), end);
+    w.voice_s += static_cast<double>(std::max<std::int64_t>(to - from, 0)) / synthesis::kSampleRate;
+  }
+  return w;
+}
+
+// CPU seconds of the calling thread: on a shared machine this is the engine's own cost on one
+// core, where wall time would also count other tenants' time slices.
+double thread_cpu_s() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+double process_cpu_s() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+// Median thread-CPU time of `reps` renders (single-threaded engines).
+double median_render_cpu_s(synthesis::Engine& engine, const synthesis::RenderJob& job, int reps) {
+  synthesis::Stems stems;
+  engine.render(job, stems);  // warm-up: buffers sized, pages touched
+  std::vector<double> times;
+  for (int i = 0; i < reps; ++i) {
+    const double t0 = thread_cpu_s();
+    engine.render(job, stems);
+    times.push_back(thread_cpu_s() - t0);
+  }
+  std::nth_element(times.begin(), times.begin() + reps / 2, times.end());
+  return times[reps / 2];
+}
+
+// Best wall time of `reps` renders (multi-threaded engines: wall is what a second core buys).
+double best_render_wall_s(synthesis::Engine& engine, const synthesis::RenderJob& job, int reps) {
+  synthesis::Stems stems;
+  engine.render(job, stems);
+  double best = 1e30;
+  for (int i = 0; i < reps; ++i) {
+    const auto t0 = Clock::now();
+    engine.render(job, stems);
+    best = std::min(best, std::chrono::duration<double>(Clock::now() - t0).count());
+  }
+  return best;
+}
+
+// Two engines rendering on two threads at once: aggregate audio seconds per wall second.
+double two_thread_rtf(const std::function<std::unique_ptr<synthesis::Engine>()>& make,
+                      const Workload& w, int reps) {
+  auto a = make(), b = make();
+  double seconds[2] = {0, 0};  // per-thread best, unused: the aggregate counts all renders
+  const auto t0 = Clock::now();
+  std::thread other([&] { seconds[1] = best_render_wall_s(*b, w.job, reps); });
+  seconds[0] = best_render_wall_s(*a, w.job, reps);
+  other.join();
+  const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
+  return 2.0 * (reps + 1) * w.audio_s / wall;
+}
+
+void report(const char* engine, const char* setup, const Workload& w, double render_s) {
+  std::printf("%-6s %-24s %-10s %8.1f x real time  %9.0f voice-s/s  (%.2f ms per %.1f s phrase)\n",
+              engine, setup, w.name.c_str(), w.audio_s / render_s, w.voice_s / render_s,
+              render_s * 1e3, w.audio_s);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int reps = argc > 1 ? std::atoi(argv[1]) : 20;
+  if (reps <= 0) {
+    std::fprintf(stderr, "usage: synth_bench [repetitions > 0]\n");
+    return 2;
+  }
+  std::vector<Workload> workloads;
+  {
+    music::SessionParams params;
+    params.tempo_bpm = 70;
+    params.energy = 0.6;
+    params.seed = 42;
+    music::Composer composer(params);
+    const auto first = composer.next();
+    workloads.push_back(make_workload("composer", first, composer.next()));
+  }
+  workloads.push_back(make_workload("hand-built", synthesis::testing::reference_phrase(0, 0.6),
+                                    synthesis::testing::reference_phrase(1, 0.6)));
+  for (const auto& w : workloads) {
+    std::printf("workload %-10s: %.2f s of audio, %zu voices, %.0f voice-seconds\n", w.name.c_str(),
+                w.audio_s, w.job.voices.size(), w.voice_s);
+  }
+
+  for (const auto& w : workloads) {
+    auto cpu = synthesis::make_cpu_engine();
+    report("cpu", "1 core (thread CPU time)", w, median_render_cpu_s(*cpu, w.job, reps));
+    const double rtf2 = two_thread_rtf([] { return synthesis::make_cpu_engine(); }, w, reps);
+    std::printf("%-6s %-24s %-10s %8.1f x real time (aggregate)\n", "cpu", "2 threads, 2 engines",
+                w.name.c_str(), rtf2);
+  }
+  if (!synthesis::torch_engine_available()) {
+    std::printf("torch  not built (configure with -DAURALIS_WITH_TORCH=ON)\n");
+    return 0;
+  }
+  const int torch_reps = std::max(1, reps / 4);
+  for (const auto& w : workloads) {
+    auto t1 = synthesis::make_torch_engine("cpu", 1);
+    report("torch", "1 thread (CPU time)", w, median_render_cpu_s(*t1, w.job, torch_reps));
+    auto t2 = synthesis::make_torch_engine("cpu", 2);
+    report("torch", "2 threads (wall)", w, best_render_wall_s(*t2, w.job, torch_reps));
+    // Batched: four sessions' phrases in one tensor pass.
+    std::vector<const synthesis::RenderJob*> jobs(4, &w.job);
+    std::vector<synthesis::Stems> stems(4);
+    std::vector<synthesis::Stems*> outs;
+    for (auto& s : stems) outs.push_back(&s);
+    t1 = synthesis::make_torch_engine("cpu", 1);
+    t1->render_batch(jobs, outs);
+    double best = 1e30;
+    for (int i = 0; i < torch_reps; ++i) {
+      const double t0 = process_cpu_s();
+      t1->render_batch(jobs, outs);
+      best = std::min(best, (process_cpu_s() - t0) / 4.0);
+    }
+    report("torch", "1 thread, batch of 4", w, best);
+  }
+  return 0;
+}
