@@ -254,9 +254,9 @@ Phrase Composer::State::compose() {
       const int strikes = pulse ? bars_per_chord : 1;
       const double length = beats_per_chord / strikes;
       for (int k = 0; k < strikes; ++k) {
-        phrase.notes.push_back(
-            make_note(clock, Layer::bass, 0, bass_notes[static_cast<std::size_t>(i)],
-                      velocity * (k == 0 ? 1.0 : 0.85), onset + k * length, length));
+        phrase.notes.push_back(make_note(
+            clock, Layer::bass, 0, bass_notes[static_cast<std::size_t>(i)],
+            velocity * (k == 0 ? 1.0 : tables::kBassRestrikeLevel), onset + k * length, length));
       }
     }
   }

@@ -75,7 +75,7 @@ std::vector<int> walk_degrees(std::size_t count, Rng& rng) {
       int step;
       if (std::abs(previous_step) >= tables::kLeapDegrees &&
           rng.chance(tables::kStepBackAfterLeap)) {
-        step = (previous_step > 0 ? -1 : 1) * (rng.chance(0.7) ? 1 : 2);
+        step = (previous_step > 0 ? -1 : 1) * (rng.chance(tables::kStepBackBySecond) ? 1 : 2);
       } else {
         step = sample_step(rng);
       }

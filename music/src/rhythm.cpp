@@ -51,13 +51,16 @@ void add_texture(const PhraseClock& clock, double energy, double density, Rng& r
       tables::kSwellBeatsCalm + (tables::kSwellBeatsEnergetic - tables::kSwellBeatsCalm) * energy;
   const double join = clock.total_beats();
   notes.push_back(make_note(clock, Layer::texture, 0, tables::kTextureNominalMidi,
-                            velocity * rng.uniform(0.9, 1.1), join - swell_beats,
-                            swell_beats + tables::kSwellTailBeats));
+                            velocity * rng.uniform(1.0 - tables::kSwellVelocitySpread,
+                                                   1.0 + tables::kSwellVelocitySpread),
+                            join - swell_beats, swell_beats + tables::kSwellTailBeats));
   if (density > tables::kMidSwellAboveDensity && rng.chance(tables::kMidSwellChance)) {
     const double middle = join / 2;
-    notes.push_back(make_note(clock, Layer::texture, 0, tables::kTextureNominalMidi,
-                              0.7 * velocity * rng.uniform(0.9, 1.1), middle - swell_beats / 2,
-                              swell_beats / 2 + tables::kSwellTailBeats));
+    notes.push_back(make_note(
+        clock, Layer::texture, 0, tables::kTextureNominalMidi,
+        tables::kMidSwellLevel * velocity *
+            rng.uniform(1.0 - tables::kSwellVelocitySpread, 1.0 + tables::kSwellVelocitySpread),
+        middle - swell_beats / 2, swell_beats / 2 + tables::kSwellTailBeats));
   }
 }
 
@@ -73,7 +76,9 @@ void add_percussion(const PhraseClock& clock, double energy, double density, Rng
   kick[0] = rng.chance(tables::kKickDownbeatBase + (1.0 - tables::kKickDownbeatBase) * intensity);
   kick[4] = rng.chance(tables::kKickBeatThreePerIntensity * intensity);
   kick[7] = rng.chance(tables::kKickPickupPerIntensity * intensity);
-  const double brush_scale = (0.3 + 0.6 * intensity) * (tables::kDensityScaleBase + density);
+  const double brush_scale =
+      (tables::kBrushChanceBase + tables::kBrushChancePerIntensity * intensity) *
+      (tables::kDensityScaleBase + density);
   for (std::size_t s = 0; s < brush.size(); ++s) {
     brush[s] = rng.chance(std::min(1.0, brush_scale * tables::kBrushSlotWeights[s]));
   }
@@ -87,13 +92,13 @@ void add_percussion(const PhraseClock& clock, double energy, double density, Rng
       const bool accent = s == 0;
       if (kick[s] && !rng.chance(tables::kPercussionHitDrop)) {
         notes.push_back(make_hit(clock, Layer::kick, tables::kKickNominalMidi,
-                                 kick_velocity * (accent ? 1.0 : 0.85), beat,
+                                 kick_velocity * (accent ? 1.0 : tables::kKickOffAccentLevel), beat,
                                  tables::kKickDurationS, rng));
       }
       if (brush[s] && !rng.chance(tables::kPercussionHitDrop)) {
         notes.push_back(make_hit(clock, Layer::brush, tables::kBrushNominalMidi,
-                                 brush_velocity * (s % 2 == 0 ? 1.0 : 0.75), beat,
-                                 tables::kBrushDurationS, rng));
+                                 brush_velocity * (s % 2 == 0 ? 1.0 : tables::kBrushOffbeatLevel),
+                                 beat, tables::kBrushDurationS, rng));
       }
     }
   }

@@ -133,9 +133,10 @@ inline constexpr std::array<int, 6> kStepSizes = {0, 1, 2, 3, 4, 7};
 inline constexpr std::array<double, 6> kStepWeights = {0.10, 0.26, 0.11, 0.05, 0.025, 0.005};
 inline constexpr int kLeapDegrees = 3;
 inline constexpr double kStepBackAfterLeap = 0.75;
-inline constexpr int kMotifMaxSpanDegrees = 6;  // motif stays within +-this of its first note
-inline constexpr int kLeadMaxNoteSlots = 6;     // longest note inside a motif
-inline constexpr double kArchPeakMin = 0.6;     // arch contour peaks at 60-70 % of the phrase
+inline constexpr double kStepBackBySecond = 0.7;  // else by a third
+inline constexpr int kMotifMaxSpanDegrees = 6;    // motif stays within +-this of its first note
+inline constexpr int kLeadMaxNoteSlots = 6;       // longest note inside a motif
+inline constexpr double kArchPeakMin = 0.6;       // arch contour peaks at 60-70 % of the phrase
 inline constexpr double kArchPeakMax = 0.7;
 inline constexpr int kArchHeightMinDegrees = 2;
 inline constexpr int kArchHeightMaxDegrees = 4;
@@ -173,6 +174,8 @@ inline constexpr double kSwellVelocityBase = 0.25;
 inline constexpr double kSwellVelocityPerDensity = 0.25;
 inline constexpr double kMidSwellAboveDensity = 0.6;  // an extra swell into bar 5
 inline constexpr double kMidSwellChance = 0.5;
+inline constexpr double kMidSwellLevel = 0.7;        // relative to the join swell
+inline constexpr double kSwellVelocitySpread = 0.1;  // relative, per swell
 inline constexpr int kTextureNominalMidi = 60;
 
 // ---- Percussion: soft kick and brush, only above an energy threshold.
@@ -193,7 +196,14 @@ inline constexpr std::array<double, 8> kBrushSlotWeights = {0.3, 0.2, 0.9, 0.25,
 inline constexpr double kKickDownbeatBase = 0.6;
 inline constexpr double kKickBeatThreePerIntensity = 0.6;
 inline constexpr double kKickPickupPerIntensity = 0.15;
-inline constexpr double kPercussionHitDrop = 0.1;  // per-bar variation of the phrase's groove
+inline constexpr double kPercussionHitDrop = 0.1;
+// Brush hit chance per slot = weight * (base + per_intensity * intensity) * density scale.
+inline constexpr double kBrushChanceBase = 0.3;
+inline constexpr double kBrushChancePerIntensity = 0.6;
+inline constexpr double kKickOffAccentLevel = 0.85;  // kicks off the downbeat
+inline constexpr double kBrushOffbeatLevel = 0.75;   // brushes on the "and"
+inline constexpr double kBassRestrikeLevel =
+    0.85;  // bass restrikes within a chord  // per-bar variation of the phrase's groove
 
 // ---- PRNG streams: each part of a phrase draws from its own stream, so switching a layer off
 // leaves the others unchanged.

@@ -129,7 +129,7 @@ bool choose_voicing(VoicingCache& cache, const Chord& chord, int voices, const V
                     Rng& rng, Voicing& out, const Voicing* preferred) {
   const auto& all = cache.candidates(chord.pcs(), required_tones(chord, voices), voices);
   if (all.empty()) return false;
-  // Costs are sums of small integers and halves: exact in double, so ties are exact too.
+  // The same operations in the same order on every IEEE-754 machine: ties break identically.
   double best = 1e300;
   for (const auto& v : all) best = std::min(best, voicing_cost(v, previous));
   const double limit = best + tables::kVoicingCostSlack;
