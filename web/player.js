@@ -819,7 +819,7 @@ class WebCodecsPlayback {
     const channel = new MessageChannel();
     this.node.port.postMessage({ type: 'input', port: channel.port1 }, [channel.port1]);
     const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    const options = {
+    this.options = {
       url: `${scheme}//${location.host}/ws/${encodeURIComponent(this.sessionId)}`,
       clickedAt: performance.timeOrigin + this.clickedAt,
     };
@@ -827,16 +827,16 @@ class WebCodecsPlayback {
       this.worker = new Worker(streamWorkerUrl());
       this.worker.onmessage = (e) => this.onEngine(e.data);
       this.worker.onerror = (e) => this.fail(`worker: ${e.message}`);
-      this.worker.postMessage({ type: 'start', port: channel.port2, options }, [channel.port2]);
+      this.worker.postMessage({ type: 'start', port: channel.port2, options: this.options }, [channel.port2]);
     } catch {
       this.worker = null;
-      this.startOnMainThread(channel.port2, options);
+      this.startOnMainThread(channel.port2);
     }
   }
 
-  startOnMainThread(port, options) {
+  startOnMainThread(port) {
     const StreamEngine = streamEngineSource();
-    this.engine = new StreamEngine((m) => this.onEngine(m), port, options);
+    this.engine = new StreamEngine((m) => this.onEngine(m), port, this.options);
     this.engine.start();
   }
 
@@ -860,13 +860,10 @@ class WebCodecsPlayback {
         stats.state = 'reconnecting';
         setStatus(`Connection lost (${m.code}); reconnecting in ${m.delayMs / 1000} s…`);
         break;
-      case 'unsupported':
+      case 'unsupported': // this browser's workers lack WebCodecs: decode here instead
         this.worker.terminate();
         this.worker = null;
-        this.startOnMainThread(m.port, {
-          url: `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/ws/${encodeURIComponent(this.sessionId)}`,
-          clickedAt: performance.timeOrigin + this.clickedAt,
-        });
+        this.startOnMainThread(m.port);
         break;
       case 'fatal':
         this.fail(m.message);
@@ -914,6 +911,7 @@ class WebCodecsPlayback {
     }
   }
 }
+
 // ---------------------------------------------------------------------------------------------
 // Fallback playback: <audio> on the HTTP Ogg stream; now-playing from the REST resource
 
@@ -926,6 +924,8 @@ class FallbackPlayback {
     this.poll = null;
     this.playedOnce = false;
     this.handlers = {};
+    this.retries = 0;
+    this.retryTimer = null;
   }
 
   start() {
@@ -944,6 +944,7 @@ class FallbackPlayback {
     el.volume = audio && audio.mediaSource ? 1 : Number($('volume').value);
     this.handlers = {
       playing: () => {
+        this.retries = 0;
         if (!this.playedOnce) {
           this.playedOnce = true;
           stats.prebuffered = true;
@@ -959,22 +960,43 @@ class FallbackPlayback {
       timeupdate: () => {
         stats.fallbackCurrentTime = el.currentTime;
       },
+      // A live stream has no end: the connection was dropped (e.g. the listener fell behind).
+      ended: () => this.retry('the stream ended'),
       error: () => {
         const err = el.error;
-        stats.lastError = `audio element: ${err ? err.message || 'code ' + err.code : 'error'}`;
-        if (!this.stopped) stopPlayback(`Playback failed: ${stats.lastError}`, 'error');
+        this.retry(`audio element: ${err ? err.message || 'code ' + err.code : 'error'}`);
       },
     };
     for (const [k, f] of Object.entries(this.handlers)) el.addEventListener(k, f);
-    el.src = `${url}?t=${Date.now()}`; // a fresh live connection, never a cached one
-    const played = el.play();
-    if (played && played.catch) {
-      played.catch((e) => {
-        if (!this.stopped) stopPlayback(`Playback was refused: ${e.message}`, 'error');
-      });
-    }
+    this.url = url;
+    this.load();
     this.poll = setInterval(() => this.refresh(), FALLBACK_POLL_MS);
     this.refresh();
+  }
+
+  load() {
+    this.el.src = `${this.url}?t=${Date.now()}`; // a fresh live connection, never a cached one
+    const played = this.el.play();
+    if (played && played.catch) {
+      played.catch((e) => {
+        if (!this.stopped && e.name === 'NotAllowedError') stopPlayback(`Playback was refused: ${e.message}`, 'error');
+      });
+    }
+  }
+
+  retry(reason) {
+    if (this.stopped || this.retryTimer) return;
+    stats.lastError = reason;
+    if (++this.retries > 5) {
+      stopPlayback(`Playback failed: ${reason}`, 'error');
+      return;
+    }
+    stats.state = 'reconnecting';
+    setStatus(`Stream interrupted (${reason}); reconnecting…`);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (!this.stopped) this.load();
+    }, 1000 * this.retries);
   }
 
   async refresh() {
@@ -994,6 +1016,7 @@ class FallbackPlayback {
   stop() {
     this.stopped = true;
     clearInterval(this.poll);
+    clearTimeout(this.retryTimer);
     for (const [k, f] of Object.entries(this.handlers)) this.el.removeEventListener(k, f);
     this.el.pause();
     this.el.removeAttribute('src');
