@@ -77,7 +77,7 @@ Checks measure(const Render& r) {
     sum_r += x[2 * i + 1];
   }
   c.dc_max = std::max(std::fabs(sum_l), std::fabs(sum_r)) / static_cast<double>(frames);
-  c.longest_flat_run = std::max(ta::longest_flat_run(x, 0, 0.3f), ta::longest_flat_run(x, 1, 0.3f));
+  c.longest_flat_run = std::max(ta::longest_flat_run(x, 0, 0.5f), ta::longest_flat_run(x, 1, 0.5f));
 
   // Clicks: 10 ms peaks of the signal above 6 kHz (2nd-order high-pass, as ffmpeg's
   // highpass=f=6000), each join's +-50 ms against the median of the 2 s around it.
