@@ -17,6 +17,7 @@ po::options_description general_options() {
       ("config,c", po::value<std::string>(), "TOML configuration file (see config/auralis.toml)")
       ("listen,l", po::value<std::string>(), "HOST:PORT to listen on (default 127.0.0.1:8000)")
       ("log-level", po::value<std::string>(), "trace, debug, info, warn, error, off")
+      ("state-dir", po::value<std::string>(), "keep API-created sessions in DIR/auralis.db (config key state.dir)")
       ("set", po::value<std::vector<std::string>>()->composing(), "KEY=VALUE: set any config key, e.g. --set audio.bitrate_kbps=96")
       ("seed", po::value<std::uint64_t>(), "composer seed (compose/render; serve: the default session's)")
       ("phrases", po::value<int>(), "compose: phrases to print (default 4)")
@@ -77,6 +78,7 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   cl.unknown_env = apply_environment(cl.config);
   if (vm.count("listen")) set_key(cl.config, "server.listen", vm["listen"].as<std::string>());
   if (vm.count("log-level")) set_key(cl.config, "log.level", vm["log-level"].as<std::string>());
+  if (vm.count("state-dir")) set_key(cl.config, "state.dir", vm["state-dir"].as<std::string>());
   if (vm.count("set")) {
     for (const auto& kv : vm["set"].as<std::vector<std::string>>()) {
       const auto eq = kv.find('=');

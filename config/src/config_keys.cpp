@@ -89,6 +89,9 @@ KeyDef def(const std::string& name, const std::string& description,
 #define STRING_KEY(NAME, FIELD, DESC)                                   \
   def(NAME, DESC, [](Config& c, const std::string& v) { c.FIELD = v; }, \
       [](const Config& c) { return c.FIELD; })
+#define BOOL_KEY(NAME, FIELD, DESC)                                                      \
+  def(NAME, DESC, [](Config& c, const std::string& v) { c.FIELD = parse_bool(NAME, v); }, \
+      [](const Config& c) { return std::string(c.FIELD ? "true" : "false"); })
 #define PARAM_DOUBLE_KEY(NAME, FIELD, LO, HI, DESC)                                              \
   def(NAME, DESC, [](Config& c, const std::string& v) { c.session.FIELD = parse_double(NAME, v, LO, HI); }, \
       [](const Config& c) { return fmt_double(c.session.FIELD); })
@@ -177,6 +180,23 @@ const std::vector<KeyDef>& table() {
       LAYER_KEY("session.bass", bass, "play the sub bass layer"),
       LAYER_KEY("session.texture", texture, "play the noise texture layer"),
       LAYER_KEY("session.percussion", percussion, "play percussion (only above energy 0.4)"),
+      STRING_KEY("state.dir", state_dir, "directory of the session database auralis.db (empty: sessions are not kept across restarts)"),
+      BOOL_KEY("icecast.enabled", icecast.enabled, "push a session to an Icecast server as a source client"),
+      STRING_KEY("icecast.session", icecast.session, "id of the session to push"),
+      STRING_KEY("icecast.host", icecast.host, "Icecast server host name or address"),
+      INT_KEY("icecast.port", icecast.port, 1, 65535, "Icecast server port (1..65535)"),
+      def("icecast.mount", "mount point, starting with /",
+          [](Config& c, const std::string& v) {
+            if (v.size() < 2 || v.front() != '/' || v.find_first_of(" \t\r\n?#") != std::string::npos)
+              bad("icecast.mount", "expected a path like /auralis.ogg, got '" + v + "'");
+            c.icecast.mount = v;
+          },
+          [](const Config& c) { return c.icecast.mount; }),
+      STRING_KEY("icecast.user", icecast.user, "source user name (Icecast's default is source)"),
+      STRING_KEY("icecast.password", icecast.password, "source password (required when enabled)"),
+      BOOL_KEY("icecast.tls", icecast.tls, "connect with TLS (HTTPS)"),
+      BOOL_KEY("icecast.tls_verify", icecast.tls_verify, "verify the server certificate and host name (with tls)"),
+      STRING_KEY("icecast.name", icecast.name, "Ice-Name of the stream (empty: server.stream_name)"),
   };
   return defs;
 }

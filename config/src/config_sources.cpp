@@ -98,6 +98,12 @@ void validate(const Config& config) {
     throw ConfigError("session." + err->field + ": " + err->message);
   if (config.engine == "torch" && config.device.empty())
     throw ConfigError("engine.device: must not be empty");
+  if (config.icecast.enabled) {
+    if (config.icecast.session.empty()) throw ConfigError("icecast.session: must name a session");
+    if (config.icecast.host.empty()) throw ConfigError("icecast.host: must not be empty");
+    if (config.icecast.password.empty())
+      throw ConfigError("icecast.password: must be set when icecast.enabled is true");
+  }
 }
 
 }  // namespace auralis::config

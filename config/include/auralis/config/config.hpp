@@ -12,6 +12,21 @@
 
 namespace auralis::config {
 
+// [icecast]: push one session to an Icecast mount as a source client, so Icecast's relays can
+// serve more listeners than one Auralis machine.
+struct IcecastConfig {
+  bool enabled = false;
+  std::string session = "default";  // id of the session to push
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8000;
+  std::string mount = "/auralis.ogg";
+  std::string user = "source";
+  std::string password;
+  bool tls = false;
+  bool tls_verify = true;  // check the server's certificate and host name (tls only)
+  std::string name;        // Ice-Name; empty: server.stream_name
+};
+
 struct Config {
   // [server]
   std::string listen_host = "127.0.0.1";
@@ -41,6 +56,10 @@ struct Config {
   std::string default_session = "default";
   music::SessionParams session;
   bool session_seed_random = true;  // seed = 0 in the file means "random at start-up"
+  // [state]
+  std::string state_dir;  // sessions created through the API are kept here; empty: not kept
+  // [icecast]
+  IcecastConfig icecast;
 };
 
 // Thrown with a message naming the key (and the source: file, env or flag).
