@@ -1,7 +1,8 @@
 // Dry-render speed of each synthesis engine on the reference phrase (8 bars, 70 BPM, every layer,
 // energy 0.6): real-time factor (audio seconds per wall second) on one core, on two, and
-// voice-seconds per second. Usage: synth_bench [repetitions]
+// voice-seconds per second. Usage: synth_bench [repetitions] [cpu|torch|all]
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -107,9 +108,17 @@ void report(const char* engine, const char* setup, const Workload& w, double ren
 }  // namespace
 
 int main(int argc, char** argv) {
+  // LibTorch's OpenMP workers spin between operations by default (libgomp reads the policy at
+  // load time); on a shared machine the spinning thread steals the core the other one needs.
+  // Measure with passive waiting unless the caller chose a policy.
+  if (std::getenv("OMP_WAIT_POLICY") == nullptr) {
+    setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+    execv("/proc/self/exe", argv);
+  }
   const int reps = argc > 1 ? std::atoi(argv[1]) : 20;
-  if (reps <= 0) {
-    std::fprintf(stderr, "usage: synth_bench [repetitions > 0]\n");
+  const std::string which = argc > 2 ? argv[2] : "all";
+  if (reps <= 0 || (which != "all" && which != "cpu" && which != "torch")) {
+    std::fprintf(stderr, "usage: synth_bench [repetitions > 0] [cpu|torch|all]\n");
     return 2;
   }
   std::vector<Workload> workloads;
@@ -130,12 +139,14 @@ int main(int argc, char** argv) {
   }
 
   for (const auto& w : workloads) {
+    if (which == "torch") break;
     auto cpu = synthesis::make_cpu_engine();
     report("cpu", "1 core (thread CPU time)", w, median_render_cpu_s(*cpu, w.job, reps));
     const double rtf2 = two_thread_rtf([] { return synthesis::make_cpu_engine(); }, w, reps);
     std::printf("%-6s %-24s %-10s %8.1f x real time (aggregate)\n", "cpu", "2 threads, 2 engines",
                 w.name.c_str(), rtf2);
   }
+  if (which == "cpu") return 0;
   if (!synthesis::torch_engine_available()) {
     std::printf("torch  not built (configure with -DAURALIS_WITH_TORCH=ON)\n");
     return 0;
@@ -144,8 +155,12 @@ int main(int argc, char** argv) {
   for (const auto& w : workloads) {
     auto t1 = synthesis::make_torch_engine("cpu", 1);
     report("torch", "1 thread (CPU time)", w, median_render_cpu_s(*t1, w.job, torch_reps));
+    const double pair =
+        two_thread_rtf([] { return synthesis::make_torch_engine("cpu", 1); }, w, torch_reps);
+    std::printf("%-6s %-24s %-10s %8.1f x real time (aggregate)\n", "torch", "2 threads, 2 engines",
+                w.name.c_str(), pair);
     auto t2 = synthesis::make_torch_engine("cpu", 2);
-    report("torch", "2 threads (wall)", w, best_render_wall_s(*t2, w.job, torch_reps));
+    report("torch", "2 intra-op threads (wall)", w, best_render_wall_s(*t2, w.job, torch_reps));
     // Batched: four sessions' phrases in one tensor pass.
     std::vector<const synthesis::RenderJob*> jobs(4, &w.job);
     std::vector<synthesis::Stems> stems(4);

@@ -40,10 +40,12 @@ enum Col : int {
   kInvRelease,
   kGate,
   kCurve,
-  kPhase,  // cycles at the chunk's first frame (lead, bass)
-  kInc,    // cycles per frame (lead, bass, kick: the final frequency)
-  kAux,    // lead: vibrato depth in cycles; kick: sweep cycles
-  kAux2,   // lead: modulation index / 2 pi
+  kPhase,     // cycles at the chunk's first frame (lead, bass)
+  kInc,       // cycles per frame (lead, bass, kick: the final frequency)
+  kAux,       // lead: vibrato depth in cycles; kick: sweep cycles
+  kAux2,      // lead: modulation index / 2 pi
+  kGainLeft,  // gain x constant-power pan
+  kGainRight,
   kCols
 };
 // Columns of the pad saw matrix (three rows per pad voice).
@@ -157,20 +159,19 @@ class TorchEngine final : public Engine {
     const auto rows = static_cast<std::int64_t>(active_.size());
     const auto out_rows = static_cast<std::int64_t>(jobs.size()) * kOutRowsPerJob;
     ensure_capacity(rows, out_rows);
-    fill_host_params(out_rows);
+    fill_host_params();
 
     torch::Tensor out = out_buf_.narrow(0, 0, out_rows);
     if (rows == 0) {
       out.zero_();
     } else {
       const torch::Tensor params = upload(host_params_, {rows, kCols}, torch::kFloat32);
-      const torch::Tensor mix = upload(host_mix_, {out_rows, rows}, torch::kFloat32);
       torch::Tensor sig = sig_buf_.narrow(0, 0, rows);
       torch::Tensor t = t_buf_.narrow(0, 0, rows);
       at::add_out(t, params.narrow(1, kT0, 1), frame_index_);
       render_oscillators(params, sig, t);
       apply_envelope(params, sig, t, rows);
-      at::mm_out(out, mix, sig);
+      mix_down(params, sig, out);
     }
     store(out.to(torch::kCPU), jobs, outs, c);
   }
@@ -192,12 +193,52 @@ class TorchEngine final : public Engine {
       }
     }
     layer_rows_[music::kLayerCount] = active_.size();
+    mix_runs_.clear();
+    curve_runs_.clear();
+    for (std::size_t r = 0; r < active_.size(); ++r) {
+      const auto row = static_cast<std::int64_t>(r);
+      const int layer = static_cast<int>(active_[r].spec->layer);
+      const float curve = voice::envelope_frames(*active_[r].spec).curve;
+      if (mix_runs_.empty() || mix_runs_.back().job != active_[r].job ||
+          mix_runs_.back().layer != layer) {
+        mix_runs_.push_back({row, 0, active_[r].job, layer, 0.0f});
+      }
+      ++mix_runs_.back().count;
+      if (curve_runs_.empty() || curve_runs_.back().curve != curve) {
+        curve_runs_.push_back({row, 0, 0, 0, curve});
+      }
+      ++curve_runs_.back().count;
+    }
   }
 
-  void fill_host_params(std::int64_t out_rows) {
+  // Pan and sum: each job's layer rows into its two output rows (a weighted sum; cheaper than
+  // a matrix product through a reference BLAS and exact in the same order every time).
+  void mix_down(const torch::Tensor& params, const torch::Tensor& sig, torch::Tensor& out) {
+    out.zero_();
+    for (const RowRun& run : mix_runs_) {
+      const torch::Tensor rows = sig.narrow(0, run.first, run.count);
+      torch::Tensor weighted = work_[0].narrow(0, 0, run.count);
+      for (int ch = 0; ch < 2; ++ch) {
+        const auto gain = params.narrow(0, run.first, run.count).narrow(1, kGainLeft + ch, 1);
+        at::mul_out(weighted, rows, gain);
+        torch::Tensor dst = out.narrow(
+            0, static_cast<std::int64_t>(run.job) * kOutRowsPerJob + run.layer * 2 + ch, 1);
+        at::sum_out(dst, weighted, {0}, /*keepdim=*/true);
+      }
+    }
+  }
+
+  // x^curve per row, one scalar power per run of equal curves (LibTorch special-cases 2 and 3).
+  void pow_curve(torch::Tensor& x) {
+    for (const RowRun& run : curve_runs_) {
+      if (run.curve == 1.0f) continue;
+      x.narrow(0, run.first, run.count).pow_(static_cast<double>(run.curve));
+    }
+  }
+
+  void fill_host_params() {
     const auto rows = active_.size();
     host_params_.assign(rows * kCols, 0.0f);
-    host_mix_.assign(static_cast<std::size_t>(out_rows) * rows, 0.0f);
     const auto pad_rows = layer_rows_[1] - layer_rows_[0];
     host_saws_.assign(pad_rows * patches::pad::kSawsPerNote * kSawCols, 0.0f);
     host_noise_.clear();
@@ -217,9 +258,8 @@ class TorchEngine final : public Engine {
       p[kGate] = env.gate;
       p[kCurve] = env.curve;
       const auto pan = voice::pan_gains(v.pan, v.gain);
-      const std::size_t out_row = a.job * kOutRowsPerJob + static_cast<std::size_t>(v.layer) * 2;
-      host_mix_[out_row * rows + r] = pan.left;
-      host_mix_[(out_row + 1) * rows + r] = pan.right;
+      p[kGainLeft] = pan.left;
+      p[kGainRight] = pan.right;
       const double timbre = std::clamp(static_cast<double>(v.timbre), 0.0, 1.0);
       switch (v.layer) {
         case music::Layer::pad:
@@ -378,16 +418,18 @@ class TorchEngine final : public Engine {
     torch::Tensor held = work_[0].narrow(0, 0, rows);
     torch::Tensor attack = work_[1].narrow(0, 0, rows);
     torch::Tensor decay = work_[2].narrow(0, 0, rows);
-    const torch::Tensor curve = params.narrow(1, kCurve, 1);
     const torch::Tensor gate = params.narrow(1, kGate, 1);
     at::minimum_out(held, t, gate);
     at::mul_out(attack, held, params.narrow(1, kInvAttack, 1));
-    attack.clamp_(0.0, 1.0).pow_(curve);
+    attack.clamp_(0.0, 1.0);
+    pow_curve(attack);
     at::sub_out(decay, held, params.narrow(1, kAttack, 1));
-    decay.mul_(params.narrow(1, kInvDecay, 1)).clamp_(0.0, 1.0).neg_().add_(1.0).pow_(curve);
+    decay.mul_(params.narrow(1, kInvDecay, 1)).clamp_(0.0, 1.0).neg_().add_(1.0);
+    pow_curve(decay);
     decay.mul_(params.narrow(1, kOneMinusSustain, 1)).add_(params.narrow(1, kSustain, 1));
     at::sub_out(held, t, gate);  // now the release ramp
-    held.mul_(params.narrow(1, kInvRelease, 1)).clamp_(0.0, 1.0).neg_().add_(1.0).pow_(curve);
+    held.mul_(params.narrow(1, kInvRelease, 1)).clamp_(0.0, 1.0).neg_().add_(1.0);
+    pow_curve(held);
     sig.mul_(attack).mul_(decay).mul_(held);
   }
 
@@ -449,7 +491,16 @@ class TorchEngine final : public Engine {
   std::vector<std::int64_t> origins_;  // per job: the grid frame its first chunk starts at
   std::vector<ActiveVoice> active_;
   std::array<std::size_t, music::kLayerCount + 1> layer_rows_{};
-  std::vector<float> host_params_, host_mix_, host_saws_;
+  std::vector<float> host_params_, host_saws_;
+  struct RowRun {
+    std::int64_t first;
+    std::int64_t count;
+    std::size_t job;
+    int layer;
+    float curve;
+  };
+  std::vector<RowRun> mix_runs_;    // rows of one job and layer: summed into two output rows
+  std::vector<RowRun> curve_runs_;  // rows sharing an envelope curve: one scalar pow each
   std::vector<std::int64_t> host_noise_;
 };
 
