@@ -33,6 +33,7 @@ const stats = {
   sequenceGaps: 0, // binary messages whose first_packet was not the expected one
   skippedPackets: 0, // packets missing across those gaps
   decodeErrors: 0,
+  reconnects: 0, // the stream connection dropped and was opened again
   timeToFirstAudioMs: null, // Play click -> first output (prebuffer filled / 'playing')
   fallbackCurrentTime: 0,
   startup: {}, // ms after the Play click: worklet, open, hello, firstMessage, firstDecoded, firstAudio
@@ -857,6 +858,7 @@ class WebCodecsPlayback {
         if (stats.startup[m.name] === undefined) stats.startup[m.name] = m.ms;
         break;
       case 'closed':
+        stats.reconnects++;
         stats.state = 'reconnecting';
         setStatus(`Connection lost (${m.code}); reconnecting in ${m.delayMs / 1000} s…`);
         break;
@@ -991,6 +993,7 @@ class FallbackPlayback {
       stopPlayback(`Playback failed: ${reason}`, 'error');
       return;
     }
+    stats.reconnects++;
     stats.state = 'reconnecting';
     setStatus(`Stream interrupted (${reason}); reconnecting…`);
     this.retryTimer = setTimeout(() => {
@@ -1044,6 +1047,7 @@ function resetPlaybackStats() {
     sequenceGaps: 0,
     skippedPackets: 0,
     decodeErrors: 0,
+    reconnects: 0,
     timeToFirstAudioMs: null,
     fallbackCurrentTime: 0,
     startup: {},
