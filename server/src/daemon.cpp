@@ -2,16 +2,17 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 
 #include <condition_variable>
 #include <random>
 #include <thread>
 
-#include "auralis/devices/engine_pool.hpp"
+#include "auralis/devices/clock.hpp"
 #include "auralis/devices/log.hpp"
-#include "auralis/server/session_registry.hpp"
+#include "auralis/server/session_manager.hpp"
 #include "http_session.hpp"
 #include "routes.hpp"
 
@@ -21,45 +22,27 @@ using tcp = asio::ip::tcp;
 namespace auralis::server {
 namespace {
 
-devices::EnginePool::EngineFactory engine_factory(const config::Config& config) {
-  if (config.engine == "torch") {
-    const std::string device = config.device == "auto" ? "cpu" : config.device;
-    return [device] { return synthesis::make_torch_engine(device); };
-  }
-  return [] { return synthesis::make_cpu_engine(); };
-}
-
-int worker_count(const config::Config& config) {
-  if (config.render_workers > 0) return config.render_workers;
-  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-}
-
 std::uint64_t random_seed() {
   std::random_device rd;
-  return (static_cast<std::uint64_t>(rd()) << 21) ^ rd();
+  return ((static_cast<std::uint64_t>(rd()) << 21) ^ rd()) & 0x1fffffffffffffULL;
 }
 
 }  // namespace
 
 struct Daemon::Impl {
   config::Config config;
-  asio::io_context net{static_cast<int>(config.io_threads)};
+  asio::io_context net{config.io_threads};
   asio::io_context media{1};
   tcp::acceptor acceptor{net};
-  SessionRegistry sessions;
   std::shared_ptr<ListenerMetrics> metrics = std::make_shared<ListenerMetrics>();
+  SessionManager sessions{config, media, devices::steady_clock()};
   Routes routes{config, sessions, metrics};
-  devices::EnginePool pool;
-  std::mutex prime_mutex;
-  std::unique_ptr<synthesis::Engine> prime_engine;
-  std::map<std::string, std::shared_ptr<asio::steady_timer>> pacers;
 
   std::mutex stop_mutex;
   std::condition_variable stop_cv;
   bool stop_requested = false;
 
-  explicit Impl(const config::Config& c)
-      : config(c), pool(worker_count(c), engine_factory(c)), prime_engine(engine_factory(c)()) {}
+  explicit Impl(const config::Config& c) : config(c) {}
 
   void bind() {
     const auto address = asio::ip::make_address(config.listen_host);
@@ -73,48 +56,12 @@ struct Daemon::Impl {
   void accept() {
     acceptor.async_accept(asio::make_strand(net), [this](boost::system::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted) return;
-      if (!ec) start_http_session(std::move(socket), routes);
-      else log::get("server")->warn("accept failed: {}", ec.message());
+      if (!ec) {
+        start_http_session(std::move(socket), routes);
+      } else {
+        log::get("server")->warn("accept failed: {}", ec.message());
+      }
       accept();
-    });
-  }
-
-  std::shared_ptr<Session> create_session(const std::string& id, music::SessionParams params) {
-    SessionSettings settings;
-    settings.id = id;
-    settings.params = params;
-    settings.encoder.bitrate_bps = config.bitrate_kbps * 1000;
-    settings.encoder.complexity = config.complexity;
-    settings.encoder.packets_per_page = config.page_ms / 20;
-    settings.encoder.tags = {{"TITLE", config.stream_name + " - " + id}, {"ENCODER", "auralis"}};
-    settings.burst_ms = config.burst_ms;
-    settings.fanout_ms = config.fanout_ms;
-    settings.lookahead_phrases = config.lookahead_phrases;
-    std::shared_ptr<Session> session;
-    {
-      std::lock_guard lock(prime_mutex);
-      session = std::make_shared<Session>(settings, pool, *prime_engine);
-    }
-    if (!sessions.add(session)) throw std::runtime_error("session '" + id + "' exists");
-    start_pacer(session);
-    return session;
-  }
-
-  void start_pacer(const std::shared_ptr<Session>& session) {
-    auto timer = std::make_shared<asio::steady_timer>(media);
-    asio::post(media, [this, session, timer] {
-      pacers[session->id()] = timer;
-      session->start(std::chrono::steady_clock::now());
-      pace(session, timer);
-    });
-  }
-
-  void pace(std::shared_ptr<Session> session, std::shared_ptr<asio::steady_timer> timer) {
-    if (session->closed()) return;
-    const auto next = session->advance(std::chrono::steady_clock::now());
-    timer->expires_at(next);
-    timer->async_wait([this, session, timer](boost::system::error_code ec) {
-      if (!ec) pace(session, timer);
     });
   }
 
@@ -131,13 +78,12 @@ Daemon::Daemon(const config::Config& config) : impl_(std::make_unique<Impl>(conf
   impl_->bind();
   auto log = log::get("server");
   log->info("listening on http://{}:{} ({} network thread(s))", config.listen_host, port(), config.io_threads);
-  log->info("render engine: {} on {} x{} workers, look-ahead {} phrase(s)", impl_->pool.engine_name(),
-            impl_->pool.device(), impl_->pool.threads(), config.lookahead_phrases);
   if (!config.default_session.empty()) {
     music::SessionParams params = config.session;
     if (config.session_seed_random) params.seed = random_seed();
-    impl_->create_session(config.default_session, params);
-    log->info("default session: http://{}:{}/stream/{}.ogg", config.listen_host, port(), config.default_session);
+    impl_->sessions.create({config.default_session, config.default_session, params, 0, std::nullopt});
+    log->info("default session: http://{}:{}/stream/{}.ogg (seed {})", config.listen_host, port(),
+              config.default_session, params.seed);
   }
 }
 
@@ -176,14 +122,11 @@ int Daemon::run(bool handle_signals) {
     im.acceptor.close(ec);
   });
   signals.cancel();
-  for (const auto& session : im.sessions.all()) session->close();
-  asio::post(im.media, [&im] {
-    for (auto& [id, timer] : im.pacers) timer->cancel();
-  });
+  im.sessions.close_all("daemon stopping");
   net_guard.reset();
   media_guard.reset();
   // Listeners finish their close on the network threads; give them a moment, then stop.
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
   im.net.stop();
   im.media.stop();
   for (auto& t : threads) t.join();

@@ -7,6 +7,7 @@
 
 #include "auralis/devices/log.hpp"
 #include "routes.hpp"
+#include "ws_listener.hpp"
 
 namespace beast = boost::beast;
 namespace asio = boost::asio;
@@ -66,8 +67,15 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     Request req = parser_->release();
     RouteResult result = routes_.route(req);
     if (auto* response = std::get_if<Response>(&result)) {
+      if (response->result_int() >= 400) ++routes_.metrics()->rejected_requests;
       const bool close_after = !req.keep_alive();
       return send(std::move(*response), close_after);
+    }
+    if (auto* ws = std::get_if<WebSocketRoute>(&result)) {
+      stream_.expires_never();
+      start_ws_listener(stream_.release_socket(), std::move(req), std::move(ws->session), routes_.listener_limits(),
+                        routes_.metrics());
+      return;
     }
     start_stream(std::get<StreamRoute>(std::move(result)));
   }

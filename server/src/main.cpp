@@ -2,8 +2,11 @@
 #include <cstdio>
 #include <exception>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "auralis/config/command_line.hpp"
+#include "auralis/config/reload.hpp"
 #include "auralis/devices/log.hpp"
 #include "auralis/music/composer.hpp"
 #include "auralis/music/score_format.hpp"
@@ -60,6 +63,9 @@ int main(int argc, char** argv) {
     auralis::log::get("server")->info("auralis {} starting{}", auralis::kVersion,
                                       cl.config_path.empty() ? "" : " with " + cl.config_path);
     auralis::server::Daemon daemon(cl.config);
+    daemon.set_config_reloader([argc, argv] {  // SIGHUP: file, environment and flags again
+      return auralis::config::reload_config(std::vector<std::string>(argv, argv + argc));
+    });
     return daemon.run();
   } catch (const std::exception& e) {
     auralis::log::get("server")->critical("{}", e.what());

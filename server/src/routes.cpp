@@ -1,11 +1,82 @@
 #include "routes.hpp"
 
+#include <boost/beast/websocket/rfc6455.hpp>
+
+#include <ctime>
+#include <random>
+
+#include "auralis/server/api_params.hpp"
 #include "auralis/version.hpp"
+#include "embedded_asset.hpp"
+#include "metrics_text.hpp"
 
 namespace auralis::server {
+namespace {
 
-Routes::Routes(const config::Config& config, SessionRegistry& sessions,
-               std::shared_ptr<ListenerMetrics> metrics)
+constexpr std::string_view kSessionsPath = "/api/v1/sessions";
+
+std::string iso8601(std::chrono::system_clock::time_point t) {
+  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string content_type_for(std::string_view name) {
+  auto ends = [&](std::string_view s) { return name.size() >= s.size() && name.substr(name.size() - s.size()) == s; };
+  if (ends(".html")) return "text/html; charset=utf-8";
+  if (ends(".js") || ends(".mjs")) return "text/javascript; charset=utf-8";
+  if (ends(".css")) return "text/css; charset=utf-8";
+  if (ends(".json")) return "application/json";
+  if (ends(".svg")) return "image/svg+xml";
+  if (ends(".png")) return "image/png";
+  if (ends(".ico")) return "image/x-icon";
+  return "application/octet-stream";
+}
+
+// Strips characters that would break a header line.
+std::string header_safe(std::string s) {
+  std::erase_if(s, [](char c) { return c == '\r' || c == '\n'; });
+  return s;
+}
+
+Response method_not_allowed(const Request& req, const std::string& allow) {
+  auto res = error_response(req, http::status::method_not_allowed, "method_not_allowed",
+                            std::string(req.method_string()) + " is not allowed here; allowed: " + allow);
+  res.set(http::field::allow, allow);
+  return res;
+}
+
+bool constant_time_equal(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+}  // namespace
+
+const std::vector<RouteSpec>& route_table() {
+  static const std::vector<RouteSpec> table = {
+      {"GET", "/"},
+      {"GET", "/healthz"},
+      {"GET", "/readyz"},
+      {"GET", "/metrics"},
+      {"GET", "/api/v1/openapi.json"},
+      {"GET", "/api/v1/sessions"},
+      {"POST", "/api/v1/sessions"},
+      {"GET", "/api/v1/sessions/{id}"},
+      {"PATCH", "/api/v1/sessions/{id}"},
+      {"DELETE", "/api/v1/sessions/{id}"},
+      {"GET", "/stream/{id}.ogg"},
+      {"GET", "/ws/{id}"},
+  };
+  return table;
+}
+
+Routes::Routes(const config::Config& config, SessionManager& sessions, std::shared_ptr<ListenerMetrics> metrics)
     : config_(config), sessions_(sessions), metrics_(std::move(metrics)) {
   limits_.max_queue_age = std::chrono::milliseconds(config.listener_queue_ms);
   limits_.max_queue_bytes = static_cast<std::size_t>(config.listener_queue_kib) * 1024;
@@ -14,38 +85,111 @@ Routes::Routes(const config::Config& config, SessionRegistry& sessions,
 }
 
 RouteResult Routes::route(const Request& req) const {
+  ++metrics_->requests;
   const std::string target(req.target());
   const std::string path = target.substr(0, target.find('?'));
   const bool get_or_head = req.method() == http::verb::get || req.method() == http::verb::head;
 
-  if (path == "/healthz") {
-    if (!get_or_head) return error_response(req, http::status::method_not_allowed, "method_not_allowed",
-                                            "use GET on /healthz");
-    return health(req);
+  auto only_get = [&](auto&& handler) -> RouteResult {
+    if (!get_or_head) return method_not_allowed(req, "GET, HEAD");
+    return handler();
+  };
+
+  if (path == "/healthz") return only_get([&] { return health(req); });
+  if (path == "/readyz") return only_get([&] { return ready(req); });
+  if (path == "/metrics") return only_get([&] { return metrics_text(req); });
+  if (path.starts_with("/api/")) {
+    Response res = api(req, path);
+    add_cors(res);
+    return res;
   }
   constexpr std::string_view kStream = "/stream/";
   constexpr std::string_view kOgg = ".ogg";
   if (path.starts_with(kStream) && path.ends_with(kOgg) && path.size() > kStream.size() + kOgg.size()) {
-    if (!get_or_head) return error_response(req, http::status::method_not_allowed, "method_not_allowed",
-                                            "use GET on a stream");
+    if (!get_or_head) return method_not_allowed(req, "GET, HEAD");
     return stream(req, path.substr(kStream.size(), path.size() - kStream.size() - kOgg.size()));
+  }
+  constexpr std::string_view kWs = "/ws/";
+  if (path.starts_with(kWs) && path.size() > kWs.size()) {
+    const std::string id = path.substr(kWs.size());
+    auto session = valid_session_id(id) ? sessions_.find(id) : nullptr;
+    if (!session) return error_response(req, http::status::not_found, "not_found", "no session '" + id + "'", "id");
+    if (req.method() != http::verb::get) return method_not_allowed(req, "GET");
+    if (!boost::beast::websocket::is_upgrade(req))
+      return error_response(req, http::status::upgrade_required, "upgrade_required",
+                            "this is a WebSocket endpoint: send an Upgrade: websocket request");
+    return WebSocketRoute{std::move(session)};
+  }
+  if (get_or_head) {
+    const std::string name = path == "/" ? "index.html" : path.substr(1);
+    for (const auto& asset : web_assets())
+      if (asset.name == name) return static_file(req, name);
   }
   return error_response(req, http::status::not_found, "not_found", "no route for " + path);
 }
 
+Response Routes::static_file(const Request& req, const std::string& name) const {
+  for (const auto& asset : web_assets()) {
+    if (asset.name != name) continue;
+    Response res{http::status::ok, req.version()};
+    res.set(http::field::server, "auralis");
+    res.set(http::field::content_type, content_type_for(name));
+    res.set(http::field::cache_control, "no-cache");
+    res.keep_alive(req.keep_alive());
+    res.body() = std::string(asset.data);
+    res.prepare_payload();
+    if (req.method() == http::verb::head) res.body().clear();
+    return res;
+  }
+  return error_response(req, http::status::not_found, "not_found", "no file " + name);
+}
+
 Response Routes::health(const Request& req) const {
   const auto uptime = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  nlohmann::json engines = nlohmann::json::array();
+  for (const auto& e : sessions_.engines()) engines.push_back({{"engine", e.name}, {"device", e.device}, {"workers", e.workers}});
   nlohmann::json body = {{"status", "ok"},
                          {"version", kVersion},
                          {"uptime_s", uptime},
                          {"sessions", sessions_.size()},
-                         {"listeners", metrics_->http_listeners.load()}};
+                         {"listeners", {{"http", metrics_->http_listeners.load()}, {"ws", metrics_->ws_listeners.load()}}},
+                         {"engines", engines}};
   return json_response(req, http::status::ok, body);
+}
+
+Response Routes::ready(const Request& req) const {
+  const bool ok = sessions_.ready();
+  return json_response(req, ok ? http::status::ok : http::status::service_unavailable,
+                       {{"status", ok ? "ready" : "starting"}, {"sessions", sessions_.size()}});
+}
+
+Response Routes::metrics_text(const Request& req) const {
+  Response res{http::status::ok, req.version()};
+  res.set(http::field::server, "auralis");
+  res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+  res.keep_alive(req.keep_alive());
+  res.body() = render_metrics(sessions_, *metrics_);
+  res.prepare_payload();
+  return res;
+}
+
+Response Routes::openapi(const Request& req) const {
+  for (const auto& asset : proto_assets()) {
+    if (asset.name != "openapi.json") continue;
+    Response res{http::status::ok, req.version()};
+    res.set(http::field::server, "auralis");
+    res.set(http::field::content_type, "application/json");
+    res.keep_alive(req.keep_alive());
+    res.body() = std::string(asset.data);
+    res.prepare_payload();
+    return res;
+  }
+  return error_response(req, http::status::not_found, "not_found", "openapi.json is not built in");
 }
 
 RouteResult Routes::stream(const Request& req, const std::string& id) const {
   auto session = valid_session_id(id) ? sessions_.find(id) : nullptr;
-  if (!session) return error_response(req, http::status::not_found, "not_found", "no session '" + id + "'", "session");
+  if (!session) return error_response(req, http::status::not_found, "not_found", "no session '" + id + "'", "id");
 
   // Close-delimited HTTP/1.1 body: no Content-Length, no chunking (players and GStreamer
   // accept it; Icecast does the same).
@@ -56,10 +200,167 @@ RouteResult Routes::stream(const Request& req, const std::string& id) const {
                      "Pragma: no-cache\r\n"
                      "Access-Control-Allow-Origin: *\r\n"
                      "X-Content-Type-Options: nosniff\r\n"
-                     "icy-name: " + config_.stream_name + " - " + id + "\r\n"
-                     "icy-description: " + config_.stream_description + "\r\n"
+                     "icy-name: " + header_safe(config_.stream_name + " - " + session->name()) + "\r\n"
+                     "icy-description: " + header_safe(config_.stream_description) + "\r\n"
                      "Connection: close\r\n\r\n";
   return StreamRoute{std::move(session), std::move(head), req.method() == http::verb::head};
+}
+
+void Routes::add_cors(Response& res) const {
+  if (config_.cors_origin.empty()) return;
+  res.set(http::field::access_control_allow_origin, config_.cors_origin);
+  res.set(http::field::access_control_allow_methods, "GET, POST, PATCH, DELETE, OPTIONS");
+  res.set(http::field::access_control_allow_headers, "Content-Type, Authorization");
+  res.set(http::field::access_control_max_age, "600");
+}
+
+std::optional<Response> Routes::check_write_access(const Request& req) const {
+  if (config_.api_token.empty()) return std::nullopt;
+  const std::string_view auth = req[http::field::authorization];
+  constexpr std::string_view kBearer = "Bearer ";
+  if (auth.starts_with(kBearer) && constant_time_equal(auth.substr(kBearer.size()), config_.api_token))
+    return std::nullopt;
+  auto res = error_response(req, http::status::unauthorized, "unauthorized",
+                            "this request needs Authorization: Bearer <api.token>");
+  res.set(http::field::www_authenticate, "Bearer realm=\"auralis\"");
+  return res;
+}
+
+Response Routes::api(const Request& req, const std::string& path) const {
+  if (req.method() == http::verb::options) {
+    Response res{http::status::no_content, req.version()};
+    res.set(http::field::server, "auralis");
+    res.keep_alive(req.keep_alive());
+    res.prepare_payload();
+    return res;
+  }
+  if (path == "/api/v1/openapi.json") {
+    if (req.method() != http::verb::get && req.method() != http::verb::head) return method_not_allowed(req, "GET");
+    return openapi(req);
+  }
+  if (path == kSessionsPath) {
+    if (req.method() == http::verb::get) return list_sessions(req);
+    if (req.method() == http::verb::post) return create_session(req);
+    return method_not_allowed(req, "GET, POST");
+  }
+  const std::string prefix = std::string(kSessionsPath) + "/";
+  if (path.starts_with(prefix) && path.size() > prefix.size()) {
+    const std::string id = path.substr(prefix.size());
+    if (id.find('/') == std::string::npos) {
+      if (req.method() == http::verb::get) return get_session(req, id);
+      if (req.method() == http::verb::patch) return patch_session(req, id);
+      if (req.method() == http::verb::delete_) return delete_session(req, id);
+      return method_not_allowed(req, "GET, PATCH, DELETE");
+    }
+  }
+  return error_response(req, http::status::not_found, "not_found", "no route for " + path);
+}
+
+nlohmann::json Routes::resource(const Request& req, const Session& session) const {
+  std::string host(req[http::field::host]);
+  if (host.empty()) host = config_.listen_host + ":" + std::to_string(config_.listen_port);
+  const bool tls = !config_.tls_cert.empty();
+  const auto now = session.now_playing();
+  const auto status = session.status();
+  nlohmann::json now_playing = nullptr;
+  if (now.started) {
+    now_playing = {{"phrase", now.phrase},        {"key", music::pitch_class_name(now.key_pc)},
+                   {"mode", music::mode_name(now.mode)}, {"tempo_bpm", now.tempo_bpm},
+                   {"chord", now.chord},          {"bar", now.bar},
+                   {"engine", now.engine}};
+  }
+  return {{"id", session.id()},
+          {"name", session.name()},
+          {"params", params_to_json(session.params())},
+          {"stream_url", std::string(tls ? "https://" : "http://") + host + "/stream/" + session.id() + ".ogg"},
+          {"ws_url", std::string(tls ? "wss://" : "ws://") + host + "/ws/" + session.id()},
+          {"created_at", iso8601(session.created_at())},
+          {"listeners", {{"http", session.http_listeners.load()}, {"ws", session.ws_listeners.load()}}},
+          {"phrase", now.started ? nlohmann::json(now.phrase) : nlohmann::json(nullptr)},
+          {"lookahead_s", status.lookahead_s},
+          {"now_playing", now_playing}};
+}
+
+Response Routes::list_sessions(const Request& req) const {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& s : sessions_.all()) list.push_back(resource(req, *s));
+  return json_response(req, http::status::ok, {{"sessions", list}});
+}
+
+namespace {
+// Parses a JSON request body, or returns the 415/400 answer.
+std::optional<Response> parse_json_body(const Request& req, nlohmann::json& out) {
+  const std::string_view type = req[http::field::content_type];
+  if (!type.starts_with("application/json"))
+    return error_response(req, http::status::unsupported_media_type, "unsupported_media_type",
+                          "send the body as Content-Type: application/json");
+  out = nlohmann::json::parse(req.body(), nullptr, false);
+  if (out.is_discarded()) return error_response(req, http::status::bad_request, "bad_json", "the body is not valid JSON");
+  return std::nullopt;
+}
+}  // namespace
+
+Response Routes::create_session(const Request& req) const {
+  if (auto denied = check_write_access(req)) return *denied;
+  nlohmann::json body;
+  if (auto err = parse_json_body(req, body)) return *err;
+  ParamsUpdate update;
+  music::SessionParams base = config_.session;
+  base.seed = 0;
+  if (auto err = parse_params(body, base, true, update))
+    return error_response(req, static_cast<http::status>(err->status), err->code, err->message, err->field);
+  if (!body.contains("seed")) {
+    std::random_device rd;
+    update.params.seed = ((static_cast<std::uint64_t>(rd()) << 21) ^ rd()) & 0x1fffffffffffffULL;
+  }
+  if (update.id && sessions_.find(*update.id))
+    return error_response(req, http::status::conflict, "conflict", "a session '" + *update.id + "' exists", "id");
+  if (static_cast<int>(sessions_.size()) >= config_.max_sessions)
+    return error_response(req, http::status::too_many_requests, "too_many_sessions",
+                          "at most " + std::to_string(config_.max_sessions) + " sessions (api.max_sessions)");
+  std::shared_ptr<Session> session;
+  try {
+    session = sessions_.create({update.id, update.name.value_or(""), update.params, 0, std::nullopt});
+  } catch (const std::runtime_error& e) {
+    if (std::string(e.what()) == "exists")
+      return error_response(req, http::status::conflict, "conflict", "a session with this id exists", "id");
+    throw;
+  }
+  auto res = json_response(req, http::status::created, resource(req, *session));
+  res.set(http::field::location, std::string(kSessionsPath) + "/" + session->id());
+  return res;
+}
+
+Response Routes::get_session(const Request& req, const std::string& id) const {
+  auto session = sessions_.find(id);
+  if (!session) return error_response(req, http::status::not_found, "not_found", "no session '" + id + "'", "id");
+  return json_response(req, http::status::ok, resource(req, *session));
+}
+
+Response Routes::patch_session(const Request& req, const std::string& id) const {
+  if (auto denied = check_write_access(req)) return *denied;
+  auto session = sessions_.find(id);
+  if (!session) return error_response(req, http::status::not_found, "not_found", "no session '" + id + "'", "id");
+  nlohmann::json body;
+  if (auto err = parse_json_body(req, body)) return *err;
+  ParamsUpdate update;
+  if (auto err = parse_params(body, session->params(), false, update))
+    return error_response(req, static_cast<http::status>(err->status), err->code, err->message, err->field);
+  if (update.name) session->set_name(*update.name);
+  session->set_params(update.params);
+  if (sessions_.on_changed) sessions_.on_changed(session);
+  return json_response(req, http::status::ok, resource(req, *session));
+}
+
+Response Routes::delete_session(const Request& req, const std::string& id) const {
+  if (auto denied = check_write_access(req)) return *denied;
+  if (!sessions_.remove(id, "session deleted"))
+    return error_response(req, http::status::not_found, "not_found", "no session '" + id + "'", "id");
+  Response res{http::status::no_content, req.version()};
+  res.set(http::field::server, "auralis");
+  res.keep_alive(req.keep_alive());
+  res.prepare_payload();
+  return res;
 }
 
 }  // namespace auralis::server

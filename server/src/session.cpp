@@ -1,68 +1,117 @@
 #include "auralis/server/session.hpp"
 
-#include <stdexcept>
+#include <nlohmann/json.hpp>
 
 #include "auralis/devices/log.hpp"
+#include "auralis/server/api_params.hpp"
 
 namespace auralis::server {
 namespace {
 constexpr auto kPacketDuration = std::chrono::milliseconds(20);
 }
 
-Session::Session(SessionSettings settings, devices::EnginePool& pool, synthesis::Engine& prime_engine)
+std::string event_json(const devices::PlaybackEvent& event) {
+  nlohmann::json j;
+  if (event.kind == devices::PlaybackEvent::Kind::phrase) {
+    nlohmann::json chords = nlohmann::json::array();
+    for (const auto& [name, bar] : event.chords) chords.push_back({{"name", name}, {"bar", bar}});
+    j = {{"type", "phrase"},
+         {"phrase", event.phrase},
+         {"key", music::pitch_class_name(event.key_pc)},
+         {"mode", music::mode_name(event.mode)},
+         {"tempo_bpm", event.tempo_bpm},
+         {"chords", chords},
+         {"engine", event.engine}};
+  } else {
+    j = {{"type", "chord"}, {"phrase", event.phrase}, {"name", event.chord}, {"bar", event.bar}};
+  }
+  return j.dump();
+}
+
+Session::Session(SessionSettings settings, std::vector<devices::RenderPool*> chain, Clock& clock,
+                 std::shared_ptr<devices::RenderMetrics> metrics)
     : settings_(std::move(settings)),
-      source_(devices::RenderAheadSource::create(settings_.id, settings_.params, pool,
-                                                 settings_.lookahead_phrases)),
+      scheduler_(devices::PhraseScheduler::create(settings_.scheduler, std::move(chain), clock, std::move(metrics))),
       encoder_(settings_.encoder),
       header_pages_(std::make_shared<const std::vector<std::uint8_t>>(encoder_.header_pages())),
       hub_(settings_.burst_ms, settings_.fanout_ms),
       frame_(proto::kOpusFrameSamples * proto::kOpusChannels) {
-  source_->prime(prime_engine);
-  source_->start_rendering();
-  log::get("session")->info("session {} created (seed {}, serial {:08x})", settings_.id,
-                            settings_.params.seed, encoder_.serial());
+  scheduler_->start();
+  log::get("session")->info("session {} created (seed {}, Ogg serial {:08x})", settings_.id,
+                            settings_.scheduler.params.seed, encoder_.serial());
 }
 
-Session::~Session() { close(); }
+Session::~Session() { close("session destroyed"); }
 
-void Session::start(Clock::time_point now) {
-  std::lock_guard lock(encode_mutex_);
-  start_ = now;
+std::string Session::name() const {
+  std::lock_guard lock(mutex_);
+  return settings_.name;
+}
+
+void Session::set_name(const std::string& name) {
+  std::lock_guard lock(mutex_);
+  settings_.name = name;
+}
+
+bool Session::started() const {
+  std::lock_guard lock(mutex_);
+  return start_.has_value();
 }
 
 Session::Clock::time_point Session::advance(Clock::time_point now) {
-  std::lock_guard lock(encode_mutex_);
-  while (!closed_ && start_ + kPacketDuration * (packets_ + 1) <= now) {
-    if (!source_->read_frame(frame_))
-      log::get("session")->error("session {}: no rendered audio for packet {} (render behind); "
-                                 "sending silence", settings_.id, packets_);
+  std::lock_guard lock(mutex_);
+  if (closed_) return now + std::chrono::seconds(1);
+  if (!start_) {
+    if (!scheduler_->ready_to_start()) return now + kPacketDuration;
+    start_ = now;
+    scheduler_->set_stream_start(now);
+    log::get("session")->info("session {}: stream started", settings_.id);
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  while (*start_ + kPacketDuration * (packets_ + 1) <= now) {
+    scheduler_->poll();
+    scheduler_->read(frame_);
+    for (const auto& event : scheduler_->take_events()) hub_.publish_event(event_json(event));
     auto page = encoder_.encode_frame(frame_);
     ++packets_;
     if (page) hub_.publish(page);
   }
-  // The next page is due when its last packet is due.
+  encode_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  scheduler_->poll();  // deadlines are also checked between pages
   const auto per_page = settings_.encoder.packets_per_page;
   const std::int64_t next_page_end = (packets_ / per_page + 1) * per_page;
-  return start_ + kPacketDuration * next_page_end;
+  return *start_ + kPacketDuration * next_page_end;
+}
+
+void Session::set_params(const music::SessionParams& params) {
+  scheduler_->set_params(params);
+  hub_.publish_event(nlohmann::json({{"type", "params"}, {"params", params_to_json(params)}}).dump());
 }
 
 std::int64_t Session::packets_encoded() const {
-  std::lock_guard lock(encode_mutex_);
+  std::lock_guard lock(mutex_);
   return packets_;
 }
 
-void Session::close() {
+double Session::encode_seconds() const {
+  std::lock_guard lock(mutex_);
+  return encode_seconds_;
+}
+
+void Session::close(const std::string& reason) {
   {
-    std::lock_guard lock(encode_mutex_);
+    std::lock_guard lock(mutex_);
     if (closed_) return;
     closed_ = true;
   }
+  scheduler_->stop();
+  hub_.publish_event(nlohmann::json({{"type", "end"}, {"reason", reason}}).dump());
   hub_.close();
-  log::get("session")->info("session {} closed", settings_.id);
+  log::get("session")->info("session {} closed: {}", settings_.id, reason);
 }
 
 bool Session::closed() const {
-  std::lock_guard lock(encode_mutex_);
+  std::lock_guard lock(mutex_);
   return closed_;
 }
 

@@ -28,18 +28,46 @@ void StreamHub::publish(const proto::PagePtr& page) {
     pending_.push_back(page);
     pending_samples_ += page->duration_samples();
     if (pending_samples_ < fanout_samples_) return;
-    batch = std::make_shared<const std::vector<proto::PagePtr>>(std::move(pending_));
+    auto b = std::make_shared<Batch>();
+    b->ws_message = std::make_shared<const std::string>(frame_ws_packets(pending_));
+    for (const auto& p : pending_) b->page_bytes += p->bytes.size();
+    b->pages = std::move(pending_);
+    b->events = std::move(pending_events_);
+    batch = std::move(b);
     pending_.clear();
+    pending_events_.clear();
     pending_samples_ = 0;
-    targets.reserve(subscribers_.size());
-    std::erase_if(subscribers_, [&](const std::weak_ptr<StreamSubscriber>& weak) {
-      auto sub = weak.lock();
-      if (!sub) return true;
-      targets.push_back(std::move(sub));
-      return false;
-    });
+    targets = subscribers_;
   }
   for (const auto& sub : targets) sub->on_pages(batch);
+}
+
+void StreamHub::publish_event(std::string json) {
+  std::lock_guard lock(mutex_);
+  if (!closed_) pending_events_.push_back(std::make_shared<const std::string>(std::move(json)));
+}
+
+std::string frame_ws_packets(const std::vector<proto::PagePtr>& pages) {
+  std::size_t count = 0, payload = 0;
+  for (const auto& p : pages) {
+    count += p->packet_sizes.size();
+    payload += p->bytes.size() - p->body_offset;
+  }
+  std::string out;
+  out.reserve(22 + 2 * count + payload);
+  auto put = [&out](std::uint64_t v, int bytes) {
+    for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  };
+  out += "AUO1";
+  put(pages.empty() ? 0 : static_cast<std::uint64_t>(pages.front()->first_packet), 8);
+  put(pages.empty() ? 0 : static_cast<std::uint64_t>(pages.back()->granule), 8);
+  put(count, 2);
+  for (const auto& p : pages)
+    for (auto size : p->packet_sizes) put(size, 2);
+  // Our pages never split packets, so each page body is exactly its packets back to back.
+  for (const auto& p : pages)
+    out.append(reinterpret_cast<const char*>(p->bytes.data() + p->body_offset), p->bytes.size() - p->body_offset);
+  return out;
 }
 
 std::vector<proto::PagePtr> StreamHub::subscribe(const std::shared_ptr<StreamSubscriber>& subscriber) {
@@ -63,23 +91,32 @@ std::vector<proto::PagePtr> StreamHub::subscribe(const std::shared_ptr<StreamSub
 
 void StreamHub::unsubscribe(const StreamSubscriber* subscriber) {
   std::lock_guard lock(mutex_);
-  std::erase_if(subscribers_, [&](const std::weak_ptr<StreamSubscriber>& weak) {
-    auto sub = weak.lock();
-    return !sub || sub.get() == subscriber;
-  });
+  std::erase_if(subscribers_, [&](const std::shared_ptr<StreamSubscriber>& sub) { return sub.get() == subscriber; });
 }
 
 void StreamHub::close() {
   std::vector<std::shared_ptr<StreamSubscriber>> targets;
+  PageBatch last;
   {
     std::lock_guard lock(mutex_);
     if (closed_) return;
     closed_ = true;
-    for (auto& weak : subscribers_)
-      if (auto sub = weak.lock()) targets.push_back(std::move(sub));
+    targets = std::move(subscribers_);
     subscribers_.clear();
+    // What was not fanned out yet (the last pages, the "end" event) still goes out.
+    if (!pending_.empty() || !pending_events_.empty()) {
+      auto b = std::make_shared<Batch>();
+      if (!pending_.empty()) b->ws_message = std::make_shared<const std::string>(frame_ws_packets(pending_));
+      for (const auto& p : pending_) b->page_bytes += p->bytes.size();
+      b->pages = std::move(pending_);
+      b->events = std::move(pending_events_);
+      last = std::move(b);
+    }
   }
-  for (const auto& sub : targets) sub->on_stream_end();
+  for (const auto& sub : targets) {
+    if (last) sub->on_pages(last);
+    sub->on_stream_end();
+  }
 }
 
 std::size_t StreamHub::subscribers() const {

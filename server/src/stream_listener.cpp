@@ -1,5 +1,7 @@
 #include "stream_listener.hpp"
 
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
@@ -26,9 +28,13 @@ StreamListener::StreamListener(Socket socket, std::shared_ptr<Session> session,
   if (!ec) remote_ = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
   ++metrics_->http_listeners;
   ++metrics_->http_listeners_total;
+  ++session_->http_listeners;
 }
 
-StreamListener::~StreamListener() { --metrics_->http_listeners; }
+StreamListener::~StreamListener() {
+  --metrics_->http_listeners;
+  --session_->http_listeners;
+}
 
 void StreamListener::start() {
   asio::dispatch(strand_, [self = shared_from_this()] {
@@ -70,8 +76,7 @@ void StreamListener::on_stream_end() {
 
 void StreamListener::enqueue(const PageBatch& batch) {
   if (closed_) return;
-  std::size_t bytes = 0;
-  for (const auto& page : *batch) bytes += page->bytes.size();
+  const std::size_t bytes = batch->page_bytes;
   const auto now = std::chrono::steady_clock::now();
   queue_.push_back({batch, bytes, now});
   queued_bytes_ += bytes;
@@ -102,7 +107,7 @@ void StreamListener::write_next() {
   std::vector<asio::const_buffer> buffers;
   in_flight_.clear();
   while (!queue_.empty()) {
-    for (const auto& page : *queue_.front().batch) buffers.emplace_back(asio::buffer(page->bytes));
+    for (const auto& page : queue_.front().batch->pages) buffers.emplace_back(asio::buffer(page->bytes));
     in_flight_.push_back(std::move(queue_.front().batch));
     queue_.pop_front();
   }

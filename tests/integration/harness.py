@@ -83,7 +83,9 @@ class Daemon:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             code = self.proc.wait()
-        return code, time.time() - t0
+        elapsed = time.time() - t0
+        self.proc.stdout.close()
+        return code, elapsed
 
 
 def run(cmd, timeout_s=60):

@@ -25,6 +25,9 @@ class Daemon {
   int run(bool handle_signals = true);
   // Thread-safe; closes listeners and returns run() promptly.
   void stop();
+  // How SIGHUP builds the configuration again (e.g. config::reload_config on the same argv);
+  // without one, SIGHUP logs that it cannot reload.
+  void set_config_reloader(std::function<config::Config()> reload);
 
  private:
   struct Impl;

@@ -1,4 +1,4 @@
-// Counters the daemon exposes (Prometheus text on /metrics). Lock-free, shared by all threads.
+// Listener counters the daemon exposes on /metrics. Lock-free, shared by all threads.
 #pragma once
 
 #include <atomic>
@@ -8,11 +8,15 @@ namespace auralis::server {
 
 struct ListenerMetrics {
   std::atomic<std::int64_t> http_listeners{0};
+  std::atomic<std::int64_t> ws_listeners{0};
   std::atomic<std::uint64_t> http_listeners_total{0};
+  std::atomic<std::uint64_t> ws_listeners_total{0};
   std::atomic<std::uint64_t> bytes_sent{0};
   std::atomic<std::uint64_t> writes{0};
-  std::atomic<std::uint64_t> skips{0};
-  std::atomic<std::uint64_t> drops{0};
+  std::atomic<std::uint64_t> skips{0};   // listeners moved forward to the live edge
+  std::atomic<std::uint64_t> drops{0};   // listeners disconnected for being too slow
+  std::atomic<std::uint64_t> requests{0};
+  std::atomic<std::uint64_t> rejected_requests{0};  // 4xx answers
 };
 
 }  // namespace auralis::server

@@ -1,16 +1,18 @@
-// A live generative session: its render-ahead PCM source, its one Opus encoder and the hub
-// that fans the encoded pages out. The daemon's pacer calls advance() in real time.
+// A live generative session: its phrase scheduler (composition and rendering ahead of
+// playback), its one Opus encoder, and the hub that fans the encoded pages out. The pacer calls
+// advance() in real time; nothing here blocks on a render.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "auralis/devices/engine_pool.hpp"
-#include "auralis/devices/render_ahead_source.hpp"
+#include "auralis/devices/phrase_scheduler.hpp"
 #include "auralis/music/params.hpp"
 #include "auralis/proto/ogg_opus_encoder.hpp"
 #include "auralis/server/stream_hub.hpp"
@@ -19,56 +21,70 @@ namespace auralis::server {
 
 struct SessionSettings {
   std::string id;
-  music::SessionParams params;
+  std::string name;
+  devices::SchedulerSettings scheduler;  // params, look-ahead, deadline margins
   proto::EncoderSettings encoder;
   int burst_ms = 500;
   int fanout_ms = 100;
-  int lookahead_phrases = 1;
 };
 
 class Session {
  public:
-  using Clock = std::chrono::steady_clock;
+  using Clock = devices::Clock;
 
-  // Renders the first phrase on the calling thread with `prime_engine`, then keeps rendering
-  // ahead on `pool`. Throws on invalid settings.
-  Session(SessionSettings settings, devices::EnginePool& pool, synthesis::Engine& prime_engine);
+  Session(SessionSettings settings, std::vector<devices::RenderPool*> chain, Clock& clock,
+          std::shared_ptr<devices::RenderMetrics> metrics);
   ~Session();
 
   const std::string& id() const { return settings_.id; }
+  std::string name() const;
+  void set_name(const std::string& name);
   std::chrono::system_clock::time_point created_at() const { return created_at_; }
+  void set_created_at(std::chrono::system_clock::time_point t) { created_at_ = t; }
 
-  // Starts the stream clock: packet k is due at start + k * 20 ms.
-  void start(Clock::time_point now);
-  // Encodes every packet due by `now` and publishes the finished pages. Returns the time the
-  // next page is due. Called from one pacer thread at a time.
+  // Encodes every packet due by `now` and publishes finished pages and playback events.
+  // Before the first phrase is ready nothing is due; the stream clock starts when it is.
+  // Returns when to call again. One pacer thread at a time.
   Clock::time_point advance(Clock::time_point now);
+  bool started() const;
 
   StreamHub& hub() { return hub_; }
   std::shared_ptr<const std::vector<std::uint8_t>> header_pages() const { return header_pages_; }
   const std::vector<std::uint8_t>& opus_head() const { return encoder_.opus_head(); }
   int pre_skip() const { return encoder_.pre_skip(); }
 
-  devices::NowPlaying now_playing() const { return source_->now_playing(); }
-  devices::SourceStats source_stats() const { return source_->stats(); }
+  music::SessionParams params() const { return scheduler_->params(); }
+  void set_params(const music::SessionParams& params);  // throws std::invalid_argument
+  devices::NowPlaying now_playing() const { return scheduler_->now_playing(); }
+  devices::SchedulerStatus status() const { return scheduler_->status(); }
+  devices::PhraseScheduler& scheduler() { return *scheduler_; }
   std::int64_t packets_encoded() const;
+  double encode_seconds() const;
 
-  // Stops the stream: listeners get their end, the pacer stops calling advance().
-  void close();
+  // Listeners now attached, by transport (kept by the listeners themselves).
+  std::atomic<int> http_listeners{0};
+  std::atomic<int> ws_listeners{0};
+
+  // Ends the stream: listeners get their end, the pacer stops.
+  void close(const std::string& reason);
   bool closed() const;
 
  private:
   SessionSettings settings_;
   std::chrono::system_clock::time_point created_at_ = std::chrono::system_clock::now();
-  std::shared_ptr<devices::RenderAheadSource> source_;
-  mutable std::mutex encode_mutex_;
+  std::shared_ptr<devices::PhraseScheduler> scheduler_;
+  mutable std::mutex mutex_;
   proto::OggOpusEncoder encoder_;
   std::shared_ptr<const std::vector<std::uint8_t>> header_pages_;
   StreamHub hub_;
-  Clock::time_point start_{};
+  std::optional<Clock::time_point> start_;
   std::int64_t packets_ = 0;
+  double encode_seconds_ = 0;
   bool closed_ = false;
   std::vector<float> frame_;
 };
+
+// JSON text of a playback event (proto/STREAM_PROTOCOL.md).
+std::string event_json(const devices::PlaybackEvent& event);
 
 }  // namespace auralis::server

@@ -7,13 +7,25 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "auralis/proto/ogg_opus_encoder.hpp"
 
 namespace auralis::server {
 
-using PageBatch = std::shared_ptr<const std::vector<proto::PagePtr>>;
+// What listeners receive every fanout_ms: the pages, the now-playing events that playback
+// reached meanwhile, and the same packets framed once as a WebSocket binary message.
+struct Batch {
+  std::vector<proto::PagePtr> pages;
+  std::vector<std::shared_ptr<const std::string>> events;  // JSON text
+  std::shared_ptr<const std::string> ws_message;           // STREAM_PROTOCOL.md framing
+  std::size_t page_bytes = 0;
+};
+using PageBatch = std::shared_ptr<const Batch>;
+
+// Frames consecutive pages' packets as one WebSocket binary message (proto/STREAM_PROTOCOL.md).
+std::string frame_ws_packets(const std::vector<proto::PagePtr>& pages);
 
 class StreamSubscriber {
  public:
@@ -30,6 +42,8 @@ class StreamHub {
 
   // Called by the session's pacer for each finished page, in order.
   void publish(const proto::PagePtr& page);
+  // A now-playing event (JSON text), delivered with the next batch.
+  void publish_event(std::string json);
 
   // Registers `subscriber` and returns the recent pages it should start with (whole pages
   // from a page boundary, at most burst_ms), atomically with respect to publish().
@@ -50,9 +64,11 @@ class StreamHub {
   std::deque<proto::PagePtr> history_;
   std::int64_t history_samples_ = 0;
   std::vector<proto::PagePtr> pending_;
+  std::vector<std::shared_ptr<const std::string>> pending_events_;
   std::int64_t pending_samples_ = 0;
   std::int64_t published_ = 0;
-  std::vector<std::weak_ptr<StreamSubscriber>> subscribers_;
+  // Strong references: the hub keeps a listener alive until it unsubscribes (on close).
+  std::vector<std::shared_ptr<StreamSubscriber>> subscribers_;
 };
 
 }  // namespace auralis::server

@@ -1,0 +1,74 @@
+// A pool of render workers for one engine kind. Each worker owns its engine; a worker takes
+// every queued job (up to max_batch, e.g. several sessions' phrases) and renders them in one
+// Engine::render_batch pass, which the LibTorch engine turns into one tensor pass.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "auralis/devices/clock.hpp"
+#include "auralis/devices/faults.hpp"
+#include "auralis/synthesis/engine.hpp"
+
+namespace auralis::devices {
+
+struct DryResult {
+  std::shared_ptr<synthesis::Stems> stems;  // null on failure
+  std::string error;
+  std::string engine;      // "torch", "cpu"
+  double seconds = 0;      // wall time of the render pass (the batch's)
+  int batch_size = 1;
+};
+
+struct DryRender {
+  std::shared_ptr<const synthesis::RenderJob> job;
+  std::shared_ptr<std::atomic<bool>> cancelled;  // set when the scheduler gave up on it
+  std::function<void(DryResult)> done;           // called on the worker thread
+};
+
+class RenderPool {
+ public:
+  using EngineFactory = std::function<std::unique_ptr<synthesis::Engine>()>;
+
+  RenderPool(int threads, const EngineFactory& factory, int max_batch, Clock& clock);
+  ~RenderPool();  // drops queued jobs, lets running ones finish, joins
+  RenderPool(const RenderPool&) = delete;
+  RenderPool& operator=(const RenderPool&) = delete;
+
+  void submit(DryRender request);
+
+  const std::string& engine_name() const { return engine_name_; }
+  const std::string& device() const { return device_; }
+  int threads() const { return static_cast<int>(workers_.size()); }
+  FaultSwitch& faults() { return faults_; }
+
+  // Jobs queued or rendering, not counting workers asleep in an injected delay (for tests
+  // driving a manual clock: "settled" means only the clock can make progress).
+  bool busy() const;
+
+ private:
+  void run(synthesis::Engine& engine);
+
+  Clock& clock_;
+  const int max_batch_;
+  FaultSwitch faults_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<DryRender> queue_;
+  int running_ = 0;
+  bool stopping_ = false;
+  std::mt19937_64 fault_rng_{0x5eed};
+  std::vector<std::unique_ptr<synthesis::Engine>> engines_;
+  std::vector<std::thread> workers_;
+  std::string engine_name_;
+  std::string device_;
+};
+
+}  // namespace auralis::devices

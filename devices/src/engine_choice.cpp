@@ -1,0 +1,80 @@
+#include "auralis/devices/engine_choice.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+
+#include "auralis/devices/device_info.hpp"
+#include "auralis/devices/log.hpp"
+#include "auralis/music/composer.hpp"
+#include "auralis/synthesis/timeline.hpp"
+
+namespace auralis::devices {
+namespace {
+
+int cores() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
+
+EngineSpec cpu_spec(const EngineChoiceSettings& s, const std::string& reason) {
+  return {"cpu", "cpu", s.cpu_workers > 0 ? s.cpu_workers : cores(), 1, reason};
+}
+
+EngineSpec torch_spec(const std::string& device, const std::string& reason) {
+  // One worker per device; on the CPU LibTorch's intra-op threads use the cores.
+  return {"torch", device, 1, 8, reason};
+}
+
+}  // namespace
+
+double measure_real_time_factor(synthesis::Engine& engine) {
+  music::SessionParams params;
+  params.energy = 0.6;
+  params.tempo_bpm = 70;
+  music::Composer composer(params);
+  synthesis::Timeline timeline;
+  synthesis::RenderJob job = timeline.place(composer.next());
+  synthesis::Stems stems;
+  engine.render(job, stems);  // warm-up: buffers, lazy initialisation
+  const auto t0 = std::chrono::steady_clock::now();
+  engine.render(job, stems);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return static_cast<double>(job.frames) / synthesis::kSampleRate / std::max(wall, 1e-9);
+}
+
+std::vector<EngineSpec> choose_engine_chain(const EngineChoiceSettings& s) {
+  auto log = log::get("devices");
+  const DeviceInfo info = detect_devices();
+  log->info("devices: {}", describe(info));
+
+  if (s.primary == "cpu") return {cpu_spec(s, "engine.primary = cpu")};
+
+  if (s.primary == "torch") {
+    if (!synthesis::torch_engine_available())
+      throw std::runtime_error("engine.primary = torch, but this build has no LibTorch");
+    const std::string device = resolve_device(s.device);
+    return {torch_spec(device, "engine.primary = torch"), cpu_spec(s, "fallback")};
+  }
+
+  // auto
+  if (synthesis::torch_engine_available()) {
+    const std::string device = resolve_device(s.device);
+    if (device.starts_with("cuda")) return {torch_spec(device, "CUDA GPU present"), cpu_spec(s, "fallback")};
+    auto cpu = synthesis::make_cpu_engine();
+    auto torch = synthesis::make_torch_engine(device);
+    const double cpu_rtf = measure_real_time_factor(*cpu);
+    const double torch_rtf = measure_real_time_factor(*torch);
+    log->info("engine choice on CPU: cpu engine {:.0f}x real time, LibTorch on {} {:.0f}x (one reference phrase)",
+              cpu_rtf, device, torch_rtf);
+    if (torch_rtf > cpu_rtf)
+      return {torch_spec(device, "measured faster on this CPU"), cpu_spec(s, "fallback")};
+    return {cpu_spec(s, "measured faster than LibTorch on this CPU")};
+  }
+  return {cpu_spec(s, "this build has no LibTorch")};
+}
+
+std::unique_ptr<synthesis::Engine> make_engine(const EngineSpec& spec) {
+  if (spec.engine == "torch") return synthesis::make_torch_engine(spec.device);
+  return synthesis::make_cpu_engine();
+}
+
+}  // namespace auralis::devices
