@@ -117,6 +117,8 @@ const std::vector<KeyDef>& table() {
       INT_KEY("server.io_threads", io_threads, 1, 64, "network threads (1..64)"),
       STRING_KEY("server.stream_name", stream_name, "icy-name header and Ogg TITLE of streams"),
       STRING_KEY("server.stream_description", stream_description, "icy-description header"),
+      STRING_KEY("server.tls_cert", tls_cert, "PEM certificate chain file: serve HTTPS and WSS (empty: plain HTTP)"),
+      STRING_KEY("server.tls_key", tls_key, "PEM private key file for server.tls_cert"),
       def("log.level", "trace, debug, info, warn, error or off",
           [](Config& c, const std::string& v) {
             c.log_level = one_of("log.level", v, {"trace", "debug", "info", "warn", "error", "off"});
@@ -143,6 +145,19 @@ const std::vector<KeyDef>& table() {
       STRING_KEY("engine.device", device, "LibTorch device: auto, cpu, cuda or cuda:N"),
       INT_KEY("engine.render_workers", render_workers, 0, 256, "render worker threads (0: one per core)"),
       INT_KEY("engine.lookahead_phrases", lookahead_phrases, 1, 8, "phrases rendered ahead of playback (1..8)"),
+      INT_KEY("engine.deadline_margin_ms", deadline_margin_ms, 100, 60000, "the first engine must finish a phrase this long before it plays, else the next engine takes over (ms)"),
+      INT_KEY("engine.fallback_margin_ms", fallback_margin_ms, 50, 60000, "the last engine must finish this long before the phrase plays, else it plays as silence (ms)"),
+      INT_KEY("faults.torch_delay_ms", faults_torch.delay_ms, 0, 3600000, "drill: delay added to every LibTorch render (ms)"),
+      def("faults.torch_failure_probability", "drill: probability 0..1 that a LibTorch render fails",
+          [](Config& c, const std::string& v) { c.faults_torch.failure_probability = parse_double("faults.torch_failure_probability", v, 0, 1); },
+          [](const Config& c) { return fmt_double(c.faults_torch.failure_probability); }),
+      INT_KEY("faults.cpu_delay_ms", faults_cpu.delay_ms, 0, 3600000, "drill: delay added to every CPU-engine render (ms)"),
+      def("faults.cpu_failure_probability", "drill: probability 0..1 that a CPU-engine render fails",
+          [](Config& c, const std::string& v) { c.faults_cpu.failure_probability = parse_double("faults.cpu_failure_probability", v, 0, 1); },
+          [](const Config& c) { return fmt_double(c.faults_cpu.failure_probability); }),
+      STRING_KEY("api.token", api_token, "bearer token required for POST/PATCH/DELETE (empty: no token); listening stays open"),
+      STRING_KEY("api.cors_origin", cors_origin, "Access-Control-Allow-Origin for the API (empty: no CORS headers)"),
+      INT_KEY("api.max_sessions", max_sessions, 1, 10000, "sessions at most; more are refused with 429"),
       STRING_KEY("session.name", default_session, "id of the session started at start-up (empty: none)"),
       def("session.key", "tonic: C, C#, Db, D, ... B",
           [](Config& c, const std::string& v) {

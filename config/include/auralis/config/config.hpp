@@ -34,6 +34,8 @@ struct Config {
   int io_threads = 1;
   std::string stream_name = "Auralis";
   std::string stream_description = "Endless generative ambient music";
+  std::string tls_cert;  // PEM certificate chain: serve HTTPS/WSS (browsers need a secure context)
+  std::string tls_key;   // PEM private key
   // [log]
   std::string log_level = "info";
   // [audio]
@@ -52,6 +54,19 @@ struct Config {
   std::string device = "auto";  // auto | cpu | cuda | cuda:N
   int render_workers = 0;       // 0: one per core
   int lookahead_phrases = 1;
+  int deadline_margin_ms = 1500;  // first engine must finish this long before the phrase plays
+  int fallback_margin_ms = 300;   // last engine must finish this long before
+  // [faults]: injected delays/failures per engine (an operator drill; off by default)
+  struct Faults {
+    int delay_ms = 0;
+    double failure_probability = 0;
+  };
+  Faults faults_torch;
+  Faults faults_cpu;
+  // [api]
+  std::string api_token;           // non-empty: POST/PATCH/DELETE need "Authorization: Bearer <token>"
+  std::string cors_origin = "*";   // Access-Control-Allow-Origin for the API; empty: no CORS headers
+  int max_sessions = 32;
   // [session]: the default session started at start-up
   std::string default_session = "default";
   music::SessionParams session;
