@@ -86,17 +86,27 @@ double best_render_wall_s(synthesis::Engine& engine, const synthesis::RenderJob&
   return best;
 }
 
-// Two engines rendering on two threads at once: aggregate audio seconds per wall second.
-double two_thread_rtf(const std::function<std::unique_ptr<synthesis::Engine>()>& make,
-                      const Workload& w, int reps) {
+// Two engines rendering on two threads at once (how the daemon's pool uses two cores).
+// Returns {aggregate RTF from each thread's CPU time, aggregate RTF from wall time}: on a shared
+// machine only the first is about the engine; the second also counts other tenants.
+std::pair<double, double> two_thread_rtf(
+    const std::function<std::unique_ptr<synthesis::Engine>()>& make, const Workload& w, int reps) {
   auto a = make(), b = make();
-  double seconds[2] = {0, 0};  // per-thread best, unused: the aggregate counts all renders
+  synthesis::Stems sa, sb;
+  a->render(w.job, sa);  // warm-up outside the timing
+  b->render(w.job, sb);
+  double cpu[2] = {0, 0};
   const auto t0 = Clock::now();
-  std::thread other([&] { seconds[1] = best_render_wall_s(*b, w.job, reps); });
-  seconds[0] = best_render_wall_s(*a, w.job, reps);
+  std::thread other([&] { cpu[1] = median_render_cpu_s(*b, w.job, reps); });
+  cpu[0] = median_render_cpu_s(*a, w.job, reps);
   other.join();
   const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
-  return 2.0 * (reps + 1) * w.audio_s / wall;
+  return {w.audio_s / cpu[0] + w.audio_s / cpu[1], 2.0 * (reps + 1) * w.audio_s / wall};
+}
+
+void report_pair(const char* engine, const Workload& w, std::pair<double, double> rtf) {
+  std::printf("%-6s %-24s %-10s %8.1f x real time aggregate (CPU time; %.1f x by wall clock)\n",
+              engine, "2 threads, 2 engines", w.name.c_str(), rtf.first, rtf.second);
 }
 
 void report(const char* engine, const char* setup, const Workload& w, double render_s) {
@@ -142,9 +152,7 @@ int main(int argc, char** argv) {
     if (which == "torch") break;
     auto cpu = synthesis::make_cpu_engine();
     report("cpu", "1 core (thread CPU time)", w, median_render_cpu_s(*cpu, w.job, reps));
-    const double rtf2 = two_thread_rtf([] { return synthesis::make_cpu_engine(); }, w, reps);
-    std::printf("%-6s %-24s %-10s %8.1f x real time (aggregate)\n", "cpu", "2 threads, 2 engines",
-                w.name.c_str(), rtf2);
+    report_pair("cpu", w, two_thread_rtf([] { return synthesis::make_cpu_engine(); }, w, reps));
   }
   if (which == "cpu") return 0;
   if (!synthesis::torch_engine_available()) {
@@ -155,10 +163,9 @@ int main(int argc, char** argv) {
   for (const auto& w : workloads) {
     auto t1 = synthesis::make_torch_engine("cpu", 1);
     report("torch", "1 thread (CPU time)", w, median_render_cpu_s(*t1, w.job, torch_reps));
-    const double pair =
-        two_thread_rtf([] { return synthesis::make_torch_engine("cpu", 1); }, w, torch_reps);
-    std::printf("%-6s %-24s %-10s %8.1f x real time (aggregate)\n", "torch", "2 threads, 2 engines",
-                w.name.c_str(), pair);
+    report_pair(
+        "torch", w,
+        two_thread_rtf([] { return synthesis::make_torch_engine("cpu", 1); }, w, torch_reps));
     auto t2 = synthesis::make_torch_engine("cpu", 2);
     report("torch", "2 intra-op threads (wall)", w, best_render_wall_s(*t2, w.job, torch_reps));
     // Batched: four sessions' phrases in one tensor pass.

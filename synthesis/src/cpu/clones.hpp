@@ -3,7 +3,7 @@
 #pragma once
 
 #if defined(__x86_64__) && !defined(__clang__)
-#define AURALIS_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#define AURALIS_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define AURALIS_CLONES
 #endif

@@ -87,7 +87,7 @@ class CpuEngine final : public Engine {
     const auto l = static_cast<music::Layer>(layer);
     float* dst_l = out.plane(l, 0).data() + (block + window.begin - job.start_frame);
     float* dst_r = out.plane(l, 1).data() + (block + window.begin - job.start_frame);
-    const auto bytes = static_cast<std::size_t>(window.end - window.begin) * sizeof(float);
+    const auto n = static_cast<std::size_t>(window.end - window.begin);
     bool sounding = false;
     for (std::size_t i = layer_begin_[layer]; i < layer_begin_[layer + 1]; ++i) {
       const PreparedVoice& v = voices_[i];
@@ -102,11 +102,11 @@ class CpuEngine final : public Engine {
       render_voice(v, block, r);
     }
     if (sounding) {
-      std::memcpy(dst_l, acc_l_.data() + window.begin, bytes);
-      std::memcpy(dst_r, acc_r_.data() + window.begin, bytes);
+      std::memcpy(dst_l, acc_l_.data() + window.begin, n * sizeof(float));
+      std::memcpy(dst_r, acc_r_.data() + window.begin, n * sizeof(float));
     } else {
-      std::memset(dst_l, 0, bytes);
-      std::memset(dst_r, 0, bytes);
+      std::memset(dst_l, 0, n * sizeof(float));
+      std::memset(dst_r, 0, n * sizeof(float));
     }
   }
 
@@ -149,16 +149,7 @@ class CpuEngine final : public Engine {
         cpu::white_noise(v.noise_key, block, r, x);
         break;
     }
-    // The sustain plateau needs no envelope.
-    const double first = static_cast<double>(block + r.begin - v.start_frame);
-    const double last = static_cast<double>(block + r.end - 1 - v.start_frame);
-    const bool plateau = first >= static_cast<double>(v.env.attack) + v.env.decay &&
-                         last <= static_cast<double>(v.env.gate);
-    if (plateau) {
-      cpu::constant_mix(v.env.sustain, v.gain_l, v.gain_r, r, x, acc_l_.data(), acc_r_.data());
-    } else {
-      cpu::envelope_mix(v.env, t0, v.gain_l, v.gain_r, r, x, acc_l_.data(), acc_r_.data());
-    }
+    cpu::envelope_mix(v.env, t0, v.gain_l, v.gain_r, r, x, acc_l_.data(), acc_r_.data());
   }
 
   std::vector<PreparedVoice> voices_;

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #define AURALIS_ALWAYS_INLINE inline __attribute__((always_inline))
+#define AURALIS_ALWAYS_INLINE_LAMBDA __attribute__((always_inline))
 
 namespace auralis::synthesis::cpu {
 

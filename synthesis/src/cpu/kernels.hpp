@@ -61,13 +61,9 @@ void kick_sweep(const KickParams& p, Range r, float* out);
 // Counter-based white noise: out[i] = voice::noise_sample(key, block_frame + i).
 void white_noise(std::uint32_t key, std::int64_t block_frame, Range r, float* out);
 
-// acc_{l,r}[i] += gain_{l,r} * env(t0 + i) * x[i], env the closed-form ADSR of voice_model.hpp.
+// acc_{l,r}[i] += gain_{l,r} * env(t0 + i) * x[i], env the closed-form ADSR of voice_model.hpp
+// (the sustain plateau costs one multiply).
 void envelope_mix(const voice::EnvelopeFrames& e, float t0_frames, float gain_l, float gain_r,
                   Range r, const float* x, float* acc_l, float* acc_r);
-
-// acc_{l,r}[i] += gain_{l,r} * level * x[i]: a constant envelope (the sustain plateau), rounded
-// exactly like envelope_mix at that level.
-void constant_mix(float level, float gain_l, float gain_r, Range r, const float* x, float* acc_l,
-                  float* acc_r);
 
 }  // namespace auralis::synthesis::cpu

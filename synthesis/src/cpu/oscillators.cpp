@@ -5,18 +5,27 @@
 
 namespace auralis::synthesis::cpu {
 
-// Naive saw 2p-1 with the PolyBLEP residual around the wrap folded in as clamped squares:
-// a = 1 - p/dt just after the wrap, b = 1 - (1-p)/dt just before it; saw = 2p-1 + a^2 - b^2.
+// PolyBLEP saws: naive 2p-1 plus the residual around the wrap, written branch-free as clamped
+// squares: a = (1 - p/dt)+ just after the wrap, b = (1 - (1-p)/dt)+ just before it;
+// saw = 2p - 1 + a^2 - b^2. All three saws in one pass (one store per sample).
 AURALIS_CLONES void pad_saws(const SawParams& p, Range r, float* __restrict out) {
-  for (int i = r.begin; i < r.end; ++i) out[i] = 0.0f;
-  for (int k = 0; k < 3; ++k) {
-    const float phase = p.phase[k], inc = p.inc[k], inv_inc = p.inv_inc[k];
-    for (int i = r.begin; i < r.end; ++i) {
-      const float ph = wrap01(phase + static_cast<float>(i) * inc);
-      const float a = max_f(1.0f - ph * inv_inc, 0.0f);
-      const float b = max_f(1.0f - (1.0f - ph) * inv_inc, 0.0f);
-      out[i] += (2.0f * ph - 1.0f + a * a - b * b) * (1.0f / 3.0f);
-    }
+  const float ph0 = p.phase[0], ph1 = p.phase[1], ph2 = p.phase[2];
+  const float inc0 = p.inc[0], inc1 = p.inc[1], inc2 = p.inc[2];
+  const float inv0 = p.inv_inc[0], inv1 = p.inv_inc[1], inv2 = p.inv_inc[2];
+  const auto residual = [](float phase, float inv_inc) AURALIS_ALWAYS_INLINE_LAMBDA {
+    const float q = phase * inv_inc;
+    const float a = max_f(1.0f - q, 0.0f);
+    const float b = max_f(q + (1.0f - inv_inc), 0.0f);
+    return (a - b) * (a + b);
+  };
+  for (int i = r.begin; i < r.end; ++i) {
+    const float fi = static_cast<float>(i);
+    const float p0 = wrap01(ph0 + fi * inc0);
+    const float p1 = wrap01(ph1 + fi * inc1);
+    const float p2 = wrap01(ph2 + fi * inc2);
+    const float naive = 2.0f * (p0 + p1 + p2) - 3.0f;
+    const float blep = residual(p0, inv0) + residual(p1, inv1) + residual(p2, inv2);
+    out[i] = (naive + blep) * (1.0f / 3.0f);
   }
 }
 
