@@ -1,8 +1,8 @@
-// The effects and master chain after either engine. Per 64-frame step of the session timeline:
+// The effects and master chain after either engine. Per 256-frame step of the session timeline:
 // layer buses (pad low-pass + chorus, pinked and swept texture, band-passed brush, lead
 // ping-pong, mono sub), reverb send -> plate, then master high-pass, slow loudness gain, glue
 // compressor, true-peak limiter. Slow controls (LFO phase, smoothed cutoff, loudness gain)
-// change only on the absolute 64-frame grid, so any split of the timeline into windows gives
+// change only on the absolute 256-frame grid, so any split of the timeline into windows gives
 // bit-identical output.
 #include "auralis/synthesis/mixer.hpp"
 
@@ -11,6 +11,7 @@
 #include <cmath>
 
 #include "dsp/biquad.hpp"
+#include "dsp/block_lti.hpp"
 #include "dsp/chorus.hpp"
 #include "dsp/compressor.hpp"
 #include "dsp/dsp_common.hpp"
@@ -18,9 +19,7 @@
 #include "dsp/loudness_control.hpp"
 #include "dsp/loudness_meter.hpp"
 #include "dsp/ping_pong_delay.hpp"
-#include "dsp/pink_noise.hpp"
 #include "dsp/plate_reverb.hpp"
-#include "dsp/svf.hpp"
 
 namespace auralis::synthesis {
 
@@ -90,21 +89,22 @@ double texture_centre_hz(std::int64_t frame, const MixControls& c) {
 }  // namespace
 
 struct Mixer::State {
-  // Layer buses.
-  dsp::PinkFilter<2> texture_pink;
-  dsp::SvfBank<8> bus_filters;  // lanes: pad L/R (stage 1), texture L/R, brush L/R, unused x2
-  dsp::SvfBank<2> pad_stage2;
+  // Layer buses: block state-space filters (dsp/block_lti.hpp), stereo, straight from the
+  // stems' planes into the bus buffers, each layer's level folded into its filter.
+  dsp::BlockLti<4, 2> pad_filter;      // two cascaded SVF low-pass stages (24 dB/oct)
+  dsp::BlockLti<5, 2> texture_filter;  // pinking, then the swept SVF band-pass
+  dsp::BlockLti<2, 2> brush_filter;    // SVF band-pass 2-6 kHz
   dsp::StereoChorus pad_chorus{kRate};
   dsp::PingPongDelay lead_delay{kRate};
   dsp::PlateReverb reverb{kRate};
   // Master.
-  dsp::BiquadBank<2> master_highpass;
+  dsp::BlockLti<2, 2> master_highpass;
   dsp::LoudnessControl loudness;
   dsp::Compressor glue{kRate};
   dsp::Limiter limiter{kRate};
   dsp::LoudnessMeter meter;
 
-  // Slow controls (updated on the 64-frame grid only).
+  // Slow controls (updated on the 256-frame grid only).
   bool started = false;
   double pad_log2_cutoff = 10;
   double lfo_phase = 0;  // radians
@@ -114,21 +114,25 @@ struct Mixer::State {
   std::int64_t next_frame = 0;
 
   // Scratch for one step (no allocation while processing).
-  alignas(32) std::array<float, kStep * 8> lanes{};
-  alignas(32) std::array<float, kStep * 2> pair{};
   alignas(32) std::array<float, kStep> pad_l{}, pad_r{}, lead_l{}, lead_r{}, tex_l{}, tex_r{},
-      brush_l{}, brush_r{}, kick_l{}, kick_r{}, bass{}, send{}, wet_l{}, wet_r{}, mix_l{}, mix_r{};
+      brush_l{}, brush_r{}, send{}, wet_l{}, wet_r{}, mix_l{}, mix_r{}, zeros{};
 
   State() {
-    bus_filters.set_bandpass(4, kBrushCentreHz, kBrushQ, kRate);
-    bus_filters.set_bandpass(5, kBrushCentreHz, kBrushQ, kRate);
-    bus_filters.set_lowpass(6, 1000, 0.7f, kRate);
-    bus_filters.set_lowpass(7, 1000, 0.7f, kRate);
-    master_highpass.set_all(dsp::BiquadCoefs::highpass(kMasterHighpassHz, 0.707f, kRate));
+    brush_filter.set(
+        dsp::scaled(dsp::svf_bandpass(kBrushCentreHz, kBrushQ, kRate), level(kLevels.brush_db)));
+    const auto hp = dsp::BiquadCoefs::highpass(kMasterHighpassHz, 0.707f, kRate);
+    master_highpass.set(dsp::biquad_state_space(hp.b0, hp.b1, hp.b2, hp.a1, hp.a2));
   }
 
-  void start(const MixControls& c) {
+  static double level(float db) { return dsp::db_to_gain(db); }
+
+  void start(const MixControls& c, std::int64_t frame) {
     started = true;
+    // The block filters' 8-frame grid sits on the absolute timeline, like the control grid.
+    pad_filter.align(frame);
+    texture_filter.align(frame);
+    brush_filter.align(frame);
+    master_highpass.align(frame);
     pad_log2_cutoff = std::log2(std::max(c.pad_cutoff_hz, 20.0));
     loudness.set_gain_db(initial_gain_db(c.energy));
     master_gain = dsp::db_to_gain(static_cast<float>(loudness.gain_db()));
@@ -146,14 +150,14 @@ struct Mixer::State {
 
   void set_coefficients(std::int64_t grid_frame, const MixControls& c) {
     const double cutoff = std::exp2(pad_log2_cutoff + kPadLfoOctaves * std::sin(lfo_phase));
-    const auto fc = static_cast<float>(std::clamp(cutoff, 30.0, 18000.0));
-    bus_filters.set_lowpass(0, fc, kPadQ1, kRate);
-    bus_filters.copy_lane(0, 1);
-    pad_stage2.set_lowpass(0, fc, kPadQ2, kRate);
-    pad_stage2.copy_lane(0, 1);
-    const auto tex = static_cast<float>(texture_centre_hz(grid_frame, c));
-    bus_filters.set_bandpass(2, tex, kTextureQ, kRate);
-    bus_filters.copy_lane(2, 3);
+    const double fc = std::clamp(cutoff, 30.0, 18000.0);
+    pad_filter.set(dsp::scaled(
+        dsp::cascade(dsp::svf_lowpass(fc, kPadQ1, kRate), dsp::svf_lowpass(fc, kPadQ2, kRate)),
+        level(kLevels.pad_db)));
+    const double tex = texture_centre_hz(grid_frame, c);
+    texture_filter.set(
+        dsp::scaled(dsp::cascade(dsp::pink_state_space(), dsp::svf_bandpass(tex, kTextureQ, kRate)),
+                    level(kLevels.texture_db)));
   }
 
   void run_step(const Stems* stems, std::int64_t offset, int n, std::int64_t frame, float* out);
@@ -163,99 +167,71 @@ AURALIS_DSP_CLONES
 void Mixer::State::run_step(const Stems* stems, std::int64_t offset, int n, std::int64_t frame,
                             float* out) {
   const auto un = static_cast<std::size_t>(n);
+  // A layer's channel plane for this step, or zeros while rendering silence.
   auto plane = [&](Layer layer, int ch) -> const float* {
-    return stems ? stems->plane(layer, ch).data() + offset : nullptr;
-  };
-  auto load = [&](Layer layer, float gain, float* l, float* r) {
-    const float* sl = plane(layer, 0);
-    const float* sr = plane(layer, 1);
-    if (!sl) {
-      std::fill_n(l, n, 0.0f);
-      std::fill_n(r, n, 0.0f);
-      return;
-    }
-    for (int i = 0; i < n; ++i) {
-      l[i] = gain * sl[i];
-      r[i] = gain * sr[i];
-    }
+    return stems ? stems->plane(layer, ch).data() + offset : zeros.data();
   };
 
-  static const float pad_gain = dsp::db_to_gain(kLevels.pad_db);
   static const float lead_gain = dsp::db_to_gain(kLevels.lead_db);
   static const float bass_gain = dsp::db_to_gain(kLevels.bass_db);
-  static const float tex_gain = dsp::db_to_gain(kLevels.texture_db);
   static const float kick_gain = dsp::db_to_gain(kLevels.kick_db);
-  static const float brush_gain = dsp::db_to_gain(kLevels.brush_db);
   static const float return_gain = dsp::db_to_gain(kLevels.reverb_return_db);
 
-  load(Layer::pad, pad_gain, pad_l.data(), pad_r.data());
-  load(Layer::texture, tex_gain, tex_l.data(), tex_r.data());
-  load(Layer::brush, brush_gain, brush_l.data(), brush_r.data());
-  load(Layer::lead, lead_gain, lead_l.data(), lead_r.data());
-  load(Layer::kick, kick_gain, kick_l.data(), kick_r.data());
   {
-    const float* bl = plane(Layer::bass, 0);
-    const float* br = plane(Layer::bass, 1);
-    for (int i = 0; i < n; ++i) bass[i] = bl ? 0.5f * bass_gain * (bl[i] + br[i]) : 0.0f;
+    const float* in[2] = {plane(Layer::pad, 0), plane(Layer::pad, 1)};
+    float* out2[2] = {pad_l.data(), pad_r.data()};
+    pad_filter.process(in, out2, un);
   }
-
-  // Texture: pink it, then the swept band-pass (in the shared filter bank).
-  for (int i = 0; i < n; ++i) {
-    pair[2 * i] = tex_l[i];
-    pair[2 * i + 1] = tex_r[i];
+  {
+    const float* in[2] = {plane(Layer::texture, 0), plane(Layer::texture, 1)};
+    float* out2[2] = {tex_l.data(), tex_r.data()};
+    texture_filter.process(in, out2, un);
   }
-  texture_pink.process(std::span<float>(pair.data(), 2 * un));
-
-  for (int i = 0; i < n; ++i) {
-    float* f = &lanes[8 * i];
-    f[0] = pad_l[i];
-    f[1] = pad_r[i];
-    f[2] = pair[2 * i];
-    f[3] = pair[2 * i + 1];
-    f[4] = brush_l[i];
-    f[5] = brush_r[i];
-    f[6] = 0;
-    f[7] = 0;
+  {
+    const float* in[2] = {plane(Layer::brush, 0), plane(Layer::brush, 1)};
+    float* out2[2] = {brush_l.data(), brush_r.data()};
+    brush_filter.process(in, out2, un);
   }
-  bus_filters.process(std::span<float>(lanes.data(), 8 * un));
-  for (int i = 0; i < n; ++i) {
-    const float* f = &lanes[8 * i];
-    pair[2 * i] = f[0];
-    pair[2 * i + 1] = f[1];
-    tex_l[i] = f[2];
-    tex_r[i] = f[3];
-    brush_l[i] = f[4];
-    brush_r[i] = f[5];
-  }
-  pad_stage2.process(std::span<float>(pair.data(), 2 * un));
-  for (int i = 0; i < n; ++i) {
-    pad_l[i] = pair[2 * i];
-    pad_r[i] = pair[2 * i + 1];
+  {
+    const float* sl = plane(Layer::lead, 0);
+    const float* sr = plane(Layer::lead, 1);
+    for (int i = 0; i < n; ++i) {
+      lead_l[i] = lead_gain * sl[i];
+      lead_r[i] = lead_gain * sr[i];
+    }
   }
   pad_chorus.process(std::span<float>(pad_l.data(), un), std::span<float>(pad_r.data(), un), frame);
   lead_delay.process(std::span<float>(lead_l.data(), un), std::span<float>(lead_r.data(), un));
 
+  const float* kick_sl = plane(Layer::kick, 0);
+  const float* kick_sr = plane(Layer::kick, 1);
+  const float* bass_sl = plane(Layer::bass, 0);
+  const float* bass_sr = plane(Layer::bass, 1);
   // Reverb send (mono, post-fader); the plate high-passes it at 200 Hz itself.
   for (int i = 0; i < n; ++i) {
+    const float kl = kick_gain * kick_sl[i], kr = kick_gain * kick_sr[i];
     send[i] = 0.5f * (kLevels.pad_send * (pad_l[i] + pad_r[i]) +
                       kLevels.lead_send * (lead_l[i] + lead_r[i]) +
-                      kLevels.percussion_send * (kick_l[i] + kick_r[i] + brush_l[i] + brush_r[i]) +
+                      kLevels.percussion_send * (kl + kr + brush_l[i] + brush_r[i]) +
                       kLevels.texture_send * (tex_l[i] + tex_r[i]));
   }
   reverb.process(std::span<const float>(send.data(), un), std::span<float>(wet_l.data(), un),
                  std::span<float>(wet_r.data(), un));
 
   for (int i = 0; i < n; ++i) {
-    pair[2 * i] =
-        pad_l[i] + lead_l[i] + tex_l[i] + brush_l[i] + kick_l[i] + bass[i] + return_gain * wet_l[i];
-    pair[2 * i + 1] =
-        pad_r[i] + lead_r[i] + tex_r[i] + brush_r[i] + kick_r[i] + bass[i] + return_gain * wet_r[i];
+    const float kl = kick_gain * kick_sl[i], kr = kick_gain * kick_sr[i];
+    const float bass = 0.5f * bass_gain * (bass_sl[i] + bass_sr[i]);
+    mix_l[i] = pad_l[i] + lead_l[i] + tex_l[i] + brush_l[i] + kl + bass + return_gain * wet_l[i];
+    mix_r[i] = pad_r[i] + lead_r[i] + tex_r[i] + brush_r[i] + kr + bass + return_gain * wet_r[i];
   }
-  master_highpass.process(std::span<float>(pair.data(), 2 * un));
+  {
+    float* io[2] = {mix_l.data(), mix_r.data()};
+    master_highpass.process(io, io, un);
+  }
   const float g = master_gain;
   for (int i = 0; i < n; ++i) {
-    mix_l[i] = g * pair[2 * i];
-    mix_r[i] = g * pair[2 * i + 1];
+    mix_l[i] *= g;
+    mix_r[i] *= g;
   }
   glue.process(std::span<float>(mix_l.data(), un), std::span<float>(mix_r.data(), un));
   limiter.process(std::span<float>(mix_l.data(), un), std::span<float>(mix_r.data(), un));
@@ -293,7 +269,7 @@ Mixer& Mixer::operator=(Mixer&&) noexcept = default;
 Mixer::~Mixer() = default;
 
 namespace {
-// Splits [start, start + frames) at the absolute 64-frame grid and calls fn(offset, n, frame).
+// Splits [start, start + frames) at the absolute 256-frame grid and calls fn(offset, n, frame).
 template <typename Fn>
 void for_each_step(std::int64_t start, std::int64_t frames, Fn&& fn) {
   std::int64_t done = 0;
@@ -311,7 +287,7 @@ void Mixer::process(const RenderJob& job, const Stems& stems, std::span<float> o
   if (!state_) state_ = std::make_unique<State>();
   State& s = *state_;
   const dsp::DenormalGuard denormals;
-  if (!s.started) s.start(job.controls);
+  if (!s.started) s.start(job.controls, job.start_frame);
   const std::int64_t frames =
       std::min<std::int64_t>(job.frames, static_cast<std::int64_t>(out.size() / 2));
   const std::int64_t have = std::min(frames, stems.frames());
@@ -333,7 +309,7 @@ void Mixer::process_silence(const MixControls& controls, std::int64_t frames,
   if (!state_) state_ = std::make_unique<State>();
   State& s = *state_;
   const dsp::DenormalGuard denormals;
-  if (!s.started) s.start(controls);
+  if (!s.started) s.start(controls, s.next_frame);
   frames = std::min<std::int64_t>(frames, static_cast<std::int64_t>(out.size() / 2));
   for_each_step(s.next_frame, frames,
                 [&](std::int64_t offset, int n, std::int64_t frame, bool on_grid) {

@@ -17,11 +17,17 @@ constexpr BiquadCoefs kRlb{1.0f, -2.0f, 1.0f, -1.99004745483398f, 0.990072250366
 constexpr double kAbsoluteGateLufs = -70.0;
 }  // namespace
 
-LoudnessMeter::LoudnessMeter() : shelf_coefs_(kShelf), highpass_coefs_(kRlb) {}
+LoudnessMeter::LoudnessMeter() {
+  auto section = [](const BiquadCoefs& c) {
+    return biquad_state_space(c.b0, c.b1, c.b2, c.a1, c.a2);
+  };
+  k_weighting_.set(cascade(section(kShelf), section(kRlb)));
+}
 
 void LoudnessMeter::reset() {
-  state_.fill(0);
-  accumulator_ = 0;
+  k_weighting_.reset();
+  k_weighting_.align(0);
+  accumulator_.fill(0);
   accumulated_frames_ = 0;
   sub_energy_.fill(0);
   blocks_ = 0;
@@ -37,40 +43,37 @@ double LoudnessMeter::energy_to_lufs(double energy) {
 AURALIS_DSP_CLONES
 void LoudnessMeter::process(std::span<const float> left, std::span<const float> right) {
   const std::size_t frames = std::min(left.size(), right.size());
-  // Both K-weighting stages in one loop (the CPU overlaps their recursions), coefficients and
-  // state in locals; the block's energy is summed in float per chunk, then in double.
-  const BiquadCoefs s = shelf_coefs_, h = highpass_coefs_;
-  auto st = state_;
+  alignas(32) float kl[256], kr[256];
   std::size_t i = 0;
   while (i < frames) {
     // Chunks stop at sub-block ends so every block's energy is exactly its own samples.
     const std::size_t n = std::min<std::size_t>(
         {frames - i, 256, static_cast<std::size_t>(kSubBlockFrames - accumulated_frames_)});
-    float sum = 0;
-    for (std::size_t k = 0; k < n; ++k) {
-      const float in[2] = {left[i + k], right[i + k]};
-      for (int c = 0; c < 2; ++c) {
-        float* z = &st[4 * c];
-        const float y1 = s.b0 * in[c] + z[0];
-        z[0] = s.b1 * in[c] - s.a1 * y1 + z[1];
-        z[1] = s.b2 * in[c] - s.a2 * y1;
-        const float y2 = h.b0 * y1 + z[2];
-        z[2] = h.b1 * y1 - h.a1 * y2 + z[3];
-        z[3] = h.b2 * y1 - h.a2 * y2;
-        sum += y2 * y2;
-      }
-    }
-    accumulator_ += sum;
+    const float* in[2] = {left.data() + i, right.data() + i};
+    float* out[2] = {kl, kr};
+    k_weighting_.process(in, out, n);
+    // Lane of each frame: its position in the sub-block mod 8 (sub-blocks are whole lanes).
+    std::size_t k = 0;
+    auto acc = accumulator_;
+    const auto lane0 = static_cast<std::size_t>(accumulated_frames_);
+    for (; k < n && ((lane0 + k) & 7u) != 0; ++k)
+      acc[(lane0 + k) & 7u] += static_cast<double>(kl[k] * kl[k] + kr[k] * kr[k]);
+    for (; k + 8 <= n; k += 8)
+      for (int l = 0; l < 8; ++l)
+        acc[l] += static_cast<double>(kl[k + l] * kl[k + l] + kr[k + l] * kr[k + l]);
+    for (; k < n; ++k) acc[(lane0 + k) & 7u] += static_cast<double>(kl[k] * kl[k] + kr[k] * kr[k]);
+    accumulator_ = acc;
     accumulated_frames_ += static_cast<int>(n);
     if (accumulated_frames_ == kSubBlockFrames) finish_sub_block();
     i += n;
   }
-  state_ = st;
 }
 
 void LoudnessMeter::finish_sub_block() {
-  sub_energy_[blocks_ % kHistory] = accumulator_ / kSubBlockFrames;
-  accumulator_ = 0;
+  double sum = 0;
+  for (double lane : accumulator_) sum += lane;
+  sub_energy_[blocks_ % kHistory] = sum / kSubBlockFrames;
+  accumulator_.fill(0);
   accumulated_frames_ = 0;
   ++blocks_;
   if (blocks_ >= 4) {

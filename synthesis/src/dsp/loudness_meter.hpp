@@ -9,6 +9,7 @@
 #include <span>
 
 #include "dsp/biquad.hpp"
+#include "dsp/block_lti.hpp"
 
 namespace auralis::synthesis::dsp {
 
@@ -37,9 +38,11 @@ class LoudnessMeter {
   void finish_sub_block();
   double mean_of_last(int count) const;
 
-  BiquadCoefs shelf_coefs_, highpass_coefs_;
-  std::array<float, 8> state_{};  // per channel: shelf s1 s2, high-pass s1 s2
-  double accumulator_ = 0;
+  // K-weighting (shelf then RLB high-pass) as one 4-state block filter per channel.
+  BlockLti<4, 2> k_weighting_;
+  // Sum of squares so far in this sub-block, one lane per (frame mod 8), each summed in time
+  // order: the same bits for any split of the audio into calls.
+  alignas(32) std::array<double, 8> accumulator_{};
   int accumulated_frames_ = 0;
   std::array<double, kHistory> sub_energy_{};
   std::uint64_t blocks_ = 0;
