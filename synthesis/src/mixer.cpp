@@ -112,6 +112,7 @@ struct Mixer::State {
   std::uint64_t meter_blocks_seen = 0;
   float fade = 1;  // silence fade-out / resume fade-in
   std::int64_t next_frame = 0;
+  double designed_pad_hz = -1, designed_texture_hz = -1;  // the filters' current designs
 
   // Scratch for one step (no allocation while processing).
   alignas(32) std::array<float, kStep> pad_l{}, pad_r{}, lead_l{}, lead_r{}, tex_l{}, tex_r{},
@@ -151,13 +152,20 @@ struct Mixer::State {
   void set_coefficients(std::int64_t grid_frame, const MixControls& c) {
     const double cutoff = std::exp2(pad_log2_cutoff + kPadLfoOctaves * std::sin(lfo_phase));
     const double fc = std::clamp(cutoff, 30.0, 18000.0);
-    pad_filter.set(dsp::scaled(
-        dsp::cascade(dsp::svf_lowpass(fc, kPadQ1, kRate), dsp::svf_lowpass(fc, kPadQ2, kRate)),
-        level(kLevels.pad_db)));
+    // A window split inside a step asks again for the same design: skip the redesign.
+    if (fc != designed_pad_hz) {
+      designed_pad_hz = fc;
+      pad_filter.set(dsp::scaled(
+          dsp::cascade(dsp::svf_lowpass(fc, kPadQ1, kRate), dsp::svf_lowpass(fc, kPadQ2, kRate)),
+          level(kLevels.pad_db)));
+    }
     const double tex = texture_centre_hz(grid_frame, c);
-    texture_filter.set(
-        dsp::scaled(dsp::cascade(dsp::pink_state_space(), dsp::svf_bandpass(tex, kTextureQ, kRate)),
-                    level(kLevels.texture_db)));
+    if (tex != designed_texture_hz) {
+      designed_texture_hz = tex;
+      texture_filter.set(dsp::scaled(
+          dsp::cascade(dsp::pink_state_space(), dsp::svf_bandpass(tex, kTextureQ, kRate)),
+          level(kLevels.texture_db)));
+    }
   }
 
   void run_step(const Stems* stems, std::int64_t offset, int n, std::int64_t frame, float* out);

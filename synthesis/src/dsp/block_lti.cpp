@@ -64,42 +64,50 @@ StateSpace<3> pink_state_space() {
 
 template <int N, int C>
 void BlockLti<N, C>::set(const StateSpace<N>& sys) {
+  // Runs every control step (256 frames) for the swept filters: vector iterations (C A^j,
+  // A^j B) and three squarings for A^8, O(8 N^2 + 3 N^3) in all.
+  using Vec = std::array<double, N>;
   using Mat = std::array<std::array<double, N>, N>;
-  std::array<Mat, kBlock + 1> pw{};  // A^0 .. A^8
-  for (int r = 0; r < N; ++r) pw[0][r][r] = 1;
-  for (int j = 1; j <= kBlock; ++j)
+  std::array<Vec, kBlock> ca{}, ab{};  // C A^j and A^j B, j = 0..7
+  ca[0] = sys.c;
+  ab[0] = sys.b;
+  for (int j = 1; j < kBlock; ++j)
+    for (int r = 0; r < N; ++r) {
+      double row = 0, col = 0;
+      for (int m = 0; m < N; ++m) {
+        row += ca[j - 1][m] * sys.a[m][r];
+        col += sys.a[r][m] * ab[j - 1][m];
+      }
+      ca[j][r] = row;
+      ab[j][r] = col;
+    }
+  auto square = [](const Mat& m) {
+    Mat out{};
     for (int r = 0; r < N; ++r)
       for (int k = 0; k < N; ++k) {
         double acc = 0;
-        for (int m = 0; m < N; ++m) acc += pw[j - 1][r][m] * sys.a[m][k];
-        pw[j][r][k] = acc;
+        for (int i = 0; i < N; ++i) acc += m[r][i] * m[i][k];
+        out[r][k] = acc;
       }
-  auto c_times = [&](const Mat& m, int col) {
-    double acc = 0;
-    for (int r = 0; r < N; ++r) acc += sys.c[r] * m[r][col];
-    return acc;
+    return out;
   };
-  auto times_b = [&](const Mat& m, int row) {
-    double acc = 0;
-    for (int k = 0; k < N; ++k) acc += m[row][k] * sys.b[k];
-    return acc;
-  };
-  std::array<double, kBlock> h{};
+  const Mat a8 = square(square(square(sys.a)));
+  std::array<double, kBlock> h{};  // impulse response: D, C B, C A B, ...
   h[0] = sys.d;
   for (int k = 1; k < kBlock; ++k) {
     double acc = 0;
-    for (int r = 0; r < N; ++r) acc += sys.c[r] * times_b(pw[k - 1], r);
+    for (int r = 0; r < N; ++r) acc += sys.c[r] * ab[k - 1][r];
     h[k] = acc;
   }
   for (int i = 0; i < N; ++i)
-    for (int j = 0; j < kBlock; ++j) v_[i][j] = static_cast<float>(c_times(pw[j], i));
+    for (int j = 0; j < kBlock; ++j) v_[i][j] = static_cast<float>(ca[j][i]);
   for (int m = 0; m < kBlock; ++m)
     for (int j = 0; j < kBlock; ++j) t_[m][j] = j >= m ? static_cast<float>(h[j - m]) : 0.0f;
   for (int i = 0; i < N; ++i)
-    for (int r = 0; r < kWidth; ++r) a8_[i][r] = r < N ? static_cast<float>(pw[kBlock][r][i]) : 0;
+    for (int r = 0; r < kWidth; ++r) a8_[i][r] = r < N ? static_cast<float>(a8[r][i]) : 0;
   for (int m = 0; m < kBlock; ++m)
     for (int r = 0; r < kWidth; ++r)
-      g_[m][r] = r < N ? static_cast<float>(times_b(pw[kBlock - 1 - m], r)) : 0;
+      g_[m][r] = r < N ? static_cast<float>(ab[kBlock - 1 - m][r]) : 0;
 }
 
 template void BlockLti<2, 1>::set(const StateSpace<2>&);

@@ -33,7 +33,15 @@ class PlateReverb {
   void process(std::span<const float> send, std::span<float> out_left, std::span<float> out_right);
   void reset();
 
+  // Ticks are computed stage by stage over blocks of at most this many: every delay a stage
+  // reads inside the loop (diffusers, tank lines, output taps) is longer, so a block's reads
+  // only ever see earlier blocks' writes and each stage is a plain vectorisable loop.
+  static constexpr int kMaxBlock = 64;
+
  private:
+  // Runs `count` (<= kMaxBlock) internal ticks: tick inputs in, tick outputs (wet L/R) out.
+  void run_ticks(const float* in, float* out_l, float* out_r, int count);
+
   struct Allpass {
     DelayLine line;
     int length = 1;
@@ -71,6 +79,7 @@ class PlateReverb {
   bool have_half_ = false;
   float pending_ = 0;
   float last_left_ = 0, last_right_ = 0;
+  int block_ = kMaxBlock;  // ticks per block: under the shortest delay read inside the loop
 };
 
 }  // namespace auralis::synthesis::dsp
