@@ -67,8 +67,18 @@ class ApiError extends Error {
   }
 }
 
+// Bearer token for POST/PATCH/DELETE when the server has api.token set (asked for on a 401).
+const TOKEN_KEY = 'auralis.apiToken';
+let apiToken = '';
+try {
+  apiToken = localStorage.getItem(TOKEN_KEY) || '';
+} catch {
+  apiToken = ''; // storage blocked: the token lasts for this page only
+}
+
 async function api(method, path, body) {
   const init = { method, headers: { Accept: 'application/json' } };
+  if (apiToken && method !== 'GET') init.headers.Authorization = `Bearer ${apiToken}`;
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
@@ -88,8 +98,23 @@ async function api(method, path, body) {
       data = null;
     }
   }
+  if (res.status === 401) $('token-form').hidden = false;
   if (!res.ok) throw new ApiError(res.status, data, `${method} ${path}: HTTP ${res.status}`);
   return data;
+}
+
+function saveToken(event) {
+  event.preventDefault();
+  apiToken = $('api-token').value.trim();
+  try {
+    if (apiToken) localStorage.setItem(TOKEN_KEY, apiToken);
+    else localStorage.removeItem(TOKEN_KEY);
+  } catch {
+    // storage blocked: keep it in memory
+  }
+  $('token-form').hidden = true;
+  clearAllErrors();
+  setStatus(apiToken ? 'Token saved: try the change again.' : 'Token cleared.');
 }
 
 const sessionPath = (id) => `${API}/${encodeURIComponent(id)}`;
@@ -1253,6 +1278,7 @@ function init() {
   $('session').addEventListener('change', () => onSessionSelected());
   $('refresh').addEventListener('click', () => loadSessions());
   $('create-form').addEventListener('submit', createSession);
+  $('token-form').addEventListener('submit', saveToken);
   $('new-session').addEventListener('click', () => setDrafting(true));
   $('create-cancel').addEventListener('click', () => {
     setDrafting(false);
