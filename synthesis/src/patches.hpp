@@ -11,16 +11,18 @@
 
 namespace auralis::synthesis::patches {
 
-// Dry layer levels: gain of a full-velocity voice, in dB. Aimed at a dry mix where the pad is
-// the bed (~-18 dBFS RMS with 4-5 notes), the lead sits clear above it, the sub is present,
-// texture is ~-30 dBFS and percussion stays soft. Bus trims after this belong to the Mixer.
+// Dry layer levels: gain of a full-velocity voice, in dB. Tuned on the composer's phrases
+// (energy .2-.9) for a dry mix around -19 dBFS RMS where the pad is the bed (~-23), the sub sits
+// just under it, the lead reads clearly (~-26), texture swells peak near -30 (before the Mixer
+// pinks and band-passes it) and percussion stays soft (kick peaks ~-17, brush ~-25 dBFS).
+// Bus trims after this belong to the Mixer.
 namespace level_db {
-inline constexpr double pad = -12;
-inline constexpr double lead = -13;
-inline constexpr double bass = -12;
-inline constexpr double texture = -24;
+inline constexpr double pad = -10;
+inline constexpr double lead = -11;
+inline constexpr double bass = -14;
+inline constexpr double texture = -12;
 inline constexpr double kick = -9;
-inline constexpr double brush = -22;
+inline constexpr double brush = -14;
 }  // namespace level_db
 
 // Pad: three band-limited saws per note (PolyBLEP), detuned 0 / +-7 cents, random start phases.

@@ -2,6 +2,7 @@
 // phrase is 8 bars at 70 BPM with every layer, energy 0.6, the size the composer produces.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -55,11 +56,14 @@ inline music::Phrase reference_phrase(std::uint64_t index = 0, double energy = 0
     p.notes.push_back(make_note(L::lead, melody[i], i * 2.0 + (i % 3 == 1 ? 0.5 : 0.0),
                                 i % 4 == 3 ? 1.5 : 0.75, bpm, 0.75f));
   }
-  p.notes.push_back(make_note(L::texture, 60, 0.0, 32.0, bpm, 0.6f));
+  // Texture: a noise swell into the phrase join, as the composer writes it.
+  p.notes.push_back(make_note(L::texture, 60, 24.0, 10.0, bpm, 0.5f));
   for (int beat = 0; beat < 32; ++beat) {
     if (beat % 2 == 0) p.notes.push_back(make_note(L::kick, 36, beat, 0.5, bpm, 0.8f));
     p.notes.push_back(make_note(L::brush, 60, beat + 0.5, 0.25, bpm, 0.5f));
   }
+  std::stable_sort(p.notes.begin(), p.notes.end(),
+                   [](const auto& a, const auto& b) { return a.onset_s < b.onset_s; });
   return p;
 }
 
