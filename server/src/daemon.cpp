@@ -7,12 +7,14 @@
 #include <boost/asio/strand.hpp>
 
 #include <condition_variable>
+#include <functional>
 #include <random>
 #include <thread>
 
 #include "auralis/devices/clock.hpp"
 #include "auralis/devices/log.hpp"
 #include "auralis/server/session_manager.hpp"
+#include "deployment.hpp"
 #include "http_session.hpp"
 #include "routes.hpp"
 
@@ -41,6 +43,10 @@ struct Daemon::Impl {
   std::mutex stop_mutex;
   std::condition_variable stop_cv;
   bool stop_requested = false;
+
+  // Deployment: session store, systemd notification, SIGHUP reload, Icecast source.
+  std::unique_ptr<Deployment> deploy;
+  std::function<config::Config()> reload_config;
 
   explicit Impl(const config::Config& c) : config(c) {}
 
@@ -76,6 +82,7 @@ struct Daemon::Impl {
 
 Daemon::Daemon(const config::Config& config) : impl_(std::make_unique<Impl>(config)) {
   impl_->bind();
+  impl_->deploy = std::make_unique<Deployment>(config, impl_->net, impl_->media);
   auto log = log::get("server");
   log->info("listening on http://{}:{} ({} network thread(s))", config.listen_host, port(), config.io_threads);
   if (!config.default_session.empty()) {
@@ -84,6 +91,21 @@ Daemon::Daemon(const config::Config& config) : impl_(std::make_unique<Impl>(conf
     impl_->sessions.create({config.default_session, config.default_session, params, 0, std::nullopt});
     log->info("default session: http://{}:{}/stream/{}.ogg (seed {})", config.listen_host, port(),
               config.default_session, params.seed);
+  }
+  {  // Deployment: start the Icecast source and the watchdog; READY=1 once playing.
+    DeploymentHooks hooks;
+    Impl* im = impl_.get();
+    hooks.find_session = [im](const std::string& id) { return im->sessions.find(id); };
+    hooks.playing = [im] {
+      const auto s = im->sessions.find(im->config.default_session);
+      return !s || s->started();
+    };
+    hooks.reload_config = [im] {
+      if (!im->reload_config) throw config::ConfigError("no command line to re-read");
+      return im->reload_config();
+    };
+    impl_->deploy->attach(impl_->sessions, config.default_session);  // restore, then persist
+    impl_->deploy->started(std::move(hooks));
   }
 }
 
@@ -94,14 +116,23 @@ unsigned short Daemon::port() const { return impl_->acceptor.local_endpoint().po
 int Daemon::run(bool handle_signals) {
   Impl& im = *impl_;
   asio::signal_set signals(im.net);
+  std::function<void(boost::system::error_code, int)> on_signal;  // lives as long as run()
   if (handle_signals) {
     signals.add(SIGINT);
     signals.add(SIGTERM);
-    signals.async_wait([&im](boost::system::error_code ec, int signal) {
+    signals.add(SIGHUP);  // Deployment: reload the configuration
+    on_signal = [&im, &signals, &on_signal](boost::system::error_code ec, int signal) {
       if (ec) return;
+      if (signal == SIGHUP) {
+        log::get("server")->info("SIGHUP received: reloading the configuration");
+        im.deploy->reload();
+        signals.async_wait(on_signal);
+        return;
+      }
       log::get("server")->info("signal {} received: shutting down", signal);
       im.request_stop();
-    });
+    };
+    signals.async_wait(on_signal);
   }
   im.accept();
   auto net_guard = asio::make_work_guard(im.net);
@@ -121,6 +152,7 @@ int Daemon::run(bool handle_signals) {
     boost::system::error_code ec;
     im.acceptor.close(ec);
   });
+  im.deploy->stopping();  // Deployment: STOPPING=1, Icecast source ends
   signals.cancel();
   im.sessions.close_all("daemon stopping");
   net_guard.reset();
@@ -135,5 +167,9 @@ int Daemon::run(bool handle_signals) {
 }
 
 void Daemon::stop() { impl_->request_stop(); }
+
+void Daemon::set_config_reloader(std::function<config::Config()> reload) {
+  impl_->reload_config = std::move(reload);
+}
 
 }  // namespace auralis::server
