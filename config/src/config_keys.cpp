@@ -158,6 +158,13 @@ const std::vector<KeyDef>& table() {
       STRING_KEY("api.token", api_token, "bearer token required for POST/PATCH/DELETE (empty: no token); listening stays open"),
       STRING_KEY("api.cors_origin", cors_origin, "Access-Control-Allow-Origin for the API (empty: no CORS headers)"),
       INT_KEY("api.max_sessions", max_sessions, 1, 10000, "sessions at most; more are refused with 429"),
+      INT_KEY("limits.max_listeners", max_listeners, 1, 1000000, "listeners at most, all sessions and transports; more get 503"),
+      INT_KEY("limits.max_listeners_per_session", max_listeners_per_session, 1, 1000000, "listeners at most per session; more get 429"),
+      INT_KEY("limits.max_listeners_per_ip", max_listeners_per_ip, 0, 1000000, "listeners at most per client address (0: no limit); more get 429"),
+      INT_KEY("limits.header_timeout_s", header_timeout_s, 1, 600, "a request (headers and body) must arrive within this (s): slowloris guard"),
+      INT_KEY("limits.keepalive_timeout_s", keepalive_timeout_s, 1, 3600, "idle keep-alive connections are closed after this (s)"),
+      INT_KEY("limits.ws_max_message_bytes", ws_max_message_bytes, 125, 1048576, "largest WebSocket message a client may send (bytes)"),
+      INT_KEY("limits.idle_session_stop_s", idle_session_stop_s, 0, 31536000, "sessions created through the API with no listener for this long are ended (s; 0: never; pinned sessions and the default session stay)"),
       STRING_KEY("session.name", default_session, "id of the session started at start-up (empty: none)"),
       def("session.key", "tonic: C, C#, Db, D, ... B",
           [](Config& c, const std::string& v) {

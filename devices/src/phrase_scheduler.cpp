@@ -11,6 +11,12 @@ namespace {
 
 constexpr std::int64_t kFadeFrames = synthesis::kSampleRate / 20;  // 50 ms
 constexpr std::uint64_t kMaxFastForward = 100000;
+// A phrase still mixing this close to its start is given up (played as silence) while the
+// previous phrase's tail can still be faded: the fade plus two packets.
+constexpr auto kMixAbandon = std::chrono::milliseconds(50 + 40);
+// The mixer's tails are gone after a few seconds of silent input (Mixer::process_silence), so
+// ringing out longer than this after an outage is wasted time that would delay the recovery.
+constexpr std::int64_t kMaxRingOutFrames = std::int64_t{synthesis::kSampleRate} * 10;
 
 double ms_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
@@ -23,13 +29,13 @@ struct PhraseScheduler::Entry {
 
   std::uint64_t index = 0;
   int generation = 0;
-  int attempt = 0;        // bumps on every submit: results of abandoned attempts are ignored
+  int attempt = 0;  // bumps on every submit: results of abandoned attempts are ignored
   std::size_t engine_pos = 0;
   State state = State::rendering;
   music::Phrase score;
   std::shared_ptr<const synthesis::RenderJob> job;
   std::shared_ptr<std::atomic<bool>> cancelled;
-  std::string engine;     // what produced pcm: "torch", "cpu", "silence"
+  std::string engine;  // what produced pcm: "torch", "cpu", "silence"
   std::vector<float> pcm;
   // Snapshots at this phrase's boundary, to re-plan from here after a parameter change.
   music::Composer composer_before;
@@ -38,20 +44,23 @@ struct PhraseScheduler::Entry {
   std::int64_t silence_debt_before = 0;
   std::int64_t drop_before_before = 0;
 
-  Entry(const music::Composer& c, const synthesis::Timeline& t) : composer_before(c), timeline_before(t) {}
+  Entry(const music::Composer& c, const synthesis::Timeline& t)
+      : composer_before(c), timeline_before(t) {}
   std::int64_t frames() const { return job->frames; }
   bool finished() const { return state == State::ready || state == State::silent; }
 };
 
-std::shared_ptr<PhraseScheduler> PhraseScheduler::create(SchedulerSettings settings, std::vector<RenderPool*> chain,
-                                                         Clock& clock, std::shared_ptr<RenderMetrics> metrics) {
+std::shared_ptr<PhraseScheduler> PhraseScheduler::create(SchedulerSettings settings,
+                                                         std::vector<RenderPool*> chain,
+                                                         Clock& clock,
+                                                         std::shared_ptr<RenderMetrics> metrics) {
   if (chain.empty()) throw std::invalid_argument("PhraseScheduler needs at least one engine pool");
   return std::shared_ptr<PhraseScheduler>(
       new PhraseScheduler(std::move(settings), std::move(chain), clock, std::move(metrics)));
 }
 
-PhraseScheduler::PhraseScheduler(SchedulerSettings settings, std::vector<RenderPool*> chain, Clock& clock,
-                                 std::shared_ptr<RenderMetrics> metrics)
+PhraseScheduler::PhraseScheduler(SchedulerSettings settings, std::vector<RenderPool*> chain,
+                                 Clock& clock, std::shared_ptr<RenderMetrics> metrics)
     : settings_(std::move(settings)),
       chain_(std::move(chain)),
       clock_(clock),
@@ -62,10 +71,13 @@ PhraseScheduler::PhraseScheduler(SchedulerSettings settings, std::vector<RenderP
   while (composer_.next_index() < target) composer_.next();
 }
 
-PhraseScheduler::~PhraseScheduler() { stop(); }
+PhraseScheduler::~PhraseScheduler() {
+  stop();
+}
 
 void PhraseScheduler::start() {
   std::lock_guard lock(mutex_);
+  started_at_ = clock_.now();
   plan_next_locked();
 }
 
@@ -83,10 +95,11 @@ void PhraseScheduler::set_stream_start(Clock::time_point t) {
   emit_position_events_locked();
 }
 
-std::optional<Clock::time_point> PhraseScheduler::phrase_start_time_locked(const Entry& entry) const {
+std::optional<Clock::time_point> PhraseScheduler::phrase_start_time_locked(
+    const Entry& entry) const {
   if (!stream_start_) return std::nullopt;
-  const auto offset = std::chrono::duration_cast<Clock::duration>(
-      std::chrono::duration<double>(static_cast<double>(entry.job->start_frame) / synthesis::kSampleRate));
+  const auto offset = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
+      static_cast<double>(entry.job->start_frame) / synthesis::kSampleRate));
   return *stream_start_ + offset;
 }
 
@@ -99,7 +112,8 @@ PhraseScheduler::Entry* PhraseScheduler::find_locked(std::uint64_t index) {
 void PhraseScheduler::plan_next_locked() {
   while (!stopped_ && !mixing_) {
     if (!plan_.empty()) {
-      if (!plan_.back()->finished()) return;  // one phrase in the works at a time: mixing is sequential
+      if (!plan_.back()->finished())
+        return;  // one phrase in the works at a time: mixing is sequential
       const int beyond_front = static_cast<int>(plan_.size()) - 1;
       if (beyond_front >= settings_.lookahead_phrases) return;
     }
@@ -107,12 +121,15 @@ void PhraseScheduler::plan_next_locked() {
     entry->generation = generation_;
     entry->silence_debt_before = silence_debt_frames_;
     entry->drop_before_before = drop_voices_before_;
-    entry->mixer_before = mixer_;  // the previous phrase is finished, so this is the state before this one
+    entry->mixer_before =
+        mixer_;  // the previous phrase is finished, so this is the state before this one
     entry->score = composer_.next();
     entry->index = entry->score.index;
     auto job = std::make_shared<synthesis::RenderJob>(timeline_.place(entry->score));
     // Voices that started before a silent phrase were never heard: do not resume them mid-note.
-    std::erase_if(job->voices, [&](const synthesis::VoiceSpec& v) { return v.start_frame < drop_voices_before_; });
+    std::erase_if(job->voices, [&](const synthesis::VoiceSpec& v) {
+      return v.start_frame < drop_voices_before_;
+    });
     entry->job = std::move(job);
     plan_.push_back(std::move(entry));
     submit_locked(*plan_.back());
@@ -131,25 +148,30 @@ void PhraseScheduler::submit_locked(Entry& entry) {
   const int generation = entry.generation;
   const int attempt = entry.attempt;
   pool->submit({entry.job, entry.cancelled, [weak, index, generation, attempt](DryResult result) {
-                  if (auto self = weak.lock()) self->on_dry_done(index, generation, attempt, std::move(result));
+                  if (auto self = weak.lock())
+                    self->on_dry_done(index, generation, attempt, std::move(result));
                 }});
 }
 
-void PhraseScheduler::on_dry_done(std::uint64_t index, int generation, int attempt, DryResult result) {
+void PhraseScheduler::on_dry_done(std::uint64_t index, int generation, int attempt,
+                                  DryResult result) {
   std::unique_lock lock(mutex_);
   Entry* entry = find_locked(index);
   if (stopped_ || !entry || entry->generation != generation || entry->attempt != attempt ||
       entry->state != Entry::State::rendering) {
     if (!stopped_)
-      log::get("scheduler")->warn("session {}: phrase {} from engine {} arrived after it was given up ({:.0f} ms render)",
-                                  settings_.session_id, index, result.engine, result.seconds * 1000);
+      log::get("scheduler")
+          ->warn(
+              "session {}: phrase {} from engine {} arrived after it was given up ({:.0f} ms "
+              "render)",
+              settings_.session_id, index, result.engine, result.seconds * 1000);
     return;
   }
   if (!result.stems) {
     ++metrics_->render_failures;
-    log::get("scheduler")->error("session {}: phrase {}: engine {} failed: {}", settings_.session_id, index,
-                                 result.engine, result.error);
-    escalate_locked(*entry, "failed");
+    // One ERROR line, written where the phrase goes next (escalate_locked / go_silent_locked).
+    escalate_locked(*entry,
+                    fmt::format("failed after {:.0f} ms: {}", result.seconds * 1000, result.error));
     return;
   }
   metrics_->render_seconds.observe(result.seconds);
@@ -159,7 +181,7 @@ void PhraseScheduler::on_dry_done(std::uint64_t index, int generation, int attem
   // Mix outside the lock: the pacer keeps reading meanwhile. Only one mix runs at a time.
   mixing_ = true;
   synthesis::Mixer mixer = std::move(mixer_);
-  const std::int64_t debt = silence_debt_frames_;
+  const std::int64_t debt = std::min(silence_debt_frames_, kMaxRingOutFrames);
   silence_debt_frames_ = 0;
   const synthesis::MixControls silence_controls = silence_controls_;
   const auto job = entry->job;
@@ -177,13 +199,15 @@ void PhraseScheduler::on_dry_done(std::uint64_t index, int generation, int attem
   }
   std::vector<float> pcm(static_cast<std::size_t>(job->frames) * 2);
   mixer.process(*job, *result.stems, pcm);
-  metrics_->mix_seconds.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  metrics_->mix_seconds.observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
 
   lock.lock();
   mixer_ = std::move(mixer);
   mixing_ = false;
   entry = find_locked(index);
-  if (entry && entry->generation == generation && entry->attempt == attempt && entry->state == Entry::State::mixing) {
+  if (entry && entry->generation == generation && entry->attempt == attempt &&
+      entry->state == Entry::State::mixing) {
     entry->pcm = std::move(pcm);
     entry->state = Entry::State::ready;
     metrics_->count_phrase(entry->engine);
@@ -198,18 +222,19 @@ void PhraseScheduler::on_dry_done(std::uint64_t index, int generation, int attem
   plan_next_locked();
 }
 
-void PhraseScheduler::escalate_locked(Entry& entry, const char* why) {
+void PhraseScheduler::escalate_locked(Entry& entry, const std::string& why) {
   if (entry.engine_pos + 1 < chain_.size()) {
     const std::string from = chain_[entry.engine_pos]->engine_name();
     ++entry.engine_pos;
     const std::string to = chain_[entry.engine_pos]->engine_name();
     if (to == "cpu") ++metrics_->fallbacks_to_cpu;
-    log::get("scheduler")->error("session {}: phrase {}: engine {} {}; rendering it with engine {}",
-                                 settings_.session_id, entry.index, from, why, to);
+    log::get("scheduler")
+        ->error("session {}: phrase {}: engine {} {}; rendering it with engine {}",
+                settings_.session_id, entry.index, from, why, to);
     submit_locked(entry);
     return;
   }
-  go_silent_locked(entry, std::string("engine ") + chain_[entry.engine_pos]->engine_name() + " " + why);
+  go_silent_locked(entry, "engine " + chain_[entry.engine_pos]->engine_name() + " " + why);
 }
 
 void PhraseScheduler::go_silent_locked(Entry& entry, const std::string& why) {
@@ -220,8 +245,13 @@ void PhraseScheduler::go_silent_locked(Entry& entry, const std::string& why) {
   entry.pcm.clear();
   ++metrics_->silent_phrases;
   metrics_->count_phrase("silence");
-  log::get("scheduler")->error("session {}: phrase {}: {}; no engine rendered it in time: playing silence",
-                               settings_.session_id, entry.index, why);
+  const auto start = phrase_start_time_locked(entry);
+  const double starts_in_ms = start ? ms_between(clock_.now(), *start) : 0.0;
+  log::get("scheduler")
+      ->error(
+          "session {}: phrase {}: {}; no engine rendered it in time: playing silence (the phrase "
+          "starts in {:.0f} ms)",
+          settings_.session_id, entry.index, why, starts_in_ms);
   drop_voices_before_ = entry.job->start_frame + entry.job->frames;
   silence_debt_frames_ += entry.job->frames;
   silence_controls_ = entry.job->controls;
@@ -236,7 +266,8 @@ void PhraseScheduler::go_silent_locked(Entry& entry, const std::string& why) {
     const std::int64_t fade_start = std::max(played, frames - kFadeFrames);
     const std::int64_t fade_len = frames - fade_start;
     for (std::int64_t f = fade_start; f < frames; ++f) {
-      const float g = static_cast<float>(frames - 1 - f) / static_cast<float>(std::max<std::int64_t>(1, fade_len));
+      const float g = static_cast<float>(frames - 1 - f) /
+                      static_cast<float>(std::max<std::int64_t>(1, fade_len));
       prev.pcm[2 * f] *= g;
       prev.pcm[2 * f + 1] *= g;
     }
@@ -247,9 +278,36 @@ void PhraseScheduler::go_silent_locked(Entry& entry, const std::string& why) {
 
 void PhraseScheduler::poll() {
   std::lock_guard lock(mutex_);
-  if (!stream_start_ || stopped_) return;
+  if (stopped_) return;
   const auto now = clock_.now();
+  if (!stream_start_) {
+    // Before the stream starts no phrase has a start time, but a first engine that hangs must
+    // not hold the stream back: after 2 x deadline_margin the first phrase goes down the chain.
+    // The last engine is waited for (nothing is playing yet, so nothing can be late).
+    if (!started_at_ || plan_.empty()) return;
+    Entry& first = *plan_.front();
+    const auto deadline = *started_at_ + 2 * settings_.deadline_margin;
+    if (first.state != Entry::State::rendering || first.engine_pos + 1 >= chain_.size() ||
+        now < deadline)
+      return;
+    ++metrics_->deadline_misses;
+    const std::string why =
+        fmt::format("missed its start-up deadline ({} ms after the session started) by {:.0f} ms",
+                    (2 * settings_.deadline_margin).count(), ms_between(deadline, now));
+    escalate_locked(first, why);  // logs the ERROR line
+    return;
+  }
   for (auto& e : plan_) {
+    if (e->state == Entry::State::mixing) {
+      // The render made it but the mix is still out: give up while the tail before can fade.
+      const auto start = *phrase_start_time_locked(*e);
+      if (now < start - kMixAbandon) continue;
+      ++metrics_->deadline_misses;
+      go_silent_locked(
+          *e, fmt::format("engine {} rendered it but the mix was not done {} ms before the phrase",
+                          e->engine, kMixAbandon.count()));
+      return;  // plan_ may have changed
+    }
     if (e->state != Entry::State::rendering) continue;
     const bool last_engine = e->engine_pos + 1 == chain_.size();
     const auto margin = last_engine ? settings_.fallback_margin : settings_.deadline_margin;
@@ -257,12 +315,11 @@ void PhraseScheduler::poll() {
     const auto deadline = start - margin;
     if (now < deadline) continue;
     ++metrics_->deadline_misses;
-    const std::string engine = chain_[e->engine_pos]->engine_name();
-    log::get("scheduler")->error("session {}: phrase {}: engine {} missed its deadline ({} ms before the phrase) "
-                                 "by {:.0f} ms",
-                                 settings_.session_id, e->index, engine, margin.count(), ms_between(deadline, now));
-    escalate_locked(*e, "missed its deadline");
-    return;  // plan_ may have changed
+    const std::string why =
+        fmt::format("missed its deadline ({} ms before the phrase) by {:.0f} ms", margin.count(),
+                    ms_between(deadline, now));
+    escalate_locked(*e, why);  // logs the ERROR line
+    return;                    // plan_ may have changed
   }
 }
 
@@ -282,7 +339,8 @@ void PhraseScheduler::read(std::span<float> out) {
     const std::int64_t n = std::min(wanted - written, front.frames() - read_pos_);
     float* dst = out.data() + 2 * written;
     if (front.state == Entry::State::ready)
-      std::memcpy(dst, front.pcm.data() + 2 * read_pos_, static_cast<std::size_t>(n) * 2 * sizeof(float));
+      std::memcpy(dst, front.pcm.data() + 2 * read_pos_,
+                  static_cast<std::size_t>(n) * 2 * sizeof(float));
     else
       std::fill(dst, dst + 2 * n, 0.0f);
     written += n;
@@ -346,7 +404,8 @@ std::vector<PlaybackEvent> PhraseScheduler::take_events() {
 
 void PhraseScheduler::set_params(const music::SessionParams& params) {
   std::lock_guard lock(mutex_);
-  if (auto err = music::validate(params)) throw std::invalid_argument(err->field + ": " + err->message);
+  if (auto err = music::validate(params))
+    throw std::invalid_argument(err->field + ": " + err->message);
   if (mixing_) {
     pending_params_ = params;  // a mix is out on a worker: re-plan when it lands
     return;
@@ -370,8 +429,9 @@ void PhraseScheduler::set_params(const music::SessionParams& params) {
       if (plan_[i]->cancelled) *plan_[i]->cancelled = true;
     plan_.erase(plan_.begin() + static_cast<std::ptrdiff_t>(first), plan_.end());
     ++generation_;
-    log::get("scheduler")->info("session {}: parameters changed: re-planning from phrase {}", settings_.session_id,
-                                composer_.next_index());
+    log::get("scheduler")
+        ->info("session {}: parameters changed: re-planning from phrase {}", settings_.session_id,
+               composer_.next_index());
   }
   composer_.set_params(params);
   plan_next_locked();

@@ -1,10 +1,15 @@
 #include "auralis/devices/render_pool.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include "auralis/devices/log.hpp"
 
 namespace auralis::devices {
+namespace {
+// An injected delay is slept in slices so that a changed or removed fault takes effect at once.
+constexpr auto kFaultSlice = std::chrono::milliseconds(100);
+}  // namespace
 
 RenderPool::RenderPool(int threads, const EngineFactory& factory, int max_batch, Clock& clock)
     : clock_(clock), max_batch_(std::max(1, max_batch)) {
@@ -20,6 +25,7 @@ RenderPool::~RenderPool() {
     stopping_ = true;
     queue_.clear();
   }
+  stop_.request_stop();  // workers asleep in an injected delay (possibly on a manual clock)
   wake_.notify_all();
   for (auto& w : workers_) w.join();
 }
@@ -34,7 +40,11 @@ void RenderPool::submit(DryRender request) {
 
 bool RenderPool::busy() const {
   std::lock_guard lock(mutex_);
-  return running_ > 0 || !queue_.empty();
+  if (running_ > 0) return true;
+  // Queued jobs progress only when a worker is free to take them (not asleep in a delay).
+  const int free_workers = threads() - running_ - static_cast<int>(sleeping_until_.size());
+  if (!queue_.empty() && free_workers > 0) return true;
+  return !sleeping_until_.empty() && *sleeping_until_.begin() <= clock_.now();
 }
 
 void RenderPool::run(synthesis::Engine& engine) {
@@ -46,7 +56,8 @@ void RenderPool::run(synthesis::Engine& engine) {
       wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (stopping_) return;
       while (!queue_.empty() && static_cast<int>(batch.size()) < max_batch_) {
-        if (!queue_.front().cancelled || !*queue_.front().cancelled) batch.push_back(std::move(queue_.front()));
+        if (!queue_.front().cancelled || !*queue_.front().cancelled)
+          batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
       if (batch.empty()) continue;
@@ -55,18 +66,38 @@ void RenderPool::run(synthesis::Engine& engine) {
 
     const EngineFaults faults = faults_.get();
     if (faults.delay.count() > 0) {
-      {
-        std::lock_guard lock(mutex_);
-        --running_;  // asleep on the clock: not "busy"
+      // Asleep on the pool's clock: not "busy" until the wake time comes. The delay is re-read
+      // every slice, so removing the fault (or shortening it) ends the sleep early.
+      std::unique_lock lock(mutex_);
+      --running_;
+      const auto began = clock_.now();
+      bool stopped = false;
+      for (;;) {
+        const auto wake = began + faults_.get().delay;
+        const auto now = clock_.now();
+        if (now >= wake) break;
+        const auto slice_end = std::min<Clock::time_point>(wake, now + kFaultSlice);
+        const auto it = sleeping_until_.insert(slice_end);
+        lock.unlock();
+        const bool reached = clock_.sleep_until(slice_end, stop_.get_token());
+        lock.lock();
+        sleeping_until_.erase(it);
+        if (!reached || stopping_) {
+          stopped = true;
+          break;
+        }
       }
-      clock_.sleep_until(clock_.now() + faults.delay);
-      std::lock_guard lock(mutex_);
+      if (stopped) return;
+      // Jobs given up during the delay are not worth rendering.
+      std::erase_if(batch, [](const DryRender& r) { return r.cancelled && *r.cancelled; });
+      if (batch.empty()) continue;
       ++running_;
     }
     bool inject_failure = false;
     if (faults.failure_probability > 0) {
       std::lock_guard lock(mutex_);
-      inject_failure = std::uniform_real_distribution<double>(0, 1)(fault_rng_) < faults.failure_probability;
+      inject_failure =
+          std::uniform_real_distribution<double>(0, 1)(fault_rng_) < faults.failure_probability;
     }
 
     std::vector<const synthesis::RenderJob*> jobs;

@@ -39,6 +39,9 @@ std::optional<ApiError> parse_params(const nlohmann::json& body, const music::Se
       if (!v.is_string() || !valid_session_id(v.get<std::string>()))
         return invalid(field, "id must be 1-64 characters of A-Z a-z 0-9 _ -");
       update.id = v.get<std::string>();
+    } else if (field == "pinned") {
+      if (!v.is_boolean()) return invalid(field, "pinned must be true or false");
+      update.pinned = v.get<bool>();
     } else if (field == "key") {
       auto pc = v.is_string() ? music::parse_key(v.get<std::string>()) : std::nullopt;
       if (!pc) return invalid(field, "key must be a note name: C, C#, Db, D, ... B");

@@ -17,12 +17,18 @@ namespace {
 
 constexpr std::size_t kHeaderLimit = 8 * 1024;
 constexpr std::size_t kBodyLimit = 64 * 1024;
-constexpr auto kReadTimeout = std::chrono::seconds(15);
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
   HttpSession(asio::ip::tcp::socket socket, const Routes& routes)
-      : stream_(std::move(socket)), routes_(routes) {}
+      : stream_(std::move(socket)),
+        routes_(routes),
+        header_timeout_(routes.config().header_timeout_s),
+        keepalive_timeout_(routes.config().keepalive_timeout_s) {
+    beast::error_code ec;
+    const auto ep = stream_.socket().remote_endpoint(ec);
+    if (!ec) client_ = ep.address().to_string();
+  }
 
   void run() {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
@@ -33,9 +39,18 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     parser_.emplace();
     parser_->header_limit(kHeaderLimit);
     parser_->body_limit(kBodyLimit);
-    stream_.expires_after(kReadTimeout);
+    // Wait up to the keep-alive timeout for a request to begin, then give the whole request
+    // header_timeout: a client trickling bytes (slowloris) is cut off.
+    stream_.expires_after(requests_ == 0 ? header_timeout_ : keepalive_timeout_);
+    http::async_read_some(stream_, buffer_, *parser_,
+                          [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_first_bytes(ec); });
+  }
+
+  void on_first_bytes(beast::error_code ec) {
+    if (ec || parser_->is_done()) return on_read(ec);
+    stream_.expires_after(header_timeout_);
     http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+                     [self = shared_from_this()](beast::error_code e, std::size_t) { self->on_read(e); });
   }
 
   void on_read(beast::error_code ec) {
@@ -65,7 +80,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
                   true);
     }
     Request req = parser_->release();
-    RouteResult result = routes_.route(req);
+    ++requests_;
+    RouteResult result = routes_.route(req, client_);
     if (auto* response = std::get_if<Response>(&result)) {
       if (response->result_int() >= 400) ++routes_.metrics()->rejected_requests;
       const bool close_after = !req.keep_alive();
@@ -74,7 +90,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (auto* ws = std::get_if<WebSocketRoute>(&result)) {
       stream_.expires_never();
       start_ws_listener(stream_.release_socket(), std::move(req), std::move(ws->session), routes_.listener_limits(),
-                        routes_.metrics());
+                        routes_.metrics(), std::move(ws->ticket),
+                        static_cast<std::size_t>(routes_.config().ws_max_message_bytes));
       return;
     }
     start_stream(std::get<StreamRoute>(std::move(result)));
@@ -83,7 +100,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void send(Response response, bool close_after) {
     response.keep_alive(!close_after);
     auto shared = std::make_shared<Response>(std::move(response));
-    stream_.expires_after(kReadTimeout);
+    stream_.expires_after(header_timeout_);
     http::async_write(stream_, *shared,
                       [self = shared_from_this(), shared, close_after](beast::error_code ec, std::size_t) {
                         if (ec || close_after) return self->close();
@@ -101,7 +118,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     }
     auto listener = std::make_shared<StreamListener>(stream_.release_socket(), std::move(route.session),
                                                      std::move(route.response_head),
-                                                     routes_.listener_limits(), routes_.metrics());
+                                                     routes_.listener_limits(), routes_.metrics(),
+                                                     std::move(route.ticket));
     listener->start();
   }
 
@@ -115,6 +133,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   const Routes& routes_;
+  std::chrono::seconds header_timeout_;
+  std::chrono::seconds keepalive_timeout_;
+  std::string client_;
+  int requests_ = 0;
 };
 
 }  // namespace

@@ -82,9 +82,11 @@ Routes::Routes(const config::Config& config, SessionManager& sessions, std::shar
   limits_.max_queue_bytes = static_cast<std::size_t>(config.listener_queue_kib) * 1024;
   limits_.sndbuf_bytes = config.listener_sndbuf_kib * 1024;
   limits_.write_timeout = std::chrono::seconds(config.write_timeout_s);
+  limiter_ = std::make_shared<ListenerLimiter>(ListenerLimiter::Limits{
+      config.max_listeners, config.max_listeners_per_session, config.max_listeners_per_ip});
 }
 
-RouteResult Routes::route(const Request& req) const {
+RouteResult Routes::route(const Request& req, const std::string& client) const {
   ++metrics_->requests;
   const std::string target(req.target());
   const std::string path = target.substr(0, target.find('?'));
@@ -107,7 +109,7 @@ RouteResult Routes::route(const Request& req) const {
   constexpr std::string_view kOgg = ".ogg";
   if (path.starts_with(kStream) && path.ends_with(kOgg) && path.size() > kStream.size() + kOgg.size()) {
     if (!get_or_head) return method_not_allowed(req, "GET, HEAD");
-    return stream(req, path.substr(kStream.size(), path.size() - kStream.size() - kOgg.size()));
+    return stream(req, path.substr(kStream.size(), path.size() - kStream.size() - kOgg.size()), client);
   }
   constexpr std::string_view kWs = "/ws/";
   if (path.starts_with(kWs) && path.size() > kWs.size()) {
@@ -118,7 +120,10 @@ RouteResult Routes::route(const Request& req) const {
     if (!boost::beast::websocket::is_upgrade(req))
       return error_response(req, http::status::upgrade_required, "upgrade_required",
                             "this is a WebSocket endpoint: send an Upgrade: websocket request");
-    return WebSocketRoute{std::move(session)};
+    LimitRefusal refusal;
+    auto ticket = limiter_->acquire(client, id, refusal);
+    if (!ticket) return error_response(req, static_cast<http::status>(refusal.status), refusal.code, refusal.message);
+    return WebSocketRoute{std::move(session), std::move(ticket)};
   }
   if (get_or_head) {
     const std::string name = path == "/" ? "index.html" : path.substr(1);
@@ -187,9 +192,15 @@ Response Routes::openapi(const Request& req) const {
   return error_response(req, http::status::not_found, "not_found", "openapi.json is not built in");
 }
 
-RouteResult Routes::stream(const Request& req, const std::string& id) const {
+RouteResult Routes::stream(const Request& req, const std::string& id, const std::string& client) const {
   auto session = valid_session_id(id) ? sessions_.find(id) : nullptr;
   if (!session) return error_response(req, http::status::not_found, "not_found", "no session '" + id + "'", "id");
+  ListenerLimiter::TicketPtr ticket;
+  if (req.method() != http::verb::head) {
+    LimitRefusal refusal;
+    ticket = limiter_->acquire(client, id, refusal);
+    if (!ticket) return error_response(req, static_cast<http::status>(refusal.status), refusal.code, refusal.message);
+  }
 
   // Close-delimited HTTP/1.1 body: no Content-Length, no chunking (players and GStreamer
   // accept it; Icecast does the same).
@@ -203,7 +214,7 @@ RouteResult Routes::stream(const Request& req, const std::string& id) const {
                      "icy-name: " + header_safe(config_.stream_name + " - " + session->name()) + "\r\n"
                      "icy-description: " + header_safe(config_.stream_description) + "\r\n"
                      "Connection: close\r\n\r\n";
-  return StreamRoute{std::move(session), std::move(head), req.method() == http::verb::head};
+  return StreamRoute{std::move(session), std::move(head), req.method() == http::verb::head, std::move(ticket)};
 }
 
 void Routes::add_cors(Response& res) const {
@@ -275,6 +286,7 @@ nlohmann::json Routes::resource(const Request& req, const Session& session) cons
           {"stream_url", std::string(tls ? "https://" : "http://") + host + "/stream/" + session.id() + ".ogg"},
           {"ws_url", std::string(tls ? "wss://" : "ws://") + host + "/ws/" + session.id()},
           {"created_at", iso8601(session.created_at())},
+          {"pinned", session.pinned.load()},
           {"listeners", {{"http", session.http_listeners.load()}, {"ws", session.ws_listeners.load()}}},
           {"phrase", now.started ? nlohmann::json(now.phrase) : nlohmann::json(nullptr)},
           {"lookahead_s", status.lookahead_s},
@@ -320,7 +332,8 @@ Response Routes::create_session(const Request& req) const {
                           "at most " + std::to_string(config_.max_sessions) + " sessions (api.max_sessions)");
   std::shared_ptr<Session> session;
   try {
-    session = sessions_.create({update.id, update.name.value_or(""), update.params, 0, std::nullopt});
+    session = sessions_.create({update.id, update.name.value_or(""), update.params, 0, std::nullopt,
+                                update.pinned.value_or(false)});
   } catch (const std::runtime_error& e) {
     if (std::string(e.what()) == "exists")
       return error_response(req, http::status::conflict, "conflict", "a session with this id exists", "id");
@@ -347,6 +360,7 @@ Response Routes::patch_session(const Request& req, const std::string& id) const 
   if (auto err = parse_params(body, session->params(), false, update))
     return error_response(req, static_cast<http::status>(err->status), err->code, err->message, err->field);
   if (update.name) session->set_name(*update.name);
+  if (update.pinned) session->pinned = *update.pinned;
   session->set_params(update.params);
   if (sessions_.on_changed) sessions_.on_changed(session);
   return json_response(req, http::status::ok, resource(req, *session));

@@ -12,6 +12,7 @@
 #include "auralis/server/metrics.hpp"
 #include "auralis/server/session_manager.hpp"
 #include "http_responses.hpp"
+#include "listener_limiter.hpp"
 #include "stream_listener.hpp"
 
 namespace auralis::server {
@@ -20,9 +21,11 @@ struct StreamRoute {
   std::shared_ptr<Session> session;
   std::string response_head;  // the HTTP response head for this stream
   bool head_only = false;     // a HEAD request: send the head and close
+  ListenerLimiter::TicketPtr ticket;
 };
 struct WebSocketRoute {
   std::shared_ptr<Session> session;
+  ListenerLimiter::TicketPtr ticket;
 };
 using RouteResult = std::variant<Response, StreamRoute, WebSocketRoute>;
 
@@ -37,7 +40,8 @@ class Routes {
  public:
   Routes(const config::Config& config, SessionManager& sessions, std::shared_ptr<ListenerMetrics> metrics);
 
-  RouteResult route(const Request& req) const;
+  // `client` is the peer address (for per-address listener limits).
+  RouteResult route(const Request& req, const std::string& client = "") const;
 
   ListenerLimits listener_limits() const { return limits_; }
   const std::shared_ptr<ListenerMetrics>& metrics() const { return metrics_; }
@@ -49,7 +53,7 @@ class Routes {
   Response metrics_text(const Request& req) const;
   Response static_file(const Request& req, const std::string& name) const;
   Response openapi(const Request& req) const;
-  RouteResult stream(const Request& req, const std::string& id) const;
+  RouteResult stream(const Request& req, const std::string& id, const std::string& client) const;
   Response api(const Request& req, const std::string& path) const;
   Response list_sessions(const Request& req) const;
   Response create_session(const Request& req) const;
@@ -64,6 +68,7 @@ class Routes {
   SessionManager& sessions_;
   std::shared_ptr<ListenerMetrics> metrics_;
   ListenerLimits limits_;
+  std::shared_ptr<ListenerLimiter> limiter_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 

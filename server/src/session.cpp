@@ -62,13 +62,17 @@ Session::Clock::time_point Session::advance(Clock::time_point now) {
   std::lock_guard lock(mutex_);
   if (closed_) return now + std::chrono::seconds(1);
   if (!start_) {
-    if (!scheduler_->ready_to_start()) return now + kPacketDuration;
+    if (!scheduler_->ready_to_start()) {
+      scheduler_->poll();  // a first engine that hangs hands the first phrase down the chain
+      return now + kPacketDuration;
+    }
     start_ = now;
     scheduler_->set_stream_start(now);
     log::get("session")->info("session {}: stream started", settings_.id);
   }
   const auto t0 = std::chrono::steady_clock::now();
   while (*start_ + kPacketDuration * (packets_ + 1) <= now) {
+    if (now - (*start_ + kPacketDuration * (packets_ + 1)) > kLatePacket) ++late_packets_;
     scheduler_->poll();
     scheduler_->read(frame_);
     for (const auto& event : scheduler_->take_events()) hub_.publish_event(event_json(event));
@@ -91,6 +95,11 @@ void Session::set_params(const music::SessionParams& params) {
 std::int64_t Session::packets_encoded() const {
   std::lock_guard lock(mutex_);
   return packets_;
+}
+
+std::int64_t Session::late_packets() const {
+  std::lock_guard lock(mutex_);
+  return late_packets_;
 }
 
 double Session::encode_seconds() const {

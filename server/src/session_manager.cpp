@@ -40,9 +40,36 @@ SessionManager::SessionManager(const config::Config& config, asio::io_context& m
                                 pool->engine_name(), f.delay_ms, f.failure_probability);
     }
   }
+  asio::post(media_, [this] { schedule_idle_check(); });
 }
 
 SessionManager::~SessionManager() { close_all("daemon stopping"); }
+
+void SessionManager::schedule_idle_check() {
+  // Sessions nobody listens to cost a render worker share forever: end them after
+  // limits.idle_session_stop_s, except pinned ones.
+  if (config_.idle_session_stop_s <= 0) return;
+  if (!idle_timer_) idle_timer_ = std::make_unique<asio::steady_timer>(media_);
+  idle_timer_->expires_after(std::chrono::seconds(std::min(5, config_.idle_session_stop_s)));
+  idle_timer_->async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    const auto now = std::chrono::steady_clock::now();
+    const auto limit = std::chrono::seconds(config_.idle_session_stop_s);
+    for (const auto& s : registry_.all()) {
+      if (s->pinned || s->http_listeners + s->ws_listeners > 0) {
+        idle_since_.erase(s->id());
+        continue;
+      }
+      auto [it, fresh] = idle_since_.emplace(s->id(), now);
+      if (!fresh && now - it->second >= limit) {
+        log::get("session")->info("session {} had no listener for {} s: ending it", s->id(), config_.idle_session_stop_s);
+        idle_since_.erase(it);
+        remove(s->id(), "idle: no listeners");
+      }
+    }
+    schedule_idle_check();
+  });
+}
 
 std::shared_ptr<Session> SessionManager::create(const CreateSession& request) {
   if (auto err = music::validate(request.params)) throw std::invalid_argument(err->field + ": " + err->message);
@@ -68,6 +95,7 @@ std::shared_ptr<Session> SessionManager::create(const CreateSession& request) {
   for (auto& p : pools_) chain.push_back(p.get());
   auto session = std::make_shared<Session>(settings, chain, clock_, metrics_);
   if (request.created_at) session->set_created_at(*request.created_at);
+  session->pinned = request.pinned;
   if (!registry_.add(session)) {
     session->close("id taken");
     throw std::runtime_error("exists");

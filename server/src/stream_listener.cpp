@@ -15,14 +15,15 @@ namespace auralis::server {
 
 StreamListener::StreamListener(Socket socket, std::shared_ptr<Session> session,
                                std::string response_head, ListenerLimits limits,
-                               std::shared_ptr<ListenerMetrics> metrics)
+                               std::shared_ptr<ListenerMetrics> metrics, std::shared_ptr<void> admission_ticket)
     : socket_(std::move(socket)),
       strand_(asio::make_strand(socket_.get_executor())),
       write_timer_(strand_),
       session_(std::move(session)),
       response_head_(std::move(response_head)),
       limits_(limits),
-      metrics_(std::move(metrics)) {
+      metrics_(std::move(metrics)),
+      ticket_(std::move(admission_ticket)) {
   boost::system::error_code ec;
   const auto endpoint = socket_.remote_endpoint(ec);
   if (!ec) remote_ = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
@@ -42,6 +43,7 @@ void StreamListener::start() {
     // A small kernel buffer makes a stalled reader visible to our queue bound quickly.
     self->socket_.set_option(asio::socket_base::send_buffer_size(self->limits_.sndbuf_bytes), ec);
     self->start_pages_ = self->session_->hub().subscribe(self);
+    self->watch_for_hangup();
     log::get("http")->info("listener {} joined session {} ({} burst pages)", self->remote_,
                            self->session_->id(), self->start_pages_.size());
     self->writing_ = true;
@@ -61,6 +63,17 @@ void StreamListener::start() {
                         self->on_written(e, n);
                       }));
   });
+}
+
+void StreamListener::watch_for_hangup() {
+  // Without this a listener that leaves before the first write (or between writes) would hold
+  // its place under the limits until the next write fails.
+  socket_.async_read_some(asio::buffer(discard_),
+                          asio::bind_executor(strand_, [self = shared_from_this()](const boost::system::error_code& ec,
+                                                                                  std::size_t) {
+                            if (ec) return self->close("client went away");
+                            self->watch_for_hangup();
+                          }));
 }
 
 void StreamListener::on_pages(const PageBatch& batch) {

@@ -9,6 +9,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
+#include <array>
 #include <chrono>
 #include <deque>
 #include <memory>
@@ -35,7 +36,8 @@ class StreamListener : public StreamSubscriber,
   using Socket = boost::asio::ip::tcp::socket;
 
   StreamListener(Socket socket, std::shared_ptr<Session> session, std::string response_head,
-                 ListenerLimits limits, std::shared_ptr<ListenerMetrics> metrics);
+                 ListenerLimits limits, std::shared_ptr<ListenerMetrics> metrics,
+                 std::shared_ptr<void> admission_ticket = nullptr);
   ~StreamListener() override;
 
   void start();
@@ -53,6 +55,7 @@ class StreamListener : public StreamSubscriber,
   void write_next();
   void on_written(const boost::system::error_code& ec, std::size_t bytes);
   void close(const char* why);
+  void watch_for_hangup();
 
   Socket socket_;
   boost::asio::strand<Socket::executor_type> strand_;
@@ -61,6 +64,7 @@ class StreamListener : public StreamSubscriber,
   std::string response_head_;
   ListenerLimits limits_;
   std::shared_ptr<ListenerMetrics> metrics_;
+  std::shared_ptr<void> ticket_;  // the listener's place under the limits, held while connected
 
   std::deque<Queued> queue_;
   std::size_t queued_bytes_ = 0;
@@ -71,6 +75,7 @@ class StreamListener : public StreamSubscriber,
   bool ending_ = false;
   int skips_ = 0;
   std::string remote_;
+  std::array<char, 64> discard_{};  // a listener sends nothing; a read only notices its hang-up
 };
 
 }  // namespace auralis::server

@@ -24,8 +24,6 @@ namespace websocket = beast::websocket;
 namespace auralis::server {
 namespace {
 
-constexpr std::size_t kMaxClientMessage = 4096;
-
 std::string base64(const std::vector<std::uint8_t>& bytes) {
   std::string out(beast::detail::base64::encoded_size(bytes.size()), '\0');
   out.resize(beast::detail::base64::encode(out.data(), bytes.data(), bytes.size()));
@@ -35,8 +33,13 @@ std::string base64(const std::vector<std::uint8_t>& bytes) {
 class WsListener : public StreamSubscriber, public std::enable_shared_from_this<WsListener> {
  public:
   WsListener(asio::ip::tcp::socket socket, std::shared_ptr<Session> session, const ListenerLimits& limits,
-             std::shared_ptr<ListenerMetrics> metrics)
-      : ws_(std::move(socket)), session_(std::move(session)), limits_(limits), metrics_(std::move(metrics)) {
+             std::shared_ptr<ListenerMetrics> metrics, std::shared_ptr<void> ticket, std::size_t max_client_message)
+      : ws_(std::move(socket)),
+        session_(std::move(session)),
+        limits_(limits),
+        metrics_(std::move(metrics)),
+        ticket_(std::move(ticket)),
+        max_client_message_(max_client_message) {
     beast::error_code ec;
     const auto ep = beast::get_lowest_layer(ws_).socket().remote_endpoint(ec);
     if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
@@ -53,7 +56,7 @@ class WsListener : public StreamSubscriber, public std::enable_shared_from_this<
     auto req = std::make_shared<Request>(std::move(upgrade));
     asio::dispatch(ws_.get_executor(), [self = shared_from_this(), req] {
       beast::get_lowest_layer(self->ws_).expires_after(std::chrono::seconds(10));
-      self->ws_.read_message_max(kMaxClientMessage);
+      self->ws_.read_message_max(self->max_client_message_);
       self->ws_.set_option(websocket::stream_base::decorator(
           [](websocket::response_type& res) { res.set(http::field::server, "auralis"); }));
       self->ws_.async_accept(*req, [self, req](beast::error_code ec) { self->on_accept(ec); });
@@ -198,6 +201,8 @@ class WsListener : public StreamSubscriber, public std::enable_shared_from_this<
   std::shared_ptr<Session> session_;
   ListenerLimits limits_;
   std::shared_ptr<ListenerMetrics> metrics_;
+  std::shared_ptr<void> ticket_;
+  std::size_t max_client_message_;
   beast::flat_buffer read_buffer_;
   std::deque<Message> queue_;
   Message in_flight_;
@@ -213,8 +218,10 @@ class WsListener : public StreamSubscriber, public std::enable_shared_from_this<
 }  // namespace
 
 void start_ws_listener(asio::ip::tcp::socket socket, Request upgrade, std::shared_ptr<Session> session,
-                       const ListenerLimits& limits, std::shared_ptr<ListenerMetrics> metrics) {
-  auto listener = std::make_shared<WsListener>(std::move(socket), std::move(session), limits, std::move(metrics));
+                       const ListenerLimits& limits, std::shared_ptr<ListenerMetrics> metrics,
+                       std::shared_ptr<void> admission_ticket, std::size_t max_client_message) {
+  auto listener = std::make_shared<WsListener>(std::move(socket), std::move(session), limits, std::move(metrics),
+                                               std::move(admission_ticket), max_client_message);
   listener->start(std::move(upgrade));
 }
 

@@ -17,6 +17,7 @@ struct ListenerMetrics;
 struct ListenerLimits;
 
 void start_ws_listener(boost::asio::ip::tcp::socket socket, Request upgrade, std::shared_ptr<Session> session,
-                       const ListenerLimits& limits, std::shared_ptr<ListenerMetrics> metrics);
+                       const ListenerLimits& limits, std::shared_ptr<ListenerMetrics> metrics,
+                       std::shared_ptr<void> admission_ticket, std::size_t max_client_message);
 
 }  // namespace auralis::server

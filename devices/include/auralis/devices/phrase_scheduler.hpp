@@ -34,11 +34,12 @@ namespace auralis::devices {
 struct SchedulerSettings {
   std::string session_id;
   music::SessionParams params;
-  std::uint64_t first_phrase = 0;             // resume a stored session at this phrase index
-  int lookahead_phrases = 1;                  // finished phrases kept ahead of the playing one
+  std::uint64_t first_phrase = 0;  // resume a stored session at this phrase index
+  int lookahead_phrases = 1;       // finished phrases kept ahead of the playing one
   std::chrono::milliseconds deadline_margin{1500};
   std::chrono::milliseconds fallback_margin{300};
-  std::chrono::milliseconds replan_guard{2000};  // a change closer than this to a phrase start waits one phrase
+  std::chrono::milliseconds replan_guard{
+      2000};  // a change closer than this to a phrase start waits one phrase
 };
 
 // Something playback crossed: a phrase start or a chord change.
@@ -66,7 +67,7 @@ struct NowPlaying {
 };
 
 struct SchedulerStatus {
-  double lookahead_s = 0;          // finished audio not yet played
+  double lookahead_s = 0;  // finished audio not yet played
   std::uint64_t underrun_frames = 0;
   std::uint64_t phrases_played = 0;
 };
@@ -74,8 +75,9 @@ struct SchedulerStatus {
 class PhraseScheduler : public std::enable_shared_from_this<PhraseScheduler> {
  public:
   // `chain` lists the engine pools in order of preference (e.g. torch, cpu); must not be empty.
-  static std::shared_ptr<PhraseScheduler> create(SchedulerSettings settings, std::vector<RenderPool*> chain,
-                                                 Clock& clock, std::shared_ptr<RenderMetrics> metrics);
+  static std::shared_ptr<PhraseScheduler> create(SchedulerSettings settings,
+                                                 std::vector<RenderPool*> chain, Clock& clock,
+                                                 std::shared_ptr<RenderMetrics> metrics);
   ~PhraseScheduler();
 
   // Composes and submits the first phrase; playback can start once ready_to_start().
@@ -84,7 +86,8 @@ class PhraseScheduler : public std::enable_shared_from_this<PhraseScheduler> {
   // The wall time frame 0 of the first phrase plays; deadlines are measured from it.
   void set_stream_start(Clock::time_point t);
 
-  // Checks deadlines and escalates late renders. The pacer calls it before reading frames.
+  // Checks deadlines and escalates late renders. The pacer calls it before reading frames, and
+  // while waiting for the first phrase (a first engine that hangs then hands it down the chain).
   void poll();
   // Fills `out` (interleaved stereo) with the next frames; never blocks on a render.
   void read(std::span<float> out);
@@ -108,7 +111,7 @@ class PhraseScheduler : public std::enable_shared_from_this<PhraseScheduler> {
   void plan_next_locked();
   void submit_locked(Entry& entry);
   void on_dry_done(std::uint64_t index, int generation, int attempt, DryResult result);
-  void escalate_locked(Entry& entry, const char* why);
+  void escalate_locked(Entry& entry, const std::string& why);
   void go_silent_locked(Entry& entry, const std::string& why);
   void mix(std::uint64_t index, int generation, std::shared_ptr<synthesis::Stems> stems);
   std::optional<Clock::time_point> phrase_start_time_locked(const Entry& entry) const;
@@ -125,17 +128,19 @@ class PhraseScheduler : public std::enable_shared_from_this<PhraseScheduler> {
   music::Composer composer_;
   synthesis::Timeline timeline_;
   synthesis::Mixer mixer_;
-  bool mixing_ = false;                 // mixer_ is out on a worker
-  std::int64_t silence_debt_frames_ = 0;  // silent phrases the mixer must ring out before the next mix
+  bool mixing_ = false;  // mixer_ is out on a worker
+  std::int64_t silence_debt_frames_ =
+      0;  // silent phrases the mixer must ring out before the next mix
   synthesis::MixControls silence_controls_;
-  std::int64_t drop_voices_before_ = 0; // voices starting earlier were not heard (silence)
-  int generation_ = 0;                  // bumps on every replan: late results of older plans are ignored
+  std::int64_t drop_voices_before_ = 0;  // voices starting earlier were not heard (silence)
+  int generation_ = 0;  // bumps on every replan: late results of older plans are ignored
   std::optional<music::SessionParams> pending_params_;  // applied once a running mix lands
-  std::deque<std::unique_ptr<Entry>> plan_;  // front: playing (once started)
+  std::deque<std::unique_ptr<Entry>> plan_;             // front: playing (once started)
   std::optional<Clock::time_point> stream_start_;
-  std::int64_t read_pos_ = 0;           // frames of plan_.front() already played
-  int chord_pos_ = -1;                  // index of the chord last announced in the front phrase
-  bool phrase_announced_ = false;       // the front phrase's start event went out
+  std::optional<Clock::time_point> started_at_;  // when start() was called
+  std::int64_t read_pos_ = 0;                    // frames of plan_.front() already played
+  int chord_pos_ = -1;             // index of the chord last announced in the front phrase
+  bool phrase_announced_ = false;  // the front phrase's start event went out
   std::vector<PlaybackEvent> events_;
   NowPlaying now_;
   SchedulerStatus status_;

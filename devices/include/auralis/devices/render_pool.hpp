@@ -9,6 +9,8 @@
 #include <memory>
 #include <mutex>
 #include <random>
+#include <set>
+#include <stop_token>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,8 +24,8 @@ namespace auralis::devices {
 struct DryResult {
   std::shared_ptr<synthesis::Stems> stems;  // null on failure
   std::string error;
-  std::string engine;      // "torch", "cpu"
-  double seconds = 0;      // wall time of the render pass (the batch's)
+  std::string engine;  // "torch", "cpu"
+  double seconds = 0;  // wall time of the render pass (the batch's)
   int batch_size = 1;
 };
 
@@ -49,8 +51,10 @@ class RenderPool {
   int threads() const { return static_cast<int>(workers_.size()); }
   FaultSwitch& faults() { return faults_; }
 
-  // Jobs queued or rendering, not counting workers asleep in an injected delay (for tests
-  // driving a manual clock: "settled" means only the clock can make progress).
+  // Jobs rendering, or queued with a worker free to take them; workers asleep in an injected
+  // delay whose wake time has not come do not count (for tests driving a manual clock:
+  // "settled" means only the clock can make progress). A sleeper whose time has come counts as
+  // busy until it is running again.
   bool busy() const;
 
  private:
@@ -64,6 +68,8 @@ class RenderPool {
   std::deque<DryRender> queue_;
   int running_ = 0;
   bool stopping_ = false;
+  std::stop_source stop_;                            // interrupts injected-delay sleeps
+  std::multiset<Clock::time_point> sleeping_until_;  // wake times of workers in an injected delay
   std::mt19937_64 fault_rng_{0x5eed};
   std::vector<std::unique_ptr<synthesis::Engine>> engines_;
   std::vector<std::thread> workers_;

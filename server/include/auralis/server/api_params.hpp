@@ -22,6 +22,7 @@ struct ParamsUpdate {
   music::SessionParams params;       // the full parameters after the update
   std::optional<std::string> name;   // when "name" was given
   std::optional<std::string> id;     // when "id" was given (POST only)
+  std::optional<bool> pinned;        // when "pinned" was given: never ended for being idle
 };
 
 // Applies the fields present in `body` to `base`; returns the error for the first bad field.

@@ -41,6 +41,8 @@ class Session {
   void set_name(const std::string& name);
   std::chrono::system_clock::time_point created_at() const { return created_at_; }
   void set_created_at(std::chrono::system_clock::time_point t) { created_at_ = t; }
+  // A pinned session is never ended for having no listeners.
+  std::atomic<bool> pinned{false};
 
   // Encodes every packet due by `now` and publishes finished pages and playback events.
   // Before the first phrase is ready nothing is due; the stream clock starts when it is.
@@ -60,6 +62,9 @@ class Session {
   devices::PhraseScheduler& scheduler() { return *scheduler_; }
   std::int64_t packets_encoded() const;
   double encode_seconds() const;
+  // Packets encoded more than kLatePacket after they were due (pacer fell behind real time).
+  static constexpr std::chrono::milliseconds kLatePacket{100};
+  std::int64_t late_packets() const;
 
   // Listeners now attached, by transport (kept by the listeners themselves).
   std::atomic<int> http_listeners{0};
@@ -79,6 +84,7 @@ class Session {
   StreamHub hub_;
   std::optional<Clock::time_point> start_;
   std::int64_t packets_ = 0;
+  std::int64_t late_packets_ = 0;
   double encode_seconds_ = 0;
   bool closed_ = false;
   std::vector<float> frame_;

@@ -3,8 +3,10 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,6 +32,7 @@ struct CreateSession {
   music::SessionParams params;
   std::uint64_t first_phrase = 0;   // resume a stored session
   std::optional<std::chrono::system_clock::time_point> created_at;
+  bool pinned = false;
 };
 
 class SessionManager {
@@ -58,6 +61,10 @@ class SessionManager {
 
  private:
   void start_pacer(const std::shared_ptr<Session>& session);
+  void schedule_idle_check();
+
+  std::unique_ptr<boost::asio::steady_timer> idle_timer_;
+  std::map<std::string, std::chrono::steady_clock::time_point> idle_since_;  // media thread only
 
   const config::Config& config_;
   boost::asio::io_context& media_;
