@@ -1,5 +1,8 @@
 // auralis: serve (the daemon), compose (print scores), render (offline audio).
+#include <malloc.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <iostream>
 #include <string>
@@ -37,6 +40,13 @@ int render(const auralis::config::CommandLine& cl) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Phrase buffers (tens of MB) are allocated and freed all day: keep freed memory in the heap
+  // instead of returning it with munmap, since fresh pages fault expensively (PERFORMANCE.md).
+  mallopt(M_MMAP_MAX, 0);
+  mallopt(M_TRIM_THRESHOLD, 512 * 1024 * 1024);
+  // LibTorch's OpenMP threads spin between operations by default, stealing the cores the
+  // pacer and the network need; let them sleep (an operator's explicit setting wins).
+  setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
   auralis::config::CommandLine cl;
   try {
     cl = auralis::config::parse_command_line(argc, argv);
