@@ -88,7 +88,7 @@ Daemon::Daemon(const config::Config& config) : impl_(std::make_unique<Impl>(conf
   if (!config.default_session.empty()) {
     music::SessionParams params = config.session;
     if (config.session_seed_random) params.seed = random_seed();
-    impl_->sessions.create({config.default_session, config.default_session, params, 0, std::nullopt});
+    impl_->sessions.create({config.default_session, config.default_session, params, 0, std::nullopt, true});
     log->info("default session: http://{}:{}/stream/{}.ogg (seed {})", config.listen_host, port(),
               config.default_session, params.seed);
   }
