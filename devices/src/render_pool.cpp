@@ -1,5 +1,11 @@
 #include "auralis/devices/render_pool.hpp"
 
+#if defined(__linux__)
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
 #include <algorithm>
 #include <chrono>
 
@@ -9,6 +15,18 @@ namespace auralis::devices {
 namespace {
 // An injected delay is slept in slices so that a changed or removed fault takes effect at once.
 constexpr auto kFaultSlice = std::chrono::milliseconds(100);
+
+// Renders have the whole look-ahead (tens of seconds) of slack, the pacer ~100 ms: under CPU
+// contention render workers must yield to the media thread, or every listener hears a gap.
+// Linux applies a nice value per thread.
+constexpr int kRenderNice = 10;
+void lower_render_thread_priority() {
+#if defined(__linux__)
+  const auto tid = static_cast<id_t>(::syscall(SYS_gettid));
+  const int current = ::getpriority(PRIO_PROCESS, tid);
+  if (current < kRenderNice) ::setpriority(PRIO_PROCESS, tid, kRenderNice);
+#endif
+}
 }  // namespace
 
 RenderPool::RenderPool(int threads, const EngineFactory& factory, int max_batch, Clock& clock)
@@ -48,6 +66,7 @@ bool RenderPool::busy() const {
 }
 
 void RenderPool::run(synthesis::Engine& engine) {
+  lower_render_thread_priority();
   std::vector<DryRender> batch;
   for (;;) {
     batch.clear();
