@@ -57,13 +57,24 @@ struct Daemon::Impl {
     acceptor.set_option(asio::socket_base::reuse_address(true));
     acceptor.bind(endpoint);
     acceptor.listen(asio::socket_base::max_listen_connections);
+    acceptor.non_blocking(true);  // accept() below drains the backlog without blocking
   }
 
   void accept() {
     acceptor.async_accept(asio::make_strand(net), [this](boost::system::error_code ec, tcp::socket socket) {
-      if (ec == asio::error::operation_aborted) return;
+      if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) return;  // closed
       if (!ec) {
         start_http_session(std::move(socket), routes);
+        // A completion waits its turn behind every queued listener write, so one accept per
+        // turn caps new connections at a few per second under fan-out load: take the others
+        // already in the backlog now.
+        for (int i = 0; i < 256; ++i) {
+          tcp::socket next(asio::make_strand(net));
+          boost::system::error_code more;
+          acceptor.accept(next, more);
+          if (more) break;  // would_block: the backlog is empty
+          start_http_session(std::move(next), routes);
+        }
       } else {
         log::get("server")->warn("accept failed: {}", ec.message());
       }
