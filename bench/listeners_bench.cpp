@@ -63,7 +63,8 @@ struct Options {
   double seconds = 30;    // measured window per N
   double settle_s = 3;    // after the last listener connected, before the window
   double baseline_s = 8;  // idle CPU before the listeners connect (subtracted)
-  int ramp_per_s = 1000;  // new connections per second
+  int ramp_per_s = 1000;  // new connections per second, at most
+  int max_pending = 200;  // connections not yet streaming, at most (keeps accept queues short)
   int sweep_ms = 200;     // read sweep period
   double late_gap_s = 2;  // a listener with a data gap longer than this is late
   double max_total_s = 1200;
@@ -80,7 +81,8 @@ void usage() {
       "  --seconds S            measured window per count (default 30)\n"
       "  --settle S             wait after the ramp before measuring (default 3)\n"
       "  --baseline S           idle CPU measurement before the ramp (default 8)\n"
-      "  --ramp-per-s R         new connections per second (default 1000)\n"
+      "  --ramp-per-s R         new connections per second, at most (default 1000)\n"
+      "  --max-pending N        connections not yet streaming, at most (default 200)\n"
       "  --sweep-ms MS          client read sweep period (default 200)\n"
       "  --late-gap S           data gap that makes a listener late (default 2)\n"
       "  --max-total S          hard limit for the whole run; children are killed (default 1200)\n"
@@ -118,6 +120,8 @@ Options parse_options(int argc, char** argv) {
       o.baseline_s = std::stod(value());
     } else if (a == "--ramp-per-s") {
       o.ramp_per_s = std::max(1, std::stoi(value()));
+    } else if (a == "--max-pending") {
+      o.max_pending = std::max(1, std::stoi(value()));
     } else if (a == "--sweep-ms") {
       o.sweep_ms = std::max(10, std::stoi(value()));
     } else if (a == "--late-gap") {
@@ -341,6 +345,7 @@ class LoadClient {
   int failed() const { return failed_.load(); }
   int dropped() const { return dropped_.load(); }
   int started() const { return started_.load(); }
+  int connected() const { return connected_.load(); }
 
   void begin_window() {
     run_on_io([this] {
@@ -431,7 +436,10 @@ class LoadClient {
     if (stopping_) return;
     const double elapsed = std::chrono::duration<double>(Clock::now() - ramp_started_).count();
     const int due = std::min(target_, static_cast<int>(elapsed * opts_.ramp_per_s) + 1);
-    while (started_ < due) connect_one();
+    // A server whose accept queue overflows drops the handshake's last ACK and the client backs
+    // off for seconds: keep the connections that are not yet streaming few.
+    while (started_ < due && started_ - streaming_ - failed_ - dropped_ < opts_.max_pending)
+      connect_one();
     if (started_ < target_) {
       ramp_timer_.expires_after(10ms);
       ramp_timer_.async_wait([this](boost::system::error_code ec) {
@@ -454,6 +462,7 @@ class LoadClient {
       if (ec || sent != static_cast<ssize_t>(request_.size())) return fail(*c);
       c->state = State::head;
       c->last_data = Clock::now();
+      ++connected_;
     });
   }
 
@@ -566,7 +575,7 @@ class LoadClient {
   bool window_ = false, stopping_ = false;
   double max_sweep_ = 0;
   int failed_reports_ = 0;
-  std::atomic<int> started_{0}, streaming_{0}, failed_{0}, dropped_{0};
+  std::atomic<int> started_{0}, connected_{0}, streaming_{0}, failed_{0}, dropped_{0};
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -695,7 +704,8 @@ struct Result {
   double cpu_per_ls = 0;      // (gross - baseline) CPU s per listener-second
   double gross_per_ls = 0;
   long rss_base_kib = 0, rss_peak_kib = 0;
-  double rss_per_listener_kib = 0;
+  double rss_per_listener_kib = 0;       // growth over the ramp (before -> window start)
+  double rss_peak_per_listener_kib = 0;  // peak in the window over the RSS before the ramp
   double client_cores = 0;
   double ramp_s = 0;
   WindowStats stats;
@@ -712,9 +722,9 @@ Result measure(const Options& o, asio::io_context& io, const std::string& server
   std::this_thread::sleep_for(std::chrono::duration<double>(o.baseline_s));
   const auto b1 = sample_process(child.pid());
   r.baseline_cores = (b1.cpu_s - b0.cpu_s) / o.baseline_s;
-  r.rss_base_kib = b1.rss_kib;
 
   LoadClient client(io, o);
+  r.rss_base_kib = sample_process(child.pid()).rss_kib;
   const auto ramp_t0 = Clock::now();
   client.start(port, path, n);
   const double ramp_limit_s = static_cast<double>(n) / o.ramp_per_s + 30;
@@ -726,8 +736,11 @@ Result measure(const Options& o, asio::io_context& io, const std::string& server
   }
   r.ramp_s = std::chrono::duration<double>(Clock::now() - ramp_t0).count();
   std::printf(
-      "[%s] N=%d: %d streaming, %d refused, %d dropped after %.1f s ramp; settling %.0f s\n",
-      server.c_str(), n, client.streaming(), client.failed(), client.dropped(), r.ramp_s,
+      "[%s] N=%d: %d streaming, %d refused, %d dropped, %d connecting, %d awaiting the response "
+      "after %.1f s ramp; settling %.0f s\n",
+      server.c_str(), n, client.streaming(), client.failed(), client.dropped(),
+      client.started() - client.connected(),
+      client.connected() - client.streaming() - client.failed() - client.dropped(), r.ramp_s,
       o.settle_s);
   std::fflush(stdout);
   std::this_thread::sleep_for(std::chrono::duration<double>(o.settle_s));
@@ -758,19 +771,22 @@ Result measure(const Options& o, asio::io_context& io, const std::string& server
   r.gross_per_ls = (s1.cpu_s - s0.cpu_s) / listener_s;
   r.cpu_per_ls = std::max(0.0, (s1.cpu_s - s0.cpu_s) - r.baseline_cores * r.window_s) / listener_s;
   r.rss_peak_kib = peak;
-  r.rss_per_listener_kib =
-      static_cast<double>(peak - r.rss_base_kib) / std::max(1, r.stats.listeners);
+  const int listeners = std::max(1, r.stats.listeners);
+  r.rss_per_listener_kib = static_cast<double>(s0.rss_kib - r.rss_base_kib) / listeners;
+  r.rss_peak_per_listener_kib = static_cast<double>(peak - r.rss_base_kib) / listeners;
   r.ok = r.stats.listeners > 0;
   if (!r.ok) r.error = "no listener streamed";
   std::printf(
       "[%s] N=%d: %.1f s window: server %.3f cores (idle %.3f), %.2f us CPU per listener-second "
       "(gross %.2f), "
-      "RSS %.1f KiB/listener, late %d, dropped %d, refused %d, per-listener %.1f-%.1f KiB/s, "
+      "RSS %.1f KiB/listener (peak %.1f), late %d, dropped %d, refused %d, per-listener %.1f-%.1f "
+      "KiB/s, "
       "client %.3f cores "
       "(longest sweep %.0f ms)\n",
       server.c_str(), n, r.window_s, r.gross_cores, r.baseline_cores, r.cpu_per_ls * 1e6,
-      r.gross_per_ls * 1e6, r.rss_per_listener_kib, r.stats.late, r.stats.dropped, r.stats.failed,
-      r.stats.min_kib_s, r.stats.median_kib_s, r.client_cores, r.stats.max_sweep_ms);
+      r.gross_per_ls * 1e6, r.rss_per_listener_kib, r.rss_peak_per_listener_kib, r.stats.late,
+      r.stats.dropped, r.stats.failed, r.stats.min_kib_s, r.stats.median_kib_s, r.client_cores,
+      r.stats.max_sweep_ms);
   std::fflush(stdout);
   // Let the server notice the closed sockets before it is stopped.
   std::this_thread::sleep_for(1s);
@@ -879,7 +895,7 @@ void print_table(const std::vector<Result>& results) {
   std::printf(
       "\nCPU s/lis-s: server CPU seconds per listener-second above its idle baseline (gross: "
       "including the idle\n"
-      "session's rendering and encoding). RSS KiB/lis: peak VmRSS over the idle baseline / "
+      "session's rendering and encoding). RSS KiB/lis: VmRSS growth over the ramp / "
       "listeners. late: data\n"
       "gap over the limit; dropped: closed by the server; refused: not served. client: the bench's "
       "own cores.\n");
