@@ -825,6 +825,24 @@ class WebCodecsPlayback {
   }
 
   async start() {
+    // The engine starts at once; its PCM waits in the channel while the worklet module loads
+    // (the first AudioContext takes a while to start its audio thread).
+    const channel = new MessageChannel();
+    const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    this.options = {
+      url: `${scheme}//${location.host}/ws/${encodeURIComponent(this.sessionId)}`,
+      clickedAt: performance.timeOrigin + this.clickedAt,
+    };
+    try {
+      this.worker = new Worker(streamWorkerUrl());
+      this.worker.onmessage = (e) => this.onEngine(e.data);
+      this.worker.onerror = (e) => this.fail(`worker: ${e.message}`);
+      this.worker.postMessage({ type: 'start', port: channel.port2, options: this.options }, [channel.port2]);
+    } catch {
+      this.worker = null;
+      this.startOnMainThread(channel.port2);
+    }
+
     if (!audio.workletReady) audio.workletReady = audio.ctx.audioWorklet.addModule(ringProcessorUrl());
     await audio.workletReady;
     this.mark('worklet');
@@ -841,23 +859,7 @@ class WebCodecsPlayback {
     });
     this.node.port.onmessage = (e) => this.onWorklet(e.data);
     this.node.connect(audio.gain);
-    // PCM goes straight from the engine to the worklet over its own channel.
-    const channel = new MessageChannel();
     this.node.port.postMessage({ type: 'input', port: channel.port1 }, [channel.port1]);
-    const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    this.options = {
-      url: `${scheme}//${location.host}/ws/${encodeURIComponent(this.sessionId)}`,
-      clickedAt: performance.timeOrigin + this.clickedAt,
-    };
-    try {
-      this.worker = new Worker(streamWorkerUrl());
-      this.worker.onmessage = (e) => this.onEngine(e.data);
-      this.worker.onerror = (e) => this.fail(`worker: ${e.message}`);
-      this.worker.postMessage({ type: 'start', port: channel.port2, options: this.options }, [channel.port2]);
-    } catch {
-      this.worker = null;
-      this.startOnMainThread(channel.port2);
-    }
   }
 
   startOnMainThread(port) {
