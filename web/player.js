@@ -43,8 +43,9 @@ const nowPlaying = { phrase: null, key: null, mode: null, tempo_bpm: null, chord
 let currentParams = null;
 
 const hooks = {};
+const copy = (v) => (v && typeof v === 'object' ? structuredClone(v) : v);
 for (const name of Object.keys(stats)) {
-  Object.defineProperty(hooks, name, { get: () => stats[name], enumerable: true });
+  Object.defineProperty(hooks, name, { get: () => copy(stats[name]), enumerable: true });
 }
 Object.defineProperty(hooks, 'nowPlaying', { get: () => ({ ...nowPlaying }), enumerable: true });
 Object.defineProperty(hooks, 'params', {
@@ -707,8 +708,8 @@ function ringProcessorSource() {
       }
       this.size += n;
       // Start once the prebuffer is queued and the decoder has caught up with what arrived
-      // (a join burst decodes slower than it arrives on a busy machine).
-      const ready = this.size >= this.prebuffer && (this.backlog === 0 || this.size >= this.capacity / 2);
+      // (a join burst can decode slower than it arrives on a busy machine), or at 2.5x the prebuffer.
+      const ready = this.size >= this.prebuffer && (this.backlog === 0 || this.size >= 2.5 * this.prebuffer);
       if (!this.running && ready) {
         this.running = true;
         if (!this.started) {
