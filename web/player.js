@@ -1132,6 +1132,7 @@ function onPlayClick() {
     player.start();
     return;
   }
+  $('play').disabled = true; // until the path is chosen: no second click meanwhile
   beginPlayback(id, clickedAt);
 }
 
