@@ -18,7 +18,9 @@ inline Response json_response(const Request& req, http::status status, const nlo
   res.set(http::field::content_type, "application/json");
   res.set(http::field::cache_control, "no-store");
   res.keep_alive(req.keep_alive());
-  res.body() = body.dump();
+  // Messages quote what the client sent (a path, a field): bytes that are not UTF-8 become
+  // U+FFFD instead of a type_error that would escape the handler and end the daemon.
+  res.body() = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   res.prepare_payload();
   return res;
 }

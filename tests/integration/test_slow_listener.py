@@ -227,5 +227,26 @@ class SlowListener(unittest.TestCase):
         self.assertEqual(status, 200)
 
 
+class MaliciousRequests(unittest.TestCase):
+    """Found by fuzz/fuzz_http_request: bytes that are not UTF-8 in a path quoted by an error
+    message made the JSON serialiser throw out of the handler, ending the daemon."""
+
+    def test_non_utf8_path_gets_a_json_404_and_the_daemon_lives(self):
+        daemon = Daemon().start()
+        try:
+            for path in (b"/api/v1\xd7/sessions", b"/\xff\xfe", b"/api/v1/sessions/\xc3"):
+                s = socket.create_connection(("127.0.0.1", daemon.port), timeout=10)
+                s.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                answer, _ = read_for(s, 5)
+                s.close()
+                self.assertTrue(answer.startswith(b"HTTP/1.1 404"), answer[:200])
+                self.assertIn(b'"not_found"', answer)
+            status, _ = daemon.get_json("/healthz")
+            self.assertEqual(status, 200)
+        finally:
+            code, _ = daemon.stop()
+        self.assertEqual(code, 0, "\n".join(daemon.logs()))
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
