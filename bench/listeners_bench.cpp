@@ -315,6 +315,8 @@ struct WindowStats {
   int failed = 0;     // refused: connect error or a non-200 answer
   double max_gap_s = 0;
   double min_kib_s = 0, median_kib_s = 0;  // per listener in the window
+  double total_mib = 0;                    // delivered to all listeners in the window
+  std::vector<double> rates;               // KiB/s per listener, sorted
   double max_sweep_ms = 0;                 // longest client sweep (client saturation check)
 };
 
@@ -387,7 +389,9 @@ class LoadClient {
         std::sort(rates.begin(), rates.end());
         st.min_kib_s = rates.front();
         st.median_kib_s = rates[rates.size() / 2];
+        for (double x : rates) st.total_mib += x * window_s / 1024.0;
       }
+      st.rates = std::move(rates);
     });
     return st;
   }
@@ -707,6 +711,9 @@ struct Result {
   double rss_per_listener_kib = 0;       // growth over the ramp (before -> window start)
   double rss_peak_per_listener_kib = 0;  // peak in the window over the RSS before the ramp
   double client_cores = 0;
+  double live_kib_s = 0;   // the stream's rate, from one listener on the idle server
+  int behind = 0;          // listeners that got under 90% of the live rate in the window
+  double cpu_per_gib = 0;  // net server CPU s per GiB delivered
   double ramp_s = 0;
   WindowStats stats;
 };
@@ -718,10 +725,20 @@ Result measure(const Options& o, asio::io_context& io, const std::string& server
   r.n = n;
   std::printf("[%s] N=%d: idle baseline %.0f s\n", server.c_str(), n, o.baseline_s);
   std::fflush(stdout);
-  const auto b0 = sample_process(child.pid());
-  std::this_thread::sleep_for(std::chrono::duration<double>(o.baseline_s));
-  const auto b1 = sample_process(child.pid());
-  r.baseline_cores = (b1.cpu_s - b0.cpu_s) / o.baseline_s;
+  // One reference listener on the idle server gives the stream's live rate; the idle CPU is
+  // measured with it attached (its cost is negligible next to the idle session's).
+  {
+    LoadClient reference(io, o);
+    reference.start(port, path, 1);
+    std::this_thread::sleep_for(2s);  // past the burst
+    reference.begin_window();
+    const auto b0 = sample_process(child.pid());
+    std::this_thread::sleep_for(std::chrono::duration<double>(o.baseline_s));
+    const auto b1 = sample_process(child.pid());
+    r.baseline_cores = (b1.cpu_s - b0.cpu_s) / o.baseline_s;
+    r.live_kib_s = reference.end_window().median_kib_s;
+    reference.stop();
+  }
 
   LoadClient client(io, o);
   r.rss_base_kib = sample_process(child.pid()).rss_kib;
@@ -771,6 +788,11 @@ Result measure(const Options& o, asio::io_context& io, const std::string& server
   r.gross_per_ls = (s1.cpu_s - s0.cpu_s) / listener_s;
   r.cpu_per_ls = std::max(0.0, (s1.cpu_s - s0.cpu_s) - r.baseline_cores * r.window_s) / listener_s;
   r.rss_peak_kib = peak;
+  for (double x : r.stats.rates)
+    if (x < 0.9 * r.live_kib_s) ++r.behind;
+  if (r.stats.total_mib > 0)
+    r.cpu_per_gib = std::max(0.0, (s1.cpu_s - s0.cpu_s) - r.baseline_cores * r.window_s) /
+                    (r.stats.total_mib / 1024.0);
   const int listeners = std::max(1, r.stats.listeners);
   r.rss_per_listener_kib = static_cast<double>(s0.rss_kib - r.rss_base_kib) / listeners;
   r.rss_peak_per_listener_kib = static_cast<double>(peak - r.rss_base_kib) / listeners;
@@ -863,18 +885,20 @@ std::string icecast_config(const std::string& dir, unsigned short port,
 }
 
 void print_table(const std::vector<Result>& results) {
-  std::printf("\n%-8s %6s %8s %9s %13s %13s %12s %6s %7s %7s %14s %8s\n", "server", "N", "window",
-              "cores", "CPU s/lis-s", "(gross)", "RSS KiB/lis", "late", "dropped", "refused",
-              "KiB/s min-med", "client");
+  std::printf("\n%-8s %6s %8s %7s %12s %12s %10s %11s %5s %7s %7s %6s %15s %7s\n", "server", "N",
+              "window", "cores", "CPU s/lis-s", "(gross)", "CPU s/GiB", "RSS KiB/lis", "late",
+              "dropped", "refused", "behind", "KiB/s min-med", "client");
   for (const auto& r : results) {
     if (!r.ok) {
       std::printf("%-8s %6d  FAILED: %s\n", r.server.c_str(), r.n, r.error.c_str());
       continue;
     }
-    std::printf("%-8s %6d %7.1fs %9.3f %13.3e %13.3e %12.1f %6d %7d %7d %6.1f-%-7.1f %8.3f\n",
-                r.server.c_str(), r.n, r.window_s, r.gross_cores, r.cpu_per_ls, r.gross_per_ls,
-                r.rss_per_listener_kib, r.stats.late, r.stats.dropped, r.stats.failed,
-                r.stats.min_kib_s, r.stats.median_kib_s, r.client_cores);
+    std::printf(
+        "%-8s %6d %7.1fs %7.3f %12.3e %12.3e %10.2f %11.1f %5d %7d %7d %6d %5.1f-%4.1f/%4.1f "
+        "%7.3f\n",
+        r.server.c_str(), r.n, r.window_s, r.gross_cores, r.cpu_per_ls, r.gross_per_ls,
+        r.cpu_per_gib, r.rss_per_listener_kib, r.stats.late, r.stats.dropped, r.stats.failed,
+        r.behind, r.stats.min_kib_s, r.stats.median_kib_s, r.live_kib_s, r.client_cores);
   }
   bool header = false;
   for (const auto& a : results) {
@@ -882,13 +906,14 @@ void print_table(const std::vector<Result>& results) {
     for (const auto& b : results) {
       if (b.server != "icecast" || b.n != a.n || !b.ok) continue;
       if (!header) {
-        std::printf("\nauralis / icecast   %6s %14s %14s %14s\n", "N", "CPU (net)", "CPU (gross)",
-                    "RSS/listener");
+        std::printf("\nauralis / icecast   %6s %14s %14s %14s %14s\n", "N", "CPU (net)",
+                    "CPU (gross)", "CPU per GiB", "RSS/listener");
         header = true;
       }
       auto ratio = [](double x, double y) { return y > 0 ? x / y : 0.0; };
-      std::printf("                    %6d %14.3f %14.3f %14.3f\n", a.n,
+      std::printf("                    %6d %14.3f %14.3f %14.3f %14.3f\n", a.n,
                   ratio(a.cpu_per_ls, b.cpu_per_ls), ratio(a.gross_per_ls, b.gross_per_ls),
+                  ratio(a.cpu_per_gib, b.cpu_per_gib),
                   ratio(a.rss_per_listener_kib, b.rss_per_listener_kib));
     }
   }
@@ -897,8 +922,9 @@ void print_table(const std::vector<Result>& results) {
       "including the idle\n"
       "session's rendering and encoding). RSS KiB/lis: VmRSS growth over the ramp / "
       "listeners. late: data\n"
-      "gap over the limit; dropped: closed by the server; refused: not served. client: the bench's "
-      "own cores.\n");
+      "gap over the limit; dropped: closed by the server; refused: not served; behind: got under "
+      "90% of the\nlive rate (KiB/s: min-median/live, one listener on the idle server). CPU s/GiB: "
+      "net server CPU per GiB\ndelivered. client: the bench's own cores.\n");
 }
 
 }  // namespace
