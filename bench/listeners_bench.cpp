@@ -65,8 +65,9 @@ struct Options {
   double baseline_s = 8;  // idle CPU before the listeners connect (subtracted)
   int ramp_per_s = 1000;  // new connections per second, at most
   int max_pending = 200;  // connections not yet streaming, at most (keeps accept queues short)
-  int sweep_ms = 200;     // read sweep period
-  double late_gap_s = 2;  // a listener with a data gap longer than this is late
+  int icecast_max_pending = 4;  // Icecast 2.4 listens with a backlog of 5
+  int sweep_ms = 200;           // read sweep period
+  double late_gap_s = 2;        // a listener with a data gap longer than this is late
   double max_total_s = 1200;
   bool run_auralis = true;
   bool run_icecast = true;
@@ -83,6 +84,7 @@ void usage() {
       "  --baseline S           idle CPU measurement before the ramp (default 8)\n"
       "  --ramp-per-s R         new connections per second, at most (default 1000)\n"
       "  --max-pending N        connections not yet streaming, at most (default 200)\n"
+      "  --icecast-max-pending N  the same for icecast2, whose listen backlog is 5 (default 4)\n"
       "  --sweep-ms MS          client read sweep period (default 200)\n"
       "  --late-gap S           data gap that makes a listener late (default 2)\n"
       "  --max-total S          hard limit for the whole run; children are killed (default 1200)\n"
@@ -122,6 +124,8 @@ Options parse_options(int argc, char** argv) {
       o.ramp_per_s = std::max(1, std::stoi(value()));
     } else if (a == "--max-pending") {
       o.max_pending = std::max(1, std::stoi(value()));
+    } else if (a == "--icecast-max-pending") {
+      o.icecast_max_pending = std::max(1, std::stoi(value()));
     } else if (a == "--sweep-ms") {
       o.sweep_ms = std::max(10, std::stoi(value()));
     } else if (a == "--late-gap") {
@@ -322,8 +326,8 @@ struct WindowStats {
 
 class LoadClient {
  public:
-  LoadClient(asio::io_context& io, const Options& o)
-      : io_(io), opts_(o), sweep_timer_(io), ramp_timer_(io) {
+  LoadClient(asio::io_context& io, const Options& o, int max_pending)
+      : io_(io), opts_(o), max_pending_(max_pending), sweep_timer_(io), ramp_timer_(io) {
     buffer_.resize(256 * 1024);
   }
 
@@ -442,7 +446,7 @@ class LoadClient {
     const int due = std::min(target_, static_cast<int>(elapsed * opts_.ramp_per_s) + 1);
     // A server whose accept queue overflows drops the handshake's last ACK and the client backs
     // off for seconds: keep the connections that are not yet streaming few.
-    while (started_ < due && started_ - streaming_ - failed_ - dropped_ < opts_.max_pending)
+    while (started_ < due && started_ - streaming_ - failed_ - dropped_ < max_pending_)
       connect_one();
     if (started_ < target_) {
       ramp_timer_.expires_after(10ms);
@@ -467,6 +471,7 @@ class LoadClient {
       c->state = State::head;
       c->last_data = Clock::now();
       ++connected_;
+      wait_head(c);
     });
   }
 
@@ -486,35 +491,54 @@ class LoadClient {
     });
   }
 
+  // Reads what `c` has waiting; true when it got bytes.
+  bool read_conn(Conn& c) {
+    bool got = false;
+    for (;;) {
+      const ssize_t n =
+          ::recv(c.socket.native_handle(), buffer_.data(), buffer_.size(), MSG_DONTWAIT);
+      if (n > 0) {
+        got = true;
+        if (c.state == State::head) {
+          if (!on_head_bytes(c, static_cast<std::size_t>(n))) break;
+        } else {
+          c.bytes += static_cast<std::uint64_t>(n);
+        }
+        if (static_cast<std::size_t>(n) < buffer_.size()) break;  // drained: no second syscall
+        continue;
+      }
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) break;
+      // End of stream or an error: the server dropped this listener.
+      if (c.state == State::body) {
+        ++dropped_;
+        --streaming_;
+      } else {
+        ++failed_;
+      }
+      c.state = State::done;
+      boost::system::error_code ec;
+      c.socket.close(ec);
+      break;
+    }
+    return got;
+  }
+
+  // Until its response head arrives a listener waits for it by itself, so that the pending
+  // count (and the ramp) moves as fast as the server answers; then the sweeps read it.
+  void wait_head(Conn* c) {
+    c->socket.async_wait(tcp::socket::wait_read, [this, c](boost::system::error_code ec) {
+      if (stopping_ || ec || c->state != State::head) return;
+      read_conn(*c);
+      if (c->state == State::head) wait_head(c);
+    });
+  }
+
   void sweep_once() {
     const auto t0 = Clock::now();
     for (auto& cp : conns_) {
       Conn& c = *cp;
       if (c.state != State::head && c.state != State::body) continue;
-      bool got = false;
-      for (;;) {
-        const ssize_t n =
-            ::recv(c.socket.native_handle(), buffer_.data(), buffer_.size(), MSG_DONTWAIT);
-        if (n > 0) {
-          got = true;
-          if (c.state == State::head && !on_head_bytes(c, static_cast<std::size_t>(n))) break;
-          if (c.state == State::body && c.head.empty()) c.bytes += static_cast<std::uint64_t>(n);
-          if (static_cast<std::size_t>(n) < buffer_.size()) break;  // drained: no second syscall
-          continue;
-        }
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) break;
-        // End of stream or an error: the server dropped this listener.
-        if (c.state == State::body) {
-          ++dropped_;
-          --streaming_;
-        } else {
-          ++failed_;
-        }
-        c.state = State::done;
-        boost::system::error_code ec;
-        c.socket.close(ec);
-        break;
-      }
+      const bool got = read_conn(c);
       if (c.state != State::body) continue;
       const auto now = Clock::now();
       if (got) {
@@ -569,6 +593,7 @@ class LoadClient {
 
   asio::io_context& io_;
   const Options& opts_;
+  const int max_pending_;
   asio::steady_timer sweep_timer_, ramp_timer_;
   tcp::endpoint endpoint_;
   std::string request_;
@@ -728,7 +753,7 @@ Result measure(const Options& o, asio::io_context& io, const std::string& server
   // One reference listener on the idle server gives the stream's live rate; the idle CPU is
   // measured with it attached (its cost is negligible next to the idle session's).
   {
-    LoadClient reference(io, o);
+    LoadClient reference(io, o, 1);
     reference.start(port, path, 1);
     std::this_thread::sleep_for(2s);  // past the burst
     reference.begin_window();
@@ -740,7 +765,7 @@ Result measure(const Options& o, asio::io_context& io, const std::string& server
     reference.stop();
   }
 
-  LoadClient client(io, o);
+  LoadClient client(io, o, server == "icecast" ? o.icecast_max_pending : o.max_pending);
   r.rss_base_kib = sample_process(child.pid()).rss_kib;
   const auto ramp_t0 = Clock::now();
   client.start(port, path, n);
@@ -923,7 +948,7 @@ void print_table(const std::vector<Result>& results) {
       "session's rendering and encoding). RSS KiB/lis: VmRSS growth over the ramp / "
       "listeners. late: data\n"
       "gap over the limit; dropped: closed by the server; refused: not served; behind: got under "
-      "90% of the\nlive rate (KiB/s: min-median/live, one listener on the idle server). CPU s/GiB: "
+      "90%% of the\nlive rate (KiB/s: min-median/live, one listener on the idle server). CPU s/GiB: "
       "net server CPU per GiB\ndelivered. client: the bench's own cores.\n");
 }
 
