@@ -81,7 +81,14 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     }
     Request req = parser_->release();
     ++requests_;
-    RouteResult result = routes_.route(req, client_);
+    RouteResult result;
+    try {
+      result = routes_.route(req, client_);
+    } catch (const std::exception& e) {
+      // A bug in one route must not escape into io_context::run() and end the daemon.
+      log::get("http")->error("{} {}: {}", std::string(req.method_string()), std::string(req.target()), e.what());
+      result = error_response(req, http::status::internal_server_error, "internal_error", "internal error");
+    }
     if (auto* response = std::get_if<Response>(&result)) {
       if (response->result_int() >= 400) ++routes_.metrics()->rejected_requests;
       const bool close_after = !req.keep_alive();

@@ -96,6 +96,9 @@ RouteResult Routes::route(const Request& req, const std::string& client) const {
     if (!get_or_head) return method_not_allowed(req, "GET, HEAD");
     return handler();
   };
+  // Beast accepts targets such as "?x" or "*": everything below expects an absolute path.
+  if (!path.starts_with('/'))
+    return error_response(req, http::status::bad_request, "bad_request", "the request target must start with /");
 
   if (path == "/healthz") return only_get([&] { return health(req); });
   if (path == "/readyz") return only_get([&] { return ready(req); });

@@ -236,9 +236,9 @@ class SlowListener(unittest.TestCase):
 
 class MaliciousRequests(unittest.TestCase):
     """Found by fuzz/fuzz_http_request: bytes that are not UTF-8 in a path quoted by an error
-    message made the JSON serialiser throw out of the handler, ending the daemon."""
+    message, or a target without a leading /, threw out of the handler and ended the daemon."""
 
-    def test_non_utf8_path_gets_a_json_404_and_the_daemon_lives(self):
+    def test_non_utf8_paths_and_targets_without_a_slash_get_errors_and_the_daemon_lives(self):
         daemon = Daemon().start()
         try:
             for path in (b"/api/v1\xd7/sessions", b"/\xff\xfe", b"/api/v1/sessions/\xc3"):
@@ -248,6 +248,13 @@ class MaliciousRequests(unittest.TestCase):
                 s.close()
                 self.assertTrue(answer.startswith(b"HTTP/1.1 404"), answer[:200])
                 self.assertIn(b'"not_found"', answer)
+            # Targets that are not a path ("?x" made path.substr(1) throw): 400, not the end.
+            for target in (b"?api/v1/se", b"*", b"?"):
+                s = socket.create_connection(("127.0.0.1", daemon.port), timeout=10)
+                s.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                answer, _ = read_for(s, 5)
+                s.close()
+                self.assertTrue(answer.startswith(b"HTTP/1.1 400"), answer[:200])
             status, _ = daemon.get_json("/healthz")
             self.assertEqual(status, 200)
         finally:
