@@ -60,11 +60,12 @@ struct Options {
   std::string auralis_bin;
   std::string icecast_bin = "icecast2";
   std::vector<int> counts{1000, 5000, 10000};
-  double seconds = 30;    // measured window per N
-  double settle_s = 3;    // after the last listener connected, before the window
-  double baseline_s = 8;  // idle CPU before the listeners connect (subtracted)
-  int ramp_per_s = 1000;  // new connections per second, at most
-  int max_pending = 200;  // connections not yet streaming, at most (keeps accept queues short)
+  double seconds = 30;       // measured window per N
+  double settle_s = 3;       // after the last listener connected, before the window
+  double baseline_s = 8;     // idle CPU before the listeners connect (subtracted)
+  int ramp_per_s = 1000;     // new connections per second, at most
+  double ramp_extra_s = 30;  // the ramp may take N / ramp_per_s + this
+  int max_pending = 200;     // connections not yet streaming, at most (keeps accept queues short)
   int icecast_max_pending = 4;  // Icecast 2.4 listens with a backlog of 5
   int sweep_ms = 200;           // read sweep period
   double late_gap_s = 2;        // a listener with a data gap longer than this is late
@@ -83,6 +84,9 @@ void usage() {
       "  --settle S             wait after the ramp before measuring (default 3)\n"
       "  --baseline S           idle CPU measurement before the ramp (default 8)\n"
       "  --ramp-per-s R         new connections per second, at most (default 1000)\n"
+      "  --ramp-extra S         the ramp may take N / ramp-per-s + S seconds (default 30; "
+      "icecast2\n"
+      "                         admits ~30 listeners/s here: 350 for its N=10000)\n"
       "  --max-pending N        connections not yet streaming, at most (default 200)\n"
       "  --icecast-max-pending N  the same for icecast2, whose listen backlog is 5 (default 4)\n"
       "  --sweep-ms MS          client read sweep period (default 200)\n"
@@ -122,6 +126,8 @@ Options parse_options(int argc, char** argv) {
       o.baseline_s = std::stod(value());
     } else if (a == "--ramp-per-s") {
       o.ramp_per_s = std::max(1, std::stoi(value()));
+    } else if (a == "--ramp-extra") {
+      o.ramp_extra_s = std::stod(value());
     } else if (a == "--max-pending") {
       o.max_pending = std::max(1, std::stoi(value()));
     } else if (a == "--icecast-max-pending") {
@@ -769,7 +775,7 @@ Result measure(const Options& o, asio::io_context& io, const std::string& server
   r.rss_base_kib = sample_process(child.pid()).rss_kib;
   const auto ramp_t0 = Clock::now();
   client.start(port, path, n);
-  const double ramp_limit_s = static_cast<double>(n) / o.ramp_per_s + 30;
+  const double ramp_limit_s = static_cast<double>(n) / o.ramp_per_s + o.ramp_extra_s;
   while (client.streaming() + client.failed() + client.dropped() < n) {
     if (std::chrono::duration<double>(Clock::now() - ramp_t0).count() > ramp_limit_s ||
         !child.alive())
@@ -910,20 +916,21 @@ std::string icecast_config(const std::string& dir, unsigned short port,
 }
 
 void print_table(const std::vector<Result>& results) {
-  std::printf("\n%-8s %6s %8s %7s %12s %12s %10s %11s %5s %7s %7s %6s %15s %7s\n", "server", "N",
-              "window", "cores", "CPU s/lis-s", "(gross)", "CPU s/GiB", "RSS KiB/lis", "late",
-              "dropped", "refused", "behind", "KiB/s min-med", "client");
+  std::printf("\n%-8s %6s %6s %8s %7s %12s %12s %10s %11s %5s %7s %7s %6s %15s %7s\n", "server",
+              "N", "held", "window", "cores", "CPU s/lis-s", "(gross)", "CPU s/GiB", "RSS KiB/lis",
+              "late", "dropped", "refused", "behind", "KiB/s min-med", "client");
   for (const auto& r : results) {
     if (!r.ok) {
       std::printf("%-8s %6d  FAILED: %s\n", r.server.c_str(), r.n, r.error.c_str());
       continue;
     }
     std::printf(
-        "%-8s %6d %7.1fs %7.3f %12.3e %12.3e %10.2f %11.1f %5d %7d %7d %6d %5.1f-%4.1f/%4.1f "
+        "%-8s %6d %6d %7.1fs %7.3f %12.3e %12.3e %10.2f %11.1f %5d %7d %7d %6d %5.1f-%4.1f/%4.1f "
         "%7.3f\n",
-        r.server.c_str(), r.n, r.window_s, r.gross_cores, r.cpu_per_ls, r.gross_per_ls,
-        r.cpu_per_gib, r.rss_per_listener_kib, r.stats.late, r.stats.dropped, r.stats.failed,
-        r.behind, r.stats.min_kib_s, r.stats.median_kib_s, r.live_kib_s, r.client_cores);
+        r.server.c_str(), r.n, r.stats.listeners, r.window_s, r.gross_cores, r.cpu_per_ls,
+        r.gross_per_ls, r.cpu_per_gib, r.rss_per_listener_kib, r.stats.late, r.stats.dropped,
+        r.stats.failed, r.behind, r.stats.min_kib_s, r.stats.median_kib_s, r.live_kib_s,
+        r.client_cores);
   }
   bool header = false;
   for (const auto& a : results) {
@@ -945,10 +952,12 @@ void print_table(const std::vector<Result>& results) {
   std::printf(
       "\nCPU s/lis-s: server CPU seconds per listener-second above its idle baseline (gross: "
       "including the idle\n"
-      "session's rendering and encoding). RSS KiB/lis: VmRSS growth over the ramp / "
+      "session's rendering and encoding). held: listeners streaming in the window. RSS KiB/lis: "
+      "VmRSS growth over the ramp / "
       "listeners. late: data\n"
       "gap over the limit; dropped: closed by the server; refused: not served; behind: got under "
-      "90%% of the\nlive rate (KiB/s: min-median/live, one listener on the idle server). CPU s/GiB: "
+      "90%% of the\nlive rate (KiB/s: min-median/live, one listener on the idle server). CPU "
+      "s/GiB: "
       "net server CPU per GiB\ndelivered. client: the bench's own cores.\n");
 }
 
