@@ -59,6 +59,8 @@ std::string render_metrics(const SessionManager& sessions, const ListenerMetrics
   w.sample("auralis_listener_skips_total", l.skips.load());
   w.metric("auralis_listener_drops_total", "counter", "Listeners disconnected for being too slow.");
   w.sample("auralis_listener_drops_total", l.drops.load());
+  w.metric("auralis_listener_held_bytes", "gauge", "Audio bytes queued for or being written to listeners (a slow listener's backlog).");
+  w.sample("auralis_listener_held_bytes", l.held_bytes.load());
   w.metric("auralis_http_requests_total", "counter", "HTTP requests answered.");
   w.sample("auralis_http_requests_total", l.requests.load());
 

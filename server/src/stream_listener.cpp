@@ -23,7 +23,8 @@ StreamListener::StreamListener(Socket socket, std::shared_ptr<Session> session,
       response_head_(std::move(response_head)),
       limits_(limits),
       metrics_(std::move(metrics)),
-      ticket_(std::move(admission_ticket)) {
+      ticket_(std::move(admission_ticket)),
+      held_(std::shared_ptr<std::atomic<std::int64_t>>(metrics_, &metrics_->held_bytes)) {
   boost::system::error_code ec;
   const auto endpoint = socket_.remote_endpoint(ec);
   if (!ec) remote_ = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
@@ -111,6 +112,7 @@ void StreamListener::enqueue(const PageBatch& batch) {
       queue_.pop_front();
     }
   }
+  held_.set(queued_bytes_ + in_flight_bytes_);
   if (!writing_) write_next();
 }
 
@@ -119,6 +121,7 @@ void StreamListener::write_next() {
   writing_ = true;
   std::vector<asio::const_buffer> buffers;
   in_flight_.clear();
+  in_flight_bytes_ = queued_bytes_;
   while (!queue_.empty()) {
     for (const auto& page : queue_.front().batch->pages) buffers.emplace_back(asio::buffer(page->bytes));
     in_flight_.push_back(std::move(queue_.front().batch));
@@ -140,6 +143,8 @@ void StreamListener::on_written(const boost::system::error_code& ec, std::size_t
   writing_ = false;
   write_timer_.cancel();
   in_flight_.clear();
+  in_flight_bytes_ = 0;
+  held_.set(queued_bytes_);
   if (ec) {
     close(ec == asio::error::operation_aborted ? "closed" : "client went away");
     return;
@@ -157,6 +162,8 @@ void StreamListener::close(const char* why) {
   if (closed_) return;
   closed_ = true;
   queue_.clear();
+  queued_bytes_ = 0;
+  held_.set(in_flight_bytes_);  // the pages being written stay alive until the write ends
   write_timer_.cancel();
   session_->hub().unsubscribe(this);
   boost::system::error_code ec;

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "auralis/server/stream_hub.hpp"
+#include "held_bytes.hpp"
 
 namespace auralis::server {
 
@@ -69,6 +70,8 @@ class StreamListener : public StreamSubscriber,
   std::deque<Queued> queue_;
   std::size_t queued_bytes_ = 0;
   std::vector<PageBatch> in_flight_;   // keeps the pages alive while the kernel reads them
+  std::size_t in_flight_bytes_ = 0;
+  HeldBytes held_;
   std::vector<proto::PagePtr> start_pages_;
   bool writing_ = false;
   bool closed_ = false;

@@ -15,6 +15,7 @@
 #include "auralis/server/api_params.hpp"
 #include "auralis/server/metrics.hpp"
 #include "auralis/server/session.hpp"
+#include "held_bytes.hpp"
 #include "stream_listener.hpp"
 
 namespace beast = boost::beast;
@@ -155,6 +156,7 @@ class WsListener : public StreamSubscriber, public std::enable_shared_from_this<
       queue_ = std::move(kept);
       queued_bytes_ = newest_audio ? newest_audio->size() : 0;
     }
+    update_held();
     if (!writing_) write_next();
   }
 
@@ -175,8 +177,13 @@ class WsListener : public StreamSubscriber, public std::enable_shared_from_this<
       self->metrics_->bytes_sent += n;
       ++self->metrics_->writes;
       self->in_flight_ = {};
+      self->update_held();
       self->write_next();
     });
+  }
+
+  void update_held() {
+    held_.set(queued_bytes_ + (in_flight_.binary && in_flight_.data ? in_flight_.data->size() : 0));
   }
 
   void finish() {
@@ -190,6 +197,8 @@ class WsListener : public StreamSubscriber, public std::enable_shared_from_this<
     if (closed_) return;
     closed_ = true;
     queue_.clear();
+    queued_bytes_ = 0;
+    update_held();
     session_->hub().unsubscribe(this);
     beast::error_code ec;
     beast::get_lowest_layer(ws_).socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
@@ -207,6 +216,7 @@ class WsListener : public StreamSubscriber, public std::enable_shared_from_this<
   std::deque<Message> queue_;
   Message in_flight_;
   std::size_t queued_bytes_ = 0;
+  HeldBytes held_{std::shared_ptr<std::atomic<std::int64_t>>(metrics_, &metrics_->held_bytes)};
   bool writing_ = false;
   bool ending_ = false;
   bool closing_ = false;

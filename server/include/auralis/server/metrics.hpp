@@ -15,6 +15,7 @@ struct ListenerMetrics {
   std::atomic<std::uint64_t> writes{0};
   std::atomic<std::uint64_t> skips{0};   // listeners moved forward to the live edge
   std::atomic<std::uint64_t> drops{0};   // listeners disconnected for being too slow
+  std::atomic<std::int64_t> held_bytes{0};  // audio queued for or being written to listeners
   std::atomic<std::uint64_t> requests{0};
   std::atomic<std::uint64_t> rejected_requests{0};  // 4xx answers
 };
