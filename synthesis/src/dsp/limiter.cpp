@@ -1,4 +1,7 @@
 // Look-ahead limiter: detector, sliding minimum, release, moving average, delayed audio.
+// Most of the time nothing is limited: the sliding minimum holds one entry of 1, the released
+// gain sits at its fixed point and the moving average is constant. Chunks in that state (and
+// whose input needs no gain) take a vectorised path that produces the same bits.
 #include "dsp/limiter.hpp"
 
 #include <algorithm>
@@ -8,6 +11,20 @@
 #include "dsp/one_pole.hpp"
 
 namespace auralis::synthesis::dsp {
+
+namespace {
+constexpr std::uint32_t kSteadyCap = 1u << 20;
+constexpr std::uint32_t kResumEvery = 4096;  // exact re-sum of the moving average (power of two)
+
+// The release step, shared by both paths so that they round alike.
+inline float released(float held, float envelope, float release) {
+  return std::min(held, envelope + release * (1.0f - envelope));
+}
+// |midpoint| between x[n-2] and x[n-1] from four neighbours (cubic half-band estimate).
+inline float midpoint(float h3, float h2, float h1, float x) {
+  return (9.0f * (h2 + h1) - (h3 + x)) * (1.0f / 16.0f);
+}
+}  // namespace
 
 Limiter::Limiter(float sample_rate_hz, LimiterParams params)
     : ceiling_(db_to_gain(params.ceiling_db)),
@@ -25,15 +42,79 @@ void Limiter::reset() {
   envelope_ = 1;
   env_ring_.fill(1.0f);
   env_sum_ = lookahead_;
+  steady_ = kSteadyCap;
   delay_left_.fill(0);
   delay_right_.fill(0);
   index_ = 0;
   last_gain_ = 1;
 }
 
-AURALIS_DSP_CLONES
-void Limiter::process(std::span<float> left, std::span<float> right) {
-  const std::size_t frames = std::min(left.size(), right.size());
+inline __attribute__((always_inline)) bool Limiter::process_quiet(float* left, float* right,
+                                                                  std::size_t n) {
+  const auto window = static_cast<std::uint32_t>(lookahead_);
+  const float envelope = envelope_;
+  if (dq_tail_ - dq_head_ != 1 || dq_gain_[dq_head_ & kMask] != 1.0f || steady_ < window ||
+      released(1.0f, envelope, release_coef_) != envelope)
+    return false;
+  // Inputs with three frames of history in front: e[3 + k] = x[k].
+  alignas(32) float el[kChunk + 3], er[kChunk + 3], mid[kChunk];
+  el[0] = h3_[0], el[1] = h2_[0], el[2] = h1_[0];
+  er[0] = h3_[1], er[1] = h2_[1], er[2] = h1_[1];
+  std::copy_n(left, n, el + 3);
+  std::copy_n(right, n, er + 3);
+  float worst = 0;
+  float prev_mid = prev_mid_;
+  for (std::size_t k = 0; k < n; ++k) {
+    const float ml = midpoint(el[k], el[k + 1], el[k + 2], el[k + 3]);
+    const float mr = midpoint(er[k], er[k + 1], er[k + 2], er[k + 3]);
+    mid[k] = std::max(std::fabs(ml), std::fabs(mr));
+  }
+  for (std::size_t k = 0; k < n; ++k) {
+    const float before = k == 0 ? prev_mid : mid[k - 1];
+    const float peak = std::max(std::max(std::fabs(el[k + 1]), std::fabs(er[k + 1])),
+                                std::max(mid[k], before));
+    worst = std::max(worst, peak);
+  }
+  if (!(worst <= ceiling_)) return false;
+
+  // Every frame needs gain 1: the deque keeps one entry of 1 (the newest index), the released
+  // gain stays at its fixed point, and the moving average adds exact zeros.
+  const std::uint32_t index = index_;
+  float* const delay_l = delay_left_.data();
+  float* const delay_r = delay_right_.data();
+  for (std::size_t k = 0; k < n; ++k) {
+    const auto at = (index + static_cast<std::uint32_t>(k)) & kMask;
+    delay_l[at] = el[k + 1];
+    delay_r[at] = er[k + 1];
+    env_ring_[at] = envelope;
+  }
+  if ((index & (kResumEvery - 1)) == 0) {
+    double sum = 0;
+    for (std::uint32_t k = 0; k < window; ++k) sum += env_ring_[(index - k) & kMask];
+    env_sum_ = sum;
+  }
+  const float gain =
+      std::min(1.0f, static_cast<float>(env_sum_) * (1.0f / static_cast<float>(lookahead_)));
+  const std::uint32_t out = index - window + 1;
+  for (std::size_t k = 0; k < n; ++k) {
+    const auto at = (out + static_cast<std::uint32_t>(k)) & kMask;
+    left[k] = delay_l[at] * gain;
+    right[k] = delay_r[at] * gain;
+  }
+  const auto count = static_cast<std::uint32_t>(n);
+  dq_index_[dq_head_ & kMask] = index + count - 1;
+  h1_ = {el[n + 2], er[n + 2]};
+  h2_ = {el[n + 1], er[n + 1]};
+  h3_ = {el[n], er[n]};
+  prev_mid_ = mid[n - 1];
+  steady_ = std::min(kSteadyCap, steady_ + count);
+  last_gain_ = gain;
+  index_ = index + count;
+  return true;
+}
+
+inline __attribute__((always_inline)) void Limiter::process_exact(float* left, float* right,
+                                                                  std::size_t frames) {
   const auto window = static_cast<std::uint32_t>(lookahead_);
   const float inv_window = 1.0f / static_cast<float>(lookahead_);
   const float ceiling = ceiling_, release = release_coef_;
@@ -41,7 +122,7 @@ void Limiter::process(std::span<float> left, std::span<float> right) {
   float h1l = h1_[0], h1r = h1_[1], h2l = h2_[0], h2r = h2_[1], h3l = h3_[0], h3r = h3_[1];
   float prev_mid = prev_mid_, envelope = envelope_, gain = last_gain_;
   double env_sum = env_sum_;
-  std::uint32_t index = index_, head = dq_head_, tail = dq_tail_;
+  std::uint32_t index = index_, head = dq_head_, tail = dq_tail_, steady = steady_;
   std::uint32_t* const dq_index = dq_index_.data();
   float* const dq_gain = dq_gain_.data();
   float* const env_ring = env_ring_.data();
@@ -49,10 +130,8 @@ void Limiter::process(std::span<float> left, std::span<float> right) {
   float* const delay_r = delay_right_.data();
   for (std::size_t i = 0; i < frames; ++i) {
     const float xl = left[i], xr = right[i];
-    // Midpoint between x[n-2] and x[n-1] from four neighbours (cubic half-band estimate).
-    const float ml = (9.0f * (h2l + h1l) - (h3l + xl)) * (1.0f / 16.0f);
-    const float mr = (9.0f * (h2r + h1r) - (h3r + xr)) * (1.0f / 16.0f);
-    const float mid = std::max(std::fabs(ml), std::fabs(mr));
+    const float mid = std::max(std::fabs(midpoint(h3l, h2l, h1l, xl)),
+                               std::fabs(midpoint(h3r, h2r, h1r, xr)));
     // Peak around sample n-2: itself and the midpoints on both sides.
     const float peak = std::max(std::max(std::fabs(h2l), std::fabs(h2r)), std::max(mid, prev_mid));
     prev_mid = mid;
@@ -75,11 +154,12 @@ void Limiter::process(std::span<float> left, std::span<float> right) {
     if (index - dq_index[head & kMask] >= window) ++head;
     const float held = dq_gain[head & kMask];
 
-    envelope = std::min(held, envelope + release * (1.0f - envelope));
+    envelope = released(held, envelope, release);
     env_sum += static_cast<double>(envelope) - env_ring[(index - window) & kMask];
+    steady = envelope == env_ring[(index - 1) & kMask] ? std::min(kSteadyCap, steady + 1) : 1;
     env_ring[index & kMask] = envelope;
     // The running sum drifts by rounding; recompute it exactly now and then.
-    if ((index & 4095u) == 0) {
+    if ((index & (kResumEvery - 1)) == 0) {
       double sum = 0;
       for (std::uint32_t k = 0; k < window; ++k) sum += env_ring[(index - k) & kMask];
       env_sum = sum;
@@ -101,6 +181,22 @@ void Limiter::process(std::span<float> left, std::span<float> right) {
   index_ = index;
   dq_head_ = head;
   dq_tail_ = tail;
+  steady_ = steady;
+}
+
+AURALIS_DSP_CLONES
+void Limiter::process(std::span<float> left, std::span<float> right) {
+  const std::size_t frames = std::min(left.size(), right.size());
+  const std::size_t max_chunk = std::min<std::size_t>(kChunk, kRing - lookahead_);
+  std::size_t i = 0;
+  while (i < frames) {
+    // A re-sum index only ever starts a chunk, so the quiet path sees at most one, first.
+    const std::uint32_t to_resum = kResumEvery - (index_ & (kResumEvery - 1));
+    const std::size_t n = std::min<std::size_t>({frames - i, max_chunk, to_resum});
+    if (!process_quiet(left.data() + i, right.data() + i, n))
+      process_exact(left.data() + i, right.data() + i, n);
+    i += n;
+  }
 }
 
 }  // namespace auralis::synthesis::dsp

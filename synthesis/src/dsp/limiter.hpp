@@ -32,6 +32,13 @@ class Limiter {
  private:
   static constexpr std::uint32_t kRing = 256;  // > kMaxLookahead + 3, power of two
   static constexpr std::uint32_t kMask = kRing - 1;
+  static constexpr std::uint32_t kChunk = 64;  // frames per quiet-path decision
+
+  // Per-sample reference path for `n` frames (any state).
+  void process_exact(float* left, float* right, std::size_t n);
+  // The same frames when nothing is being limited; false (nothing done) if the state or the
+  // input needs the exact path. Bit-identical to process_exact() whenever it returns true.
+  bool process_quiet(float* left, float* right, std::size_t n);
 
   float ceiling_;
   int lookahead_;
@@ -52,6 +59,7 @@ class Limiter {
 
   std::array<float, kRing> delay_left_{}, delay_right_{};
   std::uint32_t index_ = 0;  // detector index of the sample being decided
+  std::uint32_t steady_ = kRing;  // trailing run of equal values in env_ring_ (saturating)
   float last_gain_ = 1;
 };
 
