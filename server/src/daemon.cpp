@@ -17,6 +17,7 @@
 #include "deployment.hpp"
 #include "http_session.hpp"
 #include "routes.hpp"
+#include "tls_context.hpp"
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
@@ -39,6 +40,9 @@ struct Daemon::Impl {
   std::shared_ptr<ListenerMetrics> metrics = std::make_shared<ListenerMetrics>();
   SessionManager sessions{config, media, devices::steady_clock()};
   Routes routes{config, sessions, metrics};
+  // server.tls_cert/tls_key: the port serves HTTPS/WSS besides plain HTTP (null: plain only).
+  std::shared_ptr<asio::ssl::context> tls =
+      config.tls_cert.empty() && config.tls_key.empty() ? nullptr : make_tls_context(config.tls_cert, config.tls_key);
 
   std::mutex stop_mutex;
   std::condition_variable stop_cv;
@@ -64,7 +68,7 @@ struct Daemon::Impl {
     acceptor.async_accept(asio::make_strand(net), [this](boost::system::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) return;  // closed
       if (!ec) {
-        start_http_session(std::move(socket), routes);
+        start_http_session(std::move(socket), routes, tls);
         // A completion waits its turn behind every queued listener write, so one accept per
         // turn caps new connections at a few per second under fan-out load: take the others
         // already in the backlog now.
@@ -73,7 +77,7 @@ struct Daemon::Impl {
           boost::system::error_code more;
           acceptor.accept(next, more);
           if (more) break;  // would_block: the backlog is empty
-          start_http_session(std::move(next), routes);
+          start_http_session(std::move(next), routes, tls);
         }
       } else {
         log::get("server")->warn("accept failed: {}", ec.message());
@@ -96,6 +100,10 @@ Daemon::Daemon(const config::Config& config) : impl_(std::make_unique<Impl>(conf
   impl_->deploy = std::make_unique<Deployment>(config, impl_->net, impl_->media);
   auto log = log::get("server");
   log->info("listening on http://{}:{} ({} network thread(s))", config.listen_host, port(), config.io_threads);
+  if (impl_->tls) {
+    log->info("TLS on: https://{0}:{1} and wss://{0}:{1} on the same port ({2})", config.listen_host, port(),
+              config.tls_cert);
+  }
   if (!config.default_session.empty()) {
     music::SessionParams params = config.session;
     if (config.session_seed_random) params.seed = random_seed();

@@ -1,12 +1,17 @@
 #include "http_session.hpp"
 
+#include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/http.hpp>
 
 #include <optional>
+#include <type_traits>
 
 #include "auralis/devices/log.hpp"
 #include "routes.hpp"
+#include "stream_listener.hpp"
+#include "transport.hpp"
 #include "ws_listener.hpp"
 
 namespace beast = boost::beast;
@@ -18,20 +23,39 @@ namespace {
 constexpr std::size_t kHeaderLimit = 8 * 1024;
 constexpr std::size_t kBodyLimit = 64 * 1024;
 
-class HttpSession : public std::enable_shared_from_this<HttpSession> {
+// Stream is PlainStream or TlsStream (transport.hpp); `buffer` holds bytes already read from
+// the connection (the TLS detection's look at the first bytes).
+template <class Stream>
+class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
  public:
-  HttpSession(asio::ip::tcp::socket socket, const Routes& routes)
-      : stream_(std::move(socket)),
+  HttpSession(Stream stream, beast::flat_buffer buffer, const Routes& routes)
+      : stream_(std::move(stream)),
+        buffer_(std::move(buffer)),
         routes_(routes),
         header_timeout_(routes.config().header_timeout_s),
         keepalive_timeout_(routes.config().keepalive_timeout_s) {
     beast::error_code ec;
-    const auto ep = stream_.socket().remote_endpoint(ec);
+    const auto ep = tcp_socket(stream_).remote_endpoint(ec);
     if (!ec) client_ = ep.address().to_string();
   }
 
   void run() {
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
+    asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+      if constexpr (std::is_same_v<Stream, TlsStream>) {
+        // The handshake is bounded like a request header (a client that stalls in it is cut off).
+        tcp_layer(self->stream_).expires_after(self->header_timeout_);
+        // `used` has a default only because Boost 1.74's ssl_stream constrains the buffered
+        // handshake's handler as void(error_code); it is always called with both arguments.
+        self->stream_.async_handshake(asio::ssl::stream_base::server, self->buffer_.data(),
+                                      [self](beast::error_code ec, std::size_t used = 0) {
+                                        if (ec) return self->close();
+                                        self->buffer_.consume(used);
+                                        self->read();
+                                      });
+      } else {
+        self->read();
+      }
+    });
   }
 
  private:
@@ -41,16 +65,16 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     parser_->body_limit(kBodyLimit);
     // Wait up to the keep-alive timeout for a request to begin, then give the whole request
     // header_timeout: a client trickling bytes (slowloris) is cut off.
-    stream_.expires_after(requests_ == 0 ? header_timeout_ : keepalive_timeout_);
+    tcp_layer(stream_).expires_after(requests_ == 0 ? header_timeout_ : keepalive_timeout_);
     http::async_read_some(stream_, buffer_, *parser_,
-                          [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_first_bytes(ec); });
+                          [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->on_first_bytes(ec); });
   }
 
   void on_first_bytes(beast::error_code ec) {
     if (ec || parser_->is_done()) return on_read(ec);
-    stream_.expires_after(header_timeout_);
+    tcp_layer(stream_).expires_after(header_timeout_);
     http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code e, std::size_t) { self->on_read(e); });
+                     [self = this->shared_from_this()](beast::error_code e, std::size_t) { self->on_read(e); });
   }
 
   void on_read(beast::error_code ec) {
@@ -95,8 +119,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       return send(std::move(*response), close_after);
     }
     if (auto* ws = std::get_if<WebSocketRoute>(&result)) {
-      stream_.expires_never();
-      start_ws_listener(stream_.release_socket(), std::move(req), std::move(ws->session), routes_.listener_limits(),
+      tcp_layer(stream_).expires_never();
+      start_ws_listener(std::move(stream_), std::move(req), std::move(ws->session), routes_.listener_limits(),
                         routes_.metrics(), std::move(ws->ticket),
                         static_cast<std::size_t>(routes_.config().ws_max_message_bytes));
       return;
@@ -107,36 +131,41 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void send(Response response, bool close_after) {
     response.keep_alive(!close_after);
     auto shared = std::make_shared<Response>(std::move(response));
-    stream_.expires_after(header_timeout_);
+    tcp_layer(stream_).expires_after(header_timeout_);
     http::async_write(stream_, *shared,
-                      [self = shared_from_this(), shared, close_after](beast::error_code ec, std::size_t) {
+                      [self = this->shared_from_this(), shared, close_after](beast::error_code ec, std::size_t) {
                         if (ec || close_after) return self->close();
                         self->read();
                       });
   }
 
   void start_stream(StreamRoute route) {
-    stream_.expires_never();
+    tcp_layer(stream_).expires_never();
     if (route.head_only) {
       auto head = std::make_shared<std::string>(std::move(route.response_head));
       asio::async_write(stream_, asio::buffer(*head),
-                        [self = shared_from_this(), head](beast::error_code, std::size_t) { self->close(); });
+                        [self = this->shared_from_this(), head](beast::error_code, std::size_t) { self->close(); });
       return;
     }
-    auto listener = std::make_shared<StreamListener>(stream_.release_socket(), std::move(route.session),
-                                                     std::move(route.response_head),
-                                                     routes_.listener_limits(), routes_.metrics(),
-                                                     std::move(route.ticket));
-    listener->start();
+    if constexpr (std::is_same_v<Stream, TlsStream>) {
+      std::make_shared<TlsStreamListener>(std::move(stream_), std::move(route.session), std::move(route.response_head),
+                                          routes_.listener_limits(), routes_.metrics(), std::move(route.ticket))
+          ->start();
+    } else {
+      std::make_shared<PlainStreamListener>(stream_.release_socket(), std::move(route.session),
+                                            std::move(route.response_head), routes_.listener_limits(),
+                                            routes_.metrics(), std::move(route.ticket))
+          ->start();
+    }
   }
 
   void close() {
     beast::error_code ec;
-    stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-    stream_.close();
+    tcp_socket(stream_).shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+    tcp_layer(stream_).close();
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   const Routes& routes_;
@@ -146,10 +175,51 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   int requests_ = 0;
 };
 
+// With TLS configured the port speaks both: a first byte that starts a TLS handshake gets
+// HTTPS/WSS, anything else plain HTTP/WS (players without TLS keep working).
+class TlsDetector : public std::enable_shared_from_this<TlsDetector> {
+ public:
+  TlsDetector(asio::ip::tcp::socket socket, const Routes& routes, std::shared_ptr<asio::ssl::context> tls)
+      : stream_(std::move(socket)), routes_(routes), tls_(std::move(tls)) {}
+
+  void run() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      self->stream_.expires_after(std::chrono::seconds(self->routes_.config().header_timeout_s));
+      beast::async_detect_ssl(self->stream_, self->buffer_, [self](beast::error_code ec, bool is_tls) {
+        if (ec) {
+          beast::error_code ignored;
+          self->stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+          return self->stream_.close();
+        }
+        if (is_tls) {
+          std::make_shared<HttpSession<TlsStream>>(TlsStream(std::move(self->stream_), *self->tls_),
+                                                   std::move(self->buffer_), self->routes_)
+              ->run();
+        } else {
+          std::make_shared<HttpSession<PlainStream>>(std::move(self->stream_), std::move(self->buffer_),
+                                                     self->routes_)
+              ->run();
+        }
+      });
+    });
+  }
+
+ private:
+  PlainStream stream_;
+  beast::flat_buffer buffer_;
+  const Routes& routes_;
+  std::shared_ptr<asio::ssl::context> tls_;
+};
+
 }  // namespace
 
-void start_http_session(asio::ip::tcp::socket socket, const Routes& routes) {
-  std::make_shared<HttpSession>(std::move(socket), routes)->run();
+void start_http_session(asio::ip::tcp::socket socket, const Routes& routes,
+                        const std::shared_ptr<asio::ssl::context>& tls) {
+  if (tls) {
+    std::make_shared<TlsDetector>(std::move(socket), routes, tls)->run();
+  } else {
+    std::make_shared<HttpSession<PlainStream>>(PlainStream(std::move(socket)), beast::flat_buffer(), routes)->run();
+  }
 }
 
 }  // namespace auralis::server

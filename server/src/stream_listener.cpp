@@ -13,7 +13,8 @@ namespace asio = boost::asio;
 
 namespace auralis::server {
 
-StreamListener::StreamListener(Socket socket, std::shared_ptr<Session> session,
+template <class Stream>
+StreamListener<Stream>::StreamListener(Socket socket, std::shared_ptr<Session> session,
                                std::string response_head, ListenerLimits limits,
                                std::shared_ptr<ListenerMetrics> metrics, std::shared_ptr<void> admission_ticket)
     : socket_(std::move(socket)),
@@ -26,23 +27,25 @@ StreamListener::StreamListener(Socket socket, std::shared_ptr<Session> session,
       ticket_(std::move(admission_ticket)),
       held_(std::shared_ptr<std::atomic<std::int64_t>>(metrics_, &metrics_->held_bytes)) {
   boost::system::error_code ec;
-  const auto endpoint = socket_.remote_endpoint(ec);
+  const auto endpoint = tcp_socket(socket_).remote_endpoint(ec);
   if (!ec) remote_ = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
   ++metrics_->http_listeners;
   ++metrics_->http_listeners_total;
   ++session_->http_listeners;
 }
 
-StreamListener::~StreamListener() {
+template <class Stream>
+StreamListener<Stream>::~StreamListener() {
   --metrics_->http_listeners;
   --session_->http_listeners;
 }
 
-void StreamListener::start() {
-  asio::dispatch(strand_, [self = shared_from_this()] {
+template <class Stream>
+void StreamListener<Stream>::start() {
+  asio::dispatch(strand_, [self = this->shared_from_this()] {
     boost::system::error_code ec;
     // A small kernel buffer makes a stalled reader visible to our queue bound quickly.
-    self->socket_.set_option(asio::socket_base::send_buffer_size(self->limits_.sndbuf_bytes), ec);
+    tcp_socket(self->socket_).set_option(asio::socket_base::send_buffer_size(self->limits_.sndbuf_bytes), ec);
     self->start_pages_ = self->session_->hub().subscribe(self);
     self->watch_for_hangup();
     log::get("http")->info("listener {} joined session {} ({} burst pages)", self->remote_,
@@ -66,29 +69,33 @@ void StreamListener::start() {
   });
 }
 
-void StreamListener::watch_for_hangup() {
+template <class Stream>
+void StreamListener<Stream>::watch_for_hangup() {
   // Without this a listener that leaves before the first write (or between writes) would hold
   // its place under the limits until the next write fails.
   socket_.async_read_some(asio::buffer(discard_),
-                          asio::bind_executor(strand_, [self = shared_from_this()](const boost::system::error_code& ec,
+                          asio::bind_executor(strand_, [self = this->shared_from_this()](const boost::system::error_code& ec,
                                                                                   std::size_t) {
                             if (ec) return self->close("client went away");
                             self->watch_for_hangup();
                           }));
 }
 
-void StreamListener::on_pages(const PageBatch& batch) {
-  asio::post(strand_, [self = shared_from_this(), batch] { self->enqueue(batch); });
+template <class Stream>
+void StreamListener<Stream>::on_pages(const PageBatch& batch) {
+  asio::post(strand_, [self = this->shared_from_this(), batch] { self->enqueue(batch); });
 }
 
-void StreamListener::on_stream_end() {
-  asio::post(strand_, [self = shared_from_this()] {
+template <class Stream>
+void StreamListener<Stream>::on_stream_end() {
+  asio::post(strand_, [self = this->shared_from_this()] {
     self->ending_ = true;
     if (!self->writing_) self->close("stream ended");
   });
 }
 
-void StreamListener::enqueue(const PageBatch& batch) {
+template <class Stream>
+void StreamListener<Stream>::enqueue(const PageBatch& batch) {
   if (closed_) return;
   const std::size_t bytes = batch->page_bytes;
   const auto now = std::chrono::steady_clock::now();
@@ -116,7 +123,8 @@ void StreamListener::enqueue(const PageBatch& batch) {
   if (!writing_) write_next();
 }
 
-void StreamListener::write_next() {
+template <class Stream>
+void StreamListener<Stream>::write_next() {
   if (closed_ || queue_.empty()) return;
   writing_ = true;
   std::vector<asio::const_buffer> buffers;
@@ -129,17 +137,18 @@ void StreamListener::write_next() {
   }
   queued_bytes_ = 0;
   write_timer_.expires_after(limits_.write_timeout);
-  write_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& e) {
+  write_timer_.async_wait([weak = this->weak_from_this()](const boost::system::error_code& e) {
     if (auto s = weak.lock(); s && !e) s->close("write timeout");
   });
   asio::async_write(socket_, buffers,
-                    asio::bind_executor(strand_, [self = shared_from_this()](
+                    asio::bind_executor(strand_, [self = this->shared_from_this()](
                                                      const boost::system::error_code& e, std::size_t n) {
                       self->on_written(e, n);
                     }));
 }
 
-void StreamListener::on_written(const boost::system::error_code& ec, std::size_t bytes) {
+template <class Stream>
+void StreamListener<Stream>::on_written(const boost::system::error_code& ec, std::size_t bytes) {
   writing_ = false;
   write_timer_.cancel();
   in_flight_.clear();
@@ -158,7 +167,8 @@ void StreamListener::on_written(const boost::system::error_code& ec, std::size_t
   write_next();
 }
 
-void StreamListener::close(const char* why) {
+template <class Stream>
+void StreamListener<Stream>::close(const char* why) {
   if (closed_) return;
   closed_ = true;
   queue_.clear();
@@ -167,9 +177,13 @@ void StreamListener::close(const char* why) {
   write_timer_.cancel();
   session_->hub().unsubscribe(this);
   boost::system::error_code ec;
-  socket_.shutdown(Socket::shutdown_both, ec);
-  socket_.close(ec);
+  // TLS: no close_notify; the listener sees the end of the stream from the TCP close.
+  tcp_socket(socket_).shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
+  tcp_socket(socket_).close(ec);
   log::get("http")->info("listener {} left session {}: {}", remote_, session_->id(), why);
 }
+
+template class StreamListener<boost::asio::ip::tcp::socket>;
+template class StreamListener<TlsStream>;
 
 }  // namespace auralis::server

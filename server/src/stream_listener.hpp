@@ -2,7 +2,7 @@
 // then every page batch of its session. One write in flight; everything queued meanwhile goes
 // out in the next single gather write. The queue is bounded by age and bytes: a listener past
 // the bound skips to the live edge at a page boundary, and is closed after repeated skips or a
-// write that makes no progress.
+// write that makes no progress. Written once for plain TCP and for TLS (transport.hpp).
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
@@ -17,6 +17,7 @@
 
 #include "auralis/server/stream_hub.hpp"
 #include "held_bytes.hpp"
+#include "transport.hpp"
 
 namespace auralis::server {
 
@@ -31,10 +32,11 @@ struct ListenerLimits {
   int max_skips = 3;  // closed on the next skip after this many
 };
 
+template <class Stream>
 class StreamListener : public StreamSubscriber,
-                       public std::enable_shared_from_this<StreamListener> {
+                       public std::enable_shared_from_this<StreamListener<Stream>> {
  public:
-  using Socket = boost::asio::ip::tcp::socket;
+  using Socket = Stream;
 
   StreamListener(Socket socket, std::shared_ptr<Session> session, std::string response_head,
                  ListenerLimits limits, std::shared_ptr<ListenerMetrics> metrics,
@@ -59,7 +61,7 @@ class StreamListener : public StreamSubscriber,
   void watch_for_hangup();
 
   Socket socket_;
-  boost::asio::strand<Socket::executor_type> strand_;
+  boost::asio::strand<typename Socket::executor_type> strand_;
   boost::asio::steady_timer write_timer_;
   std::shared_ptr<Session> session_;
   std::string response_head_;
@@ -80,5 +82,10 @@ class StreamListener : public StreamSubscriber,
   std::string remote_;
   std::array<char, 64> discard_{};  // a listener sends nothing; a read only notices its hang-up
 };
+
+using PlainStreamListener = StreamListener<boost::asio::ip::tcp::socket>;
+using TlsStreamListener = StreamListener<TlsStream>;
+extern template class StreamListener<boost::asio::ip::tcp::socket>;
+extern template class StreamListener<TlsStream>;
 
 }  // namespace auralis::server

@@ -7,6 +7,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/core/detail/base64.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 #include <chrono>
 #include <deque>
@@ -31,9 +32,10 @@ std::string base64(const std::vector<std::uint8_t>& bytes) {
   return out;
 }
 
-class WsListener : public StreamSubscriber, public std::enable_shared_from_this<WsListener> {
+template <class Stream>
+class WsListener : public StreamSubscriber, public std::enable_shared_from_this<WsListener<Stream>> {
  public:
-  WsListener(asio::ip::tcp::socket socket, std::shared_ptr<Session> session, const ListenerLimits& limits,
+  WsListener(Stream socket, std::shared_ptr<Session> session, const ListenerLimits& limits,
              std::shared_ptr<ListenerMetrics> metrics, std::shared_ptr<void> ticket, std::size_t max_client_message)
       : ws_(std::move(socket)),
         session_(std::move(session)),
@@ -55,7 +57,7 @@ class WsListener : public StreamSubscriber, public std::enable_shared_from_this<
 
   void start(Request upgrade) {
     auto req = std::make_shared<Request>(std::move(upgrade));
-    asio::dispatch(ws_.get_executor(), [self = shared_from_this(), req] {
+    asio::dispatch(ws_.get_executor(), [self = this->shared_from_this(), req] {
       beast::get_lowest_layer(self->ws_).expires_after(std::chrono::seconds(10));
       self->ws_.read_message_max(self->max_client_message_);
       self->ws_.set_option(websocket::stream_base::decorator(
@@ -65,11 +67,11 @@ class WsListener : public StreamSubscriber, public std::enable_shared_from_this<
   }
 
   void on_pages(const PageBatch& batch) override {
-    asio::post(ws_.get_executor(), [self = shared_from_this(), batch] { self->enqueue(batch); });
+    asio::post(ws_.get_executor(), [self = this->shared_from_this(), batch] { self->enqueue(batch); });
   }
 
   void on_stream_end() override {
-    asio::post(ws_.get_executor(), [self = shared_from_this()] {
+    asio::post(ws_.get_executor(), [self = this->shared_from_this()] {
       self->ending_ = true;
       if (!self->writing_) self->finish();
     });
@@ -113,7 +115,7 @@ class WsListener : public StreamSubscriber, public std::enable_shared_from_this<
                                                         : nlohmann::json(nullptr)}};
     const auto t = std::chrono::steady_clock::now();
     queue_.push_back({std::make_shared<const std::string>(hello.dump()), false, t});
-    auto burst = session_->hub().subscribe(shared_from_this());
+    auto burst = session_->hub().subscribe(this->shared_from_this());
     if (!burst.empty()) queue_.push_back({std::make_shared<const std::string>(frame_ws_packets(burst)), true, t});
     log::get("ws")->info("listener {} joined session {} ({} burst pages)", remote_, session_->id(), burst.size());
     read_loop();
@@ -122,7 +124,7 @@ class WsListener : public StreamSubscriber, public std::enable_shared_from_this<
 
   // Client messages are only drained (pings/close are handled by Beast); their size is capped.
   void read_loop() {
-    ws_.async_read(read_buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    ws_.async_read(read_buffer_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
       if (ec) return self->close(ec == websocket::error::closed ? "closed by client" : "read: " + ec.message());
       self->read_buffer_.consume(self->read_buffer_.size());
       self->read_loop();
@@ -171,7 +173,7 @@ class WsListener : public StreamSubscriber, public std::enable_shared_from_this<
     queue_.pop_front();
     if (in_flight_.binary) queued_bytes_ -= std::min(queued_bytes_, in_flight_.data->size());
     ws_.binary(in_flight_.binary);
-    ws_.async_write(asio::buffer(*in_flight_.data), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+    ws_.async_write(asio::buffer(*in_flight_.data), [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
       self->writing_ = false;
       if (ec) return self->close("write: " + ec.message());
       self->metrics_->bytes_sent += n;
@@ -190,7 +192,7 @@ class WsListener : public StreamSubscriber, public std::enable_shared_from_this<
     if (closed_ || closing_) return;
     closing_ = true;
     ws_.async_close(websocket::close_reason(websocket::close_code::going_away, "session ended"),
-                    [self = shared_from_this()](beast::error_code) { self->close("stream ended"); });
+                    [self = this->shared_from_this()](beast::error_code) { self->close("stream ended"); });
   }
 
   void close(const std::string& why) {
@@ -206,7 +208,7 @@ class WsListener : public StreamSubscriber, public std::enable_shared_from_this<
     log::get("ws")->info("listener {} left session {}: {}", remote_, session_->id(), why);
   }
 
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<Stream> ws_;
   std::shared_ptr<Session> session_;
   ListenerLimits limits_;
   std::shared_ptr<ListenerMetrics> metrics_;
@@ -225,14 +227,29 @@ class WsListener : public StreamSubscriber, public std::enable_shared_from_this<
   std::string remote_;
 };
 
+template <class Stream>
+void start(Stream stream, Request upgrade, std::shared_ptr<Session> session, const ListenerLimits& limits,
+           std::shared_ptr<ListenerMetrics> metrics, std::shared_ptr<void> admission_ticket,
+           std::size_t max_client_message) {
+  auto listener = std::make_shared<WsListener<Stream>>(std::move(stream), std::move(session), limits, std::move(metrics),
+                                                       std::move(admission_ticket), max_client_message);
+  listener->start(std::move(upgrade));
+}
+
 }  // namespace
 
-void start_ws_listener(asio::ip::tcp::socket socket, Request upgrade, std::shared_ptr<Session> session,
+void start_ws_listener(PlainStream stream, Request upgrade, std::shared_ptr<Session> session,
                        const ListenerLimits& limits, std::shared_ptr<ListenerMetrics> metrics,
                        std::shared_ptr<void> admission_ticket, std::size_t max_client_message) {
-  auto listener = std::make_shared<WsListener>(std::move(socket), std::move(session), limits, std::move(metrics),
-                                               std::move(admission_ticket), max_client_message);
-  listener->start(std::move(upgrade));
+  start(std::move(stream), std::move(upgrade), std::move(session), limits, std::move(metrics),
+        std::move(admission_ticket), max_client_message);
+}
+
+void start_ws_listener(TlsStream stream, Request upgrade, std::shared_ptr<Session> session,
+                       const ListenerLimits& limits, std::shared_ptr<ListenerMetrics> metrics,
+                       std::shared_ptr<void> admission_ticket, std::size_t max_client_message) {
+  start(std::move(stream), std::move(upgrade), std::move(session), limits, std::move(metrics),
+        std::move(admission_ticket), max_client_message);
 }
 
 }  // namespace auralis::server

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "http_responses.hpp"
+#include "transport.hpp"
 
 namespace auralis::server {
 
@@ -16,7 +17,10 @@ class Session;
 struct ListenerMetrics;
 struct ListenerLimits;
 
-void start_ws_listener(boost::asio::ip::tcp::socket socket, Request upgrade, std::shared_ptr<Session> session,
+void start_ws_listener(PlainStream stream, Request upgrade, std::shared_ptr<Session> session,
+                       const ListenerLimits& limits, std::shared_ptr<ListenerMetrics> metrics,
+                       std::shared_ptr<void> admission_ticket, std::size_t max_client_message);
+void start_ws_listener(TlsStream stream, Request upgrade, std::shared_ptr<Session> session,
                        const ListenerLimits& limits, std::shared_ptr<ListenerMetrics> metrics,
                        std::shared_ptr<void> admission_ticket, std::size_t max_client_message);
 

@@ -9,8 +9,11 @@ import struct
 
 
 class WebSocket:
-    def __init__(self, port, path, timeout=30):
+    def __init__(self, port, path, timeout=30, tls=None):
+        """tls: an ssl.SSLContext for wss:// (the handshake checks the certificate for 127.0.0.1)."""
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        if tls is not None:
+            self.sock = tls.wrap_socket(self.sock, server_hostname="127.0.0.1")
         key = base64.b64encode(os.urandom(16)).decode()
         self.sock.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
                            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())

@@ -1,0 +1,44 @@
+#include "tls_context.hpp"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <fstream>
+
+#include "auralis/config/config.hpp"
+
+namespace ssl = boost::asio::ssl;
+
+namespace auralis::server {
+namespace {
+
+void require_readable(const std::string& path, const char* key) {
+  if (path.empty()) throw config::ConfigError(std::string(key) + ": empty (both server.tls_cert and server.tls_key are needed)");
+  std::ifstream f(path);
+  if (!f) throw config::ConfigError(std::string(key) + ": cannot read " + path);
+}
+
+}  // namespace
+
+std::shared_ptr<ssl::context> make_tls_context(const std::string& cert_file, const std::string& key_file) {
+  require_readable(cert_file, "server.tls_cert");
+  require_readable(key_file, "server.tls_key");
+  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                   ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+  boost::system::error_code ec;
+  ctx->use_certificate_chain_file(cert_file, ec);
+  if (ec) throw config::ConfigError("server.tls_cert: " + cert_file + " is not a PEM certificate chain (" + ec.message() + ")");
+  ctx->use_private_key_file(key_file, ssl::context::pem, ec);
+  if (ec && ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == X509_R_KEY_VALUES_MISMATCH) {
+    throw config::ConfigError("server.tls_key: " + key_file + " does not match the certificate in " + cert_file);
+  }
+  if (ec) throw config::ConfigError("server.tls_key: " + key_file + " is not a PEM private key (" + ec.message() + ")");
+  if (SSL_CTX_check_private_key(ctx->native_handle()) != 1) {
+    throw config::ConfigError("server.tls_key: " + key_file + " does not match the certificate in " + cert_file);
+  }
+  return ctx;
+}
+
+}  // namespace auralis::server
