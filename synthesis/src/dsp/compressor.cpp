@@ -44,6 +44,13 @@ float Compressor::gain_db_for(float level_db) const {
 AURALIS_DSP_CLONES
 void Compressor::process(std::span<float> left, std::span<float> right) {
   const std::size_t frames = std::min(left.size(), right.size());
+  // The detector, env += coef * (peak - env) with the attack coefficient when peak > env, is
+  // the larger of the attack and release steps (the smaller if attack were the slower), each
+  // written as one multiply-add on the envelope so that the serial chain is short.
+  const float attack = attack_coef_, release = release_coef_;
+  const float keep_attack = 1.0f - attack, keep_release = 1.0f - release;
+  const bool attack_faster = attack >= release;
+  alignas(32) float by_attack[kStep], by_release[kStep];
   std::size_t i = 0;
   while (i < frames) {
     if (position_ == kStep) position_ = 0;
@@ -53,20 +60,30 @@ void Compressor::process(std::span<float> left, std::span<float> right) {
       gain_to_ = db_to_gain(gain_db_);
     }
     const std::size_t n = std::min<std::size_t>(frames - i, kStep - position_);
-    const float step = (gain_to_ - gain_from_) / static_cast<float>(kStep);
-    float env = envelope_;
-    const float attack = attack_coef_, release = release_coef_, from = gain_from_;
-    const auto pos0 = static_cast<float>(position_ + 1);
+    float* const l = left.data() + i;
+    float* const r = right.data() + i;
     for (std::size_t k = 0; k < n; ++k) {
-      const float l = left[i + k], r = right[i + k];
-      const float peak = std::max(std::fabs(l), std::fabs(r));
-      const float coef = peak > env ? attack : release;
-      env += coef * (peak - env);
-      const float g = from + step * (pos0 + static_cast<float>(k));
-      left[i + k] = l * g;
-      right[i + k] = r * g;
+      const float peak = std::max(std::fabs(l[k]), std::fabs(r[k]));
+      by_attack[k] = attack * peak;
+      by_release[k] = release * peak;
+    }
+    float env = envelope_;
+    if (attack_faster) {
+      for (std::size_t k = 0; k < n; ++k)
+        env = std::max(keep_attack * env + by_attack[k], keep_release * env + by_release[k]);
+    } else {
+      for (std::size_t k = 0; k < n; ++k)
+        env = std::min(keep_attack * env + by_attack[k], keep_release * env + by_release[k]);
     }
     envelope_ = env;
+    const float step = (gain_to_ - gain_from_) / static_cast<float>(kStep);
+    const float from = gain_from_;
+    const auto pos0 = static_cast<float>(position_ + 1);
+    for (std::size_t k = 0; k < n; ++k) {
+      const float g = from + step * (pos0 + static_cast<float>(k));
+      l[k] *= g;
+      r[k] *= g;
+    }
     position_ += static_cast<unsigned>(n);
     i += n;
   }
