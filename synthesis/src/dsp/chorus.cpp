@@ -15,8 +15,13 @@ constexpr std::int64_t kGrid = 64;
 StereoChorus::StereoChorus(float sample_rate_hz, ChorusParams params)
     : sample_rate_hz_(sample_rate_hz),
       params_(params),
-      left_line_(static_cast<int>((params.base_delay_s + params.depth_s) * sample_rate_hz) + 4),
-      right_line_(static_cast<int>((params.base_delay_s + params.depth_s) * sample_rate_hz) + 4) {}
+      left_line_(static_cast<int>((params.base_delay_s + params.depth_s) * sample_rate_hz) + 4 +
+                 kGrid),
+      right_line_(static_cast<int>((params.base_delay_s + params.depth_s) * sample_rate_hz) + 4 +
+                  kGrid),
+      // A segment's inputs may go into the line before its taps are read when every delay is
+      // longer than a segment (the line has room for the segment on top of the longest delay).
+      segment_writes_first_((params.base_delay_s - params.depth_s) * sample_rate_hz > kGrid + 2) {}
 
 void StereoChorus::reset() {
   left_line_.reset();
@@ -31,6 +36,55 @@ float StereoChorus::delay_at(std::int64_t frame, int channel) const {
   const double s = std::sin(kTwoPi * cycles);
   return static_cast<float>((params_.base_delay_s + params_.depth_s * s) * sample_rate_hz_);
 }
+
+namespace {
+// One channel of a grid segment: the inputs are already in the line (written at w, w+1, ...),
+// and every delay is longer than the segment, so the taps only read older samples. The delay
+// moves by well under a sample per segment: within a run of equal whole delays the two taps
+// are contiguous, read once into a local copy and interpolated in a vectorisable loop.
+inline __attribute__((always_inline)) void mix_taps(const float* line, std::uint32_t mask,
+                                                    std::uint32_t w, float d0, float step,
+                                                    float offset, float dry, float wet, float* io,
+                                                    std::size_t n) {
+  constexpr std::size_t kMax = 64;
+  alignas(32) float d[kMax];
+  alignas(32) int whole[kMax];
+  alignas(32) float t[kMax + 1];
+  for (std::size_t k = 0; k < n; ++k) {
+    d[k] = d0 + step * (offset + static_cast<float>(k));
+    whole[k] = static_cast<int>(d[k]);
+  }
+  std::size_t k = 0;
+  while (k < n) {
+    const int back = whole[k];
+    std::size_t end = k + 1;
+    while (end < n && whole[end] == back) ++end;
+    // t[m] = line[w + k + m - back - 1], m = 0 .. end - k.
+    const std::uint32_t from = (w + static_cast<std::uint32_t>(k - 1) - static_cast<std::uint32_t>(back)) & mask;
+    const std::size_t count = end - k + 1;
+    const std::size_t first = std::min<std::size_t>(count, mask + 1 - from);
+    std::copy_n(line + from, first, t);
+    std::copy_n(line, count - first, t + first);
+    const float wb = static_cast<float>(back);
+    for (std::size_t m = k; m < end; ++m) {
+      const float frac = d[m] - wb;
+      const float a = t[m - k + 1];
+      const float tap = a + frac * (t[m - k] - a);
+      io[m] = dry * io[m] + wet * tap;
+    }
+    k = end;
+  }
+}
+
+// Copies n samples into the line at w (masked), split at the wrap.
+inline void write_line(float* line, std::uint32_t mask, std::uint32_t w, const float* src,
+                       std::size_t n) {
+  const std::uint32_t at = w & mask;
+  const std::size_t first = std::min<std::size_t>(n, mask + 1 - at);
+  std::copy_n(src, first, line + at);
+  std::copy_n(src + first, n - first, line);
+}
+}  // namespace
 
 AURALIS_DSP_CLONES
 void StereoChorus::process(std::span<float> left, std::span<float> right,
@@ -51,23 +105,32 @@ void StereoChorus::process(std::span<float> left, std::span<float> right,
     const float dr0 = delay_at(grid, 1), dr1 = delay_at(grid + kGrid, 1);
     const float step_l = (dl1 - dl0) / kGrid, step_r = (dr1 - dr0) / kGrid;
     const auto offset = static_cast<float>(frame - grid);
-    for (std::size_t k = 0; k < n; ++k) {
-      const float pos = offset + static_cast<float>(k);
-      const float xl = left[i + k], xr = right[i + k];
-      bl[w & mask] = xl;
-      br[w & mask] = xr;
-      // Delay d behind the sample just written, linear interpolation.
-      auto tap = [&](const float* b, float d) {
-        const auto whole = static_cast<std::uint32_t>(d);
-        const float frac = d - static_cast<float>(whole);
-        const float a = b[(w - whole) & mask];
-        return a + frac * (b[(w - whole - 1) & mask] - a);
-      };
-      const float wl = tap(bl, dl0 + step_l * pos);
-      const float wr = tap(br, dr0 + step_r * pos);
-      ++w;
-      left[i + k] = dry * xl + wet * wl;
-      right[i + k] = dry * xr + wet * wr;
+    if (segment_writes_first_) {
+      write_line(bl, mask, w, left.data() + i, n);
+      write_line(br, mask, w, right.data() + i, n);
+      mix_taps(bl, mask, w, dl0, step_l, offset, dry, wet, left.data() + i, n);
+      mix_taps(br, mask, w, dr0, step_r, offset, dry, wet, right.data() + i, n);
+      w += static_cast<std::uint32_t>(n);
+    } else {
+      // Delays shorter than a segment: the per-sample reference.
+      for (std::size_t k = 0; k < n; ++k) {
+        const float pos = offset + static_cast<float>(k);
+        const float xl = left[i + k], xr = right[i + k];
+        bl[w & mask] = xl;
+        br[w & mask] = xr;
+        // Delay d behind the sample just written, linear interpolation.
+        auto tap = [&](const float* b, float d) {
+          const auto whole = static_cast<int>(d);
+          const float frac = d - static_cast<float>(whole);
+          const float a = b[(w - static_cast<std::uint32_t>(whole)) & mask];
+          return a + frac * (b[(w - static_cast<std::uint32_t>(whole) - 1) & mask] - a);
+        };
+        const float wl = tap(bl, dl0 + step_l * pos);
+        const float wr = tap(br, dr0 + step_r * pos);
+        ++w;
+        left[i + k] = dry * xl + wet * wl;
+        right[i + k] = dry * xr + wet * wr;
+      }
     }
     i += n;
   }

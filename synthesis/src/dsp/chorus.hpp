@@ -33,6 +33,7 @@ class StereoChorus {
   float sample_rate_hz_;
   ChorusParams params_;
   DelayLine left_line_, right_line_;
+  bool segment_writes_first_;
 };
 
 }  // namespace auralis::synthesis::dsp
