@@ -115,6 +115,7 @@ const std::vector<KeyDef>& table() {
             return (v6 ? "[" + c.listen_host + "]" : c.listen_host) + ":" + std::to_string(c.listen_port);
           }),
       INT_KEY("server.io_threads", io_threads, 1, 64, "network threads (1..64)"),
+      INT_KEY("server.media_threads", media_threads, 0, 64, "threads that pace sessions and encode Opus (0: one per core)"),
       STRING_KEY("server.stream_name", stream_name, "icy-name header and Ogg TITLE of streams"),
       STRING_KEY("server.stream_description", stream_description, "icy-description header"),
       STRING_KEY("server.tls_cert", tls_cert, "PEM certificate chain file: serve HTTPS and WSS (empty: plain HTTP)"),

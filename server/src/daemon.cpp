@@ -6,6 +6,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/strand.hpp>
 
+#include <algorithm>
 #include <condition_variable>
 #include <functional>
 #include <random>
@@ -35,7 +36,10 @@ std::uint64_t random_seed() {
 struct Daemon::Impl {
   config::Config config;
   asio::io_context net{config.io_threads};
-  asio::io_context media{1};
+  const int media_threads = config.media_threads > 0
+                                ? config.media_threads
+                                : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  asio::io_context media{media_threads};
   tcp::acceptor acceptor{net};
   std::shared_ptr<ListenerMetrics> metrics = std::make_shared<ListenerMetrics>();
   SessionManager sessions{config, media, devices::steady_clock()};
@@ -99,7 +103,8 @@ Daemon::Daemon(const config::Config& config) : impl_(std::make_unique<Impl>(conf
   impl_->bind();
   impl_->deploy = std::make_unique<Deployment>(config, impl_->net, impl_->media);
   auto log = log::get("server");
-  log->info("listening on http://{}:{} ({} network thread(s))", config.listen_host, port(), config.io_threads);
+  log->info("listening on http://{}:{} ({} network thread(s), {} media thread(s))", config.listen_host, port(),
+            config.io_threads, impl_->media_threads);
   if (impl_->tls) {
     log->info("TLS on: https://{0}:{1} and wss://{0}:{1} on the same port ({2})", config.listen_host, port(),
               config.tls_cert);
@@ -158,7 +163,7 @@ int Daemon::run(bool handle_signals) {
   auto media_guard = asio::make_work_guard(im.media);
   std::vector<std::thread> threads;
   for (int i = 0; i < im.config.io_threads; ++i) threads.emplace_back([&im] { im.net.run(); });
-  threads.emplace_back([&im] { im.media.run(); });
+  for (int i = 0; i < im.media_threads; ++i) threads.emplace_back([&im] { im.media.run(); });
 
   {
     std::unique_lock lock(im.stop_mutex);

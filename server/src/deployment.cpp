@@ -55,8 +55,9 @@ StoredSession record_of(const Session& session) {
 Deployment::Deployment(const config::Config& config, asio::io_context& net, asio::io_context& media)
     : net_(net),
       media_(media),
-      ready_timer_(media),
-      watchdog_timer_(media),
+      media_strand_(asio::make_strand(media)),
+      ready_timer_(media_strand_),
+      watchdog_timer_(media_strand_),
       strand_(asio::make_strand(net)),
       config_(config),
       icecast_retry_(strand_),
@@ -149,8 +150,10 @@ void Deployment::save_phrases(bool again) {
 void Deployment::started(DeploymentHooks hooks) {
   hooks_ = std::move(hooks);
   asio::post(strand_, [this] { start_icecast(); });
-  arm_watchdog();
-  wait_until_playing();
+  asio::post(media_strand_, [this] {
+    arm_watchdog();
+    wait_until_playing();
+  });
 }
 
 void Deployment::wait_until_playing() {
@@ -228,8 +231,10 @@ void Deployment::reload() {
 
 void Deployment::stopping() {
   notifier_.stopping();
-  ready_timer_.cancel();
-  asio::post(media_, [this] { watchdog_timer_.cancel(); });
+  asio::post(media_strand_, [this] {
+    ready_timer_.cancel();
+    watchdog_timer_.cancel();
+  });
   asio::post(strand_, [this] {
     stopping_ = true;
     phrase_timer_.cancel();

@@ -73,6 +73,8 @@ class Deployment {
   std::unique_ptr<SessionStore> store_;
   SystemdNotifier notifier_;
   DeploymentHooks hooks_;                     // set once by started()
+  // The media loop may run on several threads: its two timers share a strand.
+  boost::asio::strand<boost::asio::io_context::executor_type> media_strand_;
   boost::asio::steady_timer ready_timer_;     // media: polls hooks_.playing()
   boost::asio::steady_timer watchdog_timer_;  // media, then a ping posted to net
   // On strand_: the current configuration and the Icecast source's life cycle.

@@ -32,6 +32,7 @@ struct Config {
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 8000;
   int io_threads = 1;
+  int media_threads = 0;  // pacing + Opus encoding threads; 0: one per core
   std::string stream_name = "Auralis";
   std::string stream_description = "Endless generative ambient music";
   std::string tls_cert;  // PEM certificate chain: serve HTTPS/WSS (browsers need a secure context)
