@@ -133,13 +133,14 @@ export async function api(base, method, urlPath, body) {
 }
 
 /** Launches Chromium with a fresh profile; the page's console errors go to the test log. */
-export async function launchBrowser({ extraArgs = [] } = {}) {
+export async function launchBrowser({ extraArgs = [], contextOptions = {} } = {}) {
   const userDataDir = mkdtempSync(path.join(tmpdir(), 'auralis-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
     args: [...CHROMIUM_FLAGS, ...extraArgs],
     viewport: { width: 1100, height: 900 },
+    ...contextOptions,
   });
   const page = context.pages()[0] || (await context.newPage());
   const errors = [];
