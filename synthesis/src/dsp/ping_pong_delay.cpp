@@ -4,18 +4,28 @@
 #include <algorithm>
 
 #include "dsp/dsp_common.hpp"
+#include "dsp/one_pole.hpp"
 
 namespace auralis::synthesis::dsp {
+
+namespace {
+constexpr std::size_t kChunk = 64;  // frames per block (all shorter than the shortest delay)
+
+// The delay's glide toward its target, one sample.
+inline float glided(float d, float target, float glide) {
+  return d + glide * (target - d);
+}
+}  // namespace
 
 PingPongDelay::PingPongDelay(float sample_rate_hz, PingPongParams params)
     : sample_rate_hz_(sample_rate_hz),
       params_(params),
-      left_line_(static_cast<int>(params.max_delay_s * sample_rate_hz) + 4),
-      right_line_(static_cast<int>(params.max_delay_s * sample_rate_hz) + 4),
+      // Room for a block written ahead of the longest read.
+      left_line_(static_cast<int>(params.max_delay_s * sample_rate_hz) + 4 + kChunk),
+      right_line_(static_cast<int>(params.max_delay_s * sample_rate_hz) + 4 + kChunk),
+      lowpass_coef_(one_pole_coef_hz(params.loop_cutoff_hz, sample_rate_hz)),
       glide_coef_(one_pole_coef_s(0.05f, sample_rate_hz)),
       max_samples_(params.max_delay_s * sample_rate_hz) {
-  left_lp_.set_cutoff(params.loop_cutoff_hz, sample_rate_hz);
-  right_lp_.set_cutoff(params.loop_cutoff_hz, sample_rate_hz);
 }
 
 void PingPongDelay::set_delay_s(float delay_s) {
@@ -26,16 +36,15 @@ void PingPongDelay::set_delay_s(float delay_s) {
 void PingPongDelay::reset() {
   left_line_.reset();
   right_line_.reset();
-  left_lp_.reset();
-  right_lp_.reset();
+  lowpass_l_ = lowpass_r_ = 0;
 }
 
+// Blocks no longer than the shortest delay inside them: every read sees only earlier blocks'
+// writes, so the reads, the loop filter and the writes are each a loop over the block.
 AURALIS_DSP_CLONES
 void PingPongDelay::process(std::span<float> left, std::span<float> right) {
   if (delay_samples_ < 0) delay_samples_ = target_samples_;
   const std::size_t frames = std::min(left.size(), right.size());
-  // Everything the loop touches in locals: the line buffers are floats, so the compiler would
-  // otherwise assume each write may change the members and reload them every sample.
   const float fb = params_.feedback, wet = params_.wet, glide = glide_coef_,
               target = target_samples_;
   float* const bl = left_line_.data();
@@ -43,27 +52,72 @@ void PingPongDelay::process(std::span<float> left, std::span<float> right) {
   const std::uint32_t mask = left_line_.mask();
   std::uint32_t w = left_line_.write_index();
   float d = delay_samples_;
-  OnePoleLowpass lp_l = left_lp_, lp_r = right_lp_;
-  for (std::size_t i = 0; i < frames; ++i) {
-    d += glide * (target - d);
-    const auto whole = static_cast<std::uint32_t>(d);
-    const float frac = d - static_cast<float>(whole);
-    // Read `d` samples back (before this sample's write), linear interpolation.
-    const std::uint32_t r0 = (w - whole) & mask, r1 = (w - whole - 1) & mask;
-    const float yl = bl[r0] + frac * (bl[r1] - bl[r0]);
-    const float yr = br[r0] + frac * (br[r1] - br[r0]);
-    const float in = 0.5f * (left[i] + right[i]);
-    bl[w & mask] = lp_l.tick(in + fb * yr);
-    br[w & mask] = lp_r.tick(fb * yl);
-    ++w;
-    left[i] += wet * yl;
-    right[i] += wet * yr;
+  const float coef = lowpass_coef_, keep = 1.0f - lowpass_coef_;
+  float lp_l = lowpass_l_, lp_r = lowpass_r_;
+  alignas(32) float yl[kChunk], yr[kChunk], xl[kChunk], xr[kChunk], tl[kChunk + 1],
+      tr[kChunk + 1];
+  std::size_t i = 0;
+  while (i < frames) {
+    // The delay only moves toward the target: its whole part stays >= that of the smaller.
+    const auto shortest = static_cast<std::size_t>(std::min(d, target));
+    const std::size_t n = std::min({frames - i, kChunk, shortest});
+    float* const l = left.data() + i;
+    float* const r = right.data() + i;
+    if (glided(d, target, glide) == d) {
+      // Settled: a fixed read distance, so both taps are contiguous runs.
+      const auto whole = static_cast<std::uint32_t>(d);
+      const float frac = d - static_cast<float>(whole);
+      const std::uint32_t from = (w - whole - 1) & mask;  // t[k] = line[w + k - whole - 1]
+      const std::size_t first = std::min<std::size_t>(n + 1, mask + 1 - from);
+      std::copy_n(bl + from, first, tl);
+      std::copy_n(bl, n + 1 - first, tl + first);
+      std::copy_n(br + from, first, tr);
+      std::copy_n(br, n + 1 - first, tr + first);
+      for (std::size_t k = 0; k < n; ++k) {
+        yl[k] = tl[k + 1] + frac * (tl[k] - tl[k + 1]);
+        yr[k] = tr[k + 1] + frac * (tr[k] - tr[k + 1]);
+      }
+    } else {
+      for (std::size_t k = 0; k < n; ++k) {
+        d = glided(d, target, glide);
+        const auto whole = static_cast<std::uint32_t>(d);
+        const float frac = d - static_cast<float>(whole);
+        const std::uint32_t at = w + static_cast<std::uint32_t>(k);
+        const std::uint32_t r0 = (at - whole) & mask, r1 = (at - whole - 1) & mask;
+        yl[k] = bl[r0] + frac * (bl[r1] - bl[r0]);
+        yr[k] = br[r0] + frac * (br[r1] - br[r0]);
+      }
+    }
+    // The mono input enters the left line, each repeat crosses to the other side through the
+    // loop low-pass, y = (1 - c) y + c x: one multiply-add per sample on the serial chain.
+    for (std::size_t k = 0; k < n; ++k) {
+      xl[k] = coef * (0.5f * (l[k] + r[k]) + fb * yr[k]);
+      xr[k] = coef * (fb * yl[k]);
+    }
+    for (std::size_t k = 0; k < n; ++k) {
+      lp_l = keep * lp_l + xl[k];
+      lp_r = keep * lp_r + xr[k];
+      xl[k] = lp_l;
+      xr[k] = lp_r;
+    }
+    const std::uint32_t at = w & mask;
+    const std::size_t first = std::min<std::size_t>(n, mask + 1 - at);
+    std::copy_n(xl, first, bl + at);
+    std::copy_n(xl + first, n - first, bl);
+    std::copy_n(xr, first, br + at);
+    std::copy_n(xr + first, n - first, br);
+    for (std::size_t k = 0; k < n; ++k) {
+      l[k] += wet * yl[k];
+      r[k] += wet * yr[k];
+    }
+    w += static_cast<std::uint32_t>(n);
+    i += n;
   }
   left_line_.set_write_index(w);
   right_line_.set_write_index(w);
-  left_lp_ = lp_l;
-  right_lp_ = lp_r;
   delay_samples_ = d;
+  lowpass_l_ = lp_l;
+  lowpass_r_ = lp_r;
 }
 
 }  // namespace auralis::synthesis::dsp

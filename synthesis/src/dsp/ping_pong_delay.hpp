@@ -5,7 +5,6 @@
 #include <span>
 
 #include "dsp/delay_line.hpp"
-#include "dsp/one_pole.hpp"
 
 namespace auralis::synthesis::dsp {
 
@@ -31,7 +30,8 @@ class PingPongDelay {
   float sample_rate_hz_;
   PingPongParams params_;
   DelayLine left_line_, right_line_;
-  OnePoleLowpass left_lp_, right_lp_;
+  float lowpass_coef_;  // one-pole in each loop: y += coef (x - y)
+  float lowpass_l_ = 0, lowpass_r_ = 0;
   float delay_samples_ = -1;  // current (gliding); negative until the first target
   float target_samples_ = 1;
   float glide_coef_;
