@@ -96,13 +96,19 @@ void StereoChorus::process(std::span<float> left, std::span<float> right,
   std::uint32_t w = left_line_.write_index();
   const float dry = params_.dry, wet = params_.wet;
   std::size_t i = 0;
+  std::int64_t next_grid = -1;  // a segment's end delays are the next one's start delays
+  float next_l = 0, next_r = 0;
   while (i < frames) {
     const std::int64_t frame = start_frame + static_cast<std::int64_t>(i);
     const std::int64_t grid = frame - ((frame % kGrid) + kGrid) % kGrid;
     const std::size_t n =
         std::min<std::size_t>(frames - i, static_cast<std::size_t>(grid + kGrid - frame));
-    const float dl0 = delay_at(grid, 0), dl1 = delay_at(grid + kGrid, 0);
-    const float dr0 = delay_at(grid, 1), dr1 = delay_at(grid + kGrid, 1);
+    const bool known = grid == next_grid;
+    const float dl0 = known ? next_l : delay_at(grid, 0), dl1 = delay_at(grid + kGrid, 0);
+    const float dr0 = known ? next_r : delay_at(grid, 1), dr1 = delay_at(grid + kGrid, 1);
+    next_grid = grid + kGrid;
+    next_l = dl1;
+    next_r = dr1;
     const float step_l = (dl1 - dl0) / kGrid, step_r = (dr1 - dr0) / kGrid;
     const auto offset = static_cast<float>(frame - grid);
     if (segment_writes_first_) {

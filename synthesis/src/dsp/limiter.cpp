@@ -80,14 +80,18 @@ inline __attribute__((always_inline)) bool Limiter::process_quiet(float* left, f
   // Every frame needs gain 1: the deque keeps one entry of 1 (the newest index), the released
   // gain stays at its fixed point, and the moving average adds exact zeros.
   const std::uint32_t index = index_;
-  float* const delay_l = delay_left_.data();
-  float* const delay_r = delay_right_.data();
-  for (std::size_t k = 0; k < n; ++k) {
-    const auto at = (index + static_cast<std::uint32_t>(k)) & kMask;
-    delay_l[at] = el[k + 1];
-    delay_r[at] = er[k + 1];
-    env_ring_[at] = envelope;
-  }
+  // Ring positions [at, at + n) as at most two contiguous runs.
+  auto runs = [](std::uint32_t at, std::size_t frames, auto&& fn) {
+    const std::uint32_t start = at & kMask;
+    const std::size_t first = std::min<std::size_t>(frames, kRing - start);
+    fn(start, 0, first);
+    if (first < frames) fn(0, first, frames - first);
+  };
+  runs(index, n, [&](std::uint32_t at, std::size_t from, std::size_t count) {
+    std::copy_n(el + 1 + from, count, delay_left_.data() + at);
+    std::copy_n(er + 1 + from, count, delay_right_.data() + at);
+    std::fill_n(env_ring_.data() + at, count, envelope);
+  });
   if ((index & (kResumEvery - 1)) == 0) {
     double sum = 0;
     for (std::uint32_t k = 0; k < window; ++k) sum += env_ring_[(index - k) & kMask];
@@ -95,12 +99,14 @@ inline __attribute__((always_inline)) bool Limiter::process_quiet(float* left, f
   }
   const float gain =
       std::min(1.0f, static_cast<float>(env_sum_) * (1.0f / static_cast<float>(lookahead_)));
-  const std::uint32_t out = index - window + 1;
-  for (std::size_t k = 0; k < n; ++k) {
-    const auto at = (out + static_cast<std::uint32_t>(k)) & kMask;
-    left[k] = delay_l[at] * gain;
-    right[k] = delay_r[at] * gain;
-  }
+  runs(index - window + 1, n, [&](std::uint32_t at, std::size_t from, std::size_t count) {
+    const float* dl = delay_left_.data() + at;
+    const float* dr = delay_right_.data() + at;
+    for (std::size_t k = 0; k < count; ++k) {
+      left[from + k] = dl[k] * gain;
+      right[from + k] = dr[k] * gain;
+    }
+  });
   const auto count = static_cast<std::uint32_t>(n);
   dq_index_[dq_head_ & kMask] = index + count - 1;
   h1_ = {el[n + 2], er[n + 2]};
