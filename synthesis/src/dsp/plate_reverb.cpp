@@ -60,13 +60,35 @@ PlateReverb::PlateReverb(float sample_rate_hz, PlateParams params)
   for (int tap : taps_) shortest = std::min(shortest, tap);
   block_ = std::clamp(shortest, 1, kMaxBlock);
 
+  // Send high-pass then band-limiting one-pole, as one block filter in front of the pre-delay
+  // (both are linear and time-invariant, so they commute with it).
+  StateSpace<1> bandlimit;
+  bandlimit.a[0][0] = 1.0 - params.bandwidth;
+  bandlimit.b[0] = params.bandwidth;
+  bandlimit.c[0] = 1.0 - params.bandwidth;
+  bandlimit.d = params.bandwidth;
+  input_filter_.set(cascade(
+      biquad_state_space(send_hp_.b0, send_hp_.b1, send_hp_.b2, send_hp_.a1, send_hp_.a2),
+      bandlimit));
+  // Tank damping, d += (1 - damping) (x - d), tanks A and B as two channels; a second, idle
+  // state keeps it on the 2-state kernel.
+  StateSpace<2> damp;
+  damp.a[0][0] = params.damping;
+  damp.b[0] = 1.0 - params.damping;
+  damp.c[0] = params.damping;
+  damp.d = 1.0 - params.damping;
+  damping_.set(damp);
+
   const double w = kTwoPi * params.mod_rate_hz / rate_hz_;
-  rot_cos_ = static_cast<float>(std::cos(w));
-  rot_sin_ = static_cast<float>(std::sin(w));
+  for (std::uint32_t k = 0; k <= kLfoGrid; ++k) {
+    lfo_step_cos_[k] = static_cast<float>(std::cos(k * w));
+    lfo_step_sin_[k] = static_cast<float>(std::sin(k * w));
+  }
 }
 
 void PlateReverb::reset() {
-  send_hp_s1_ = send_hp_s2_ = 0;
+  input_filter_.reset();
+  damping_.reset();
   tick_ = 0;
   predelay_.reset();
   for (auto& d : diffusers_) d.line.reset();
@@ -75,9 +97,8 @@ void PlateReverb::reset() {
     t->delay1.reset();
     t->ap2.line.reset();
     t->delay2.reset();
-    t->damp_state = 0;
   }
-  bandwidth_state_ = a_feedback_ = b_feedback_ = 0;
+  a_feedback_ = b_feedback_ = 0;
   lfo_cos_ = 1;
   lfo_sin_ = 0;
   lfo_ticks_ = 0;
@@ -91,6 +112,14 @@ struct Line {
   float* buf;
   std::uint32_t mask;
   float at(std::uint32_t n, std::uint32_t back) const { return buf[(n - back) & mask]; }
+  // `count` samples from index `from` (masked): in place when they do not wrap, else copied
+  // into `scratch`.
+  const float* view(std::uint32_t from, int count, float* scratch) const {
+    const std::uint32_t start = from & mask;
+    if (start + static_cast<std::uint32_t>(count) <= mask + 1) return buf + start;
+    read(from, count, scratch);
+    return scratch;
+  }
   // Copies `count` samples starting at index `from` (masked) into dst, split at the wrap.
   void read(std::uint32_t from, int count, float* dst) const {
     const std::uint32_t start = from & mask;
@@ -110,10 +139,10 @@ Line line_of(DelayLine& d) {
 }
 }  // namespace
 
-// The tick of the original per-sample loop, reordered stage by stage over the block. Per tick
-// the arithmetic is the same: the one-pole/biquad recursions (send high-pass, band-limit,
-// LFO, both tanks' damping) read only delayed signals from earlier blocks, so they share one
-// scalar loop; everything else is an element-wise loop over the block.
+// The tick of the original per-sample loop, reordered stage by stage over the block: the
+// recursions that read only delayed signals from earlier blocks (send filter, tank damping)
+// run as block filters, the LFO comes from its value on a 64-tick grid, and everything else
+// is an element-wise loop over the block. Lines are read in place unless a read wraps.
 AURALIS_DSP_CLONES
 void PlateReverb::run_ticks(const float* in, float* out_l, float* out_r, int count) {
   const std::uint32_t n0 = tick_;
@@ -122,82 +151,85 @@ void PlateReverb::run_ticks(const float* in, float* out_l, float* out_r, int cou
   const Line d1a = line_of(a_.delay1), d1b = line_of(b_.delay1);
   const Line apa = line_of(a_.ap2.line), apb = line_of(b_.ap2.line);
   const Line d2a = line_of(a_.delay2), d2b = line_of(b_.delay2);
-  const float decay = params_.decay, damping = params_.damping, bandwidth = params_.bandwidth,
-              excursion = params_.excursion_samples;
+  const float decay = params_.decay, excursion = params_.excursion_samples;
   const auto u = [](int v) { return static_cast<std::uint32_t>(v); };
+  const auto uc = static_cast<std::size_t>(count);
 
-  alignas(32) float delayed[kMaxBlock], hp_out[kMaxBlock], v[kMaxBlock];
+  alignas(32) float filtered[kMaxBlock], v[kMaxBlock];
   alignas(32) float lfo_s[kMaxBlock], lfo_c[kMaxBlock];
-  alignas(32) float tap_a[kMaxBlock], tap_b[kMaxBlock], damp_a[kMaxBlock], damp_b[kMaxBlock];
+  alignas(32) float damp_a[kMaxBlock], damp_b[kMaxBlock];
   alignas(32) float fb_a[kMaxBlock], fb_b[kMaxBlock];  // each tank's output one tick earlier
-  alignas(32) float t0[kMaxBlock], t1[kMaxBlock];
+  alignas(32) float t0[kMaxBlock], t1[kMaxBlock], scratch[kMaxBlock];
+
+  // Send: high-pass and band-limit, then the pre-delay.
+  {
+    const float* x[1] = {in};
+    float* y[1] = {filtered};
+    input_filter_.process(x, y, uc);
+  }
+  std::copy_n(pre.view(n0 - u(predelay_samples_), count, scratch), count, v);
+  pre.write(n0, count, filtered);
 
   // Reads of lines written at least a block ago.
-  pre.read(n0 - u(predelay_samples_), count, delayed);
-  d1a.read(n0 - u(a_.delay1_length), count, tap_a);
-  d1b.read(n0 - u(b_.delay1_length), count, tap_b);
+  {
+    const float* x[2] = {d1a.view(n0 - u(a_.delay1_length), count, t0),
+                         d1b.view(n0 - u(b_.delay1_length), count, t1)};
+    float* y[2] = {damp_a, damp_b};
+    damping_.process(x, y, uc);
+  }
   fb_a[0] = a_feedback_;
   fb_b[0] = b_feedback_;
   if (count > 1) {
-    d2a.read(n0 - u(a_.delay2_length), count - 1, fb_a + 1);
-    d2b.read(n0 - u(b_.delay2_length), count - 1, fb_b + 1);
+    const float* ra = d2a.view(n0 - u(a_.delay2_length), count - 1, t0);
+    const float* rb = d2b.view(n0 - u(b_.delay2_length), count - 1, t1);
     for (int k = 1; k < count; ++k) {
-      fb_a[k] *= decay;
-      fb_b[k] *= decay;
+      fb_a[k] = ra[k - 1] * decay;
+      fb_b[k] = rb[k - 1] * decay;
     }
   }
 
-  // The recursions, together so that their latencies overlap.
+  // Quadrature LFO: tick T (counting rotations) is the grid value at T0 = the last multiple of
+  // kLfoGrid before it, turned by T - T0 steps; the grid value is renormalised every 1024
+  // ticks so that rounding never drifts it. Any block split gives the same values.
   {
-    const BiquadCoefs hp = send_hp_;
-    float hp1 = send_hp_s1_, hp2 = send_hp_s2_, bw = bandwidth_state_;
-    float da = a_.damp_state, db = b_.damp_state;
-    float lc = lfo_cos_, ls = lfo_sin_;
-    const float rc = rot_cos_, rs = rot_sin_;
-    unsigned lfo_ticks = lfo_ticks_;
-    for (int k = 0; k < count; ++k) {
-      const float x = in[k];
-      const float y = hp.b0 * x + hp1;
-      hp1 = hp.b1 * x - hp.a1 * y + hp2;
-      hp2 = hp.b2 * x - hp.a2 * y;
-      hp_out[k] = y;
-      bw += bandwidth * (delayed[k] - bw);
-      v[k] = bw;
-      // Quadrature LFO by rotation; renormalised now and then so rounding never drifts it.
-      const float c = lc * rc - ls * rs;
-      const float s = ls * rc + lc * rs;
-      lc = c;
-      ls = s;
-      if ((++lfo_ticks & 1023u) == 0) {
-        const float norm = 1.0f / std::sqrt(c * c + s * s);
-        lc *= norm;
-        ls *= norm;
+    std::uint32_t t = lfo_ticks_;
+    float ac = lfo_cos_, as = lfo_sin_;
+    int k = 0;
+    while (k < count) {
+      const std::uint32_t into = t % kLfoGrid;  // steps since the grid value
+      const int n = std::min(count - k, static_cast<int>(kLfoGrid - into));
+      for (int j = 0; j < n; ++j) {
+        const float c = lfo_step_cos_[into + 1 + static_cast<std::uint32_t>(j)];
+        const float sn = lfo_step_sin_[into + 1 + static_cast<std::uint32_t>(j)];
+        lfo_c[k + j] = ac * c - as * sn;
+        lfo_s[k + j] = as * c + ac * sn;
       }
-      lfo_s[k] = ls;
-      lfo_c[k] = lc;
-      da += (1 - damping) * (tap_a[k] - da);
-      db += (1 - damping) * (tap_b[k] - db);
-      damp_a[k] = da;
-      damp_b[k] = db;
+      k += n;
+      t += static_cast<std::uint32_t>(n);
+      if (t % kLfoGrid == 0) {
+        ac = lfo_c[k - 1];
+        as = lfo_s[k - 1];
+        if (t % 1024u == 0) {
+          const float norm = 1.0f / std::sqrt(ac * ac + as * as);
+          ac *= norm;
+          as *= norm;
+          lfo_c[k - 1] = ac;
+          lfo_s[k - 1] = as;
+        }
+      }
     }
-    send_hp_s1_ = hp1;
-    send_hp_s2_ = hp2;
-    bandwidth_state_ = bw;
-    a_.damp_state = da;
-    b_.damp_state = db;
-    lfo_cos_ = lc;
-    lfo_sin_ = ls;
-    lfo_ticks_ = lfo_ticks;
+    lfo_ticks_ = t;
+    lfo_cos_ = ac;
+    lfo_sin_ = as;
   }
-  pre.write(n0, count, hp_out);
 
   // Input diffusers (all-passes).
   for (auto& dif : diffusers_) {
     const Line l = line_of(dif.line);
-    l.read(n0 - u(dif.length), count, t0);
+    const float* dd = l.view(n0 - u(dif.length), count, scratch);
     const float g = dif.gain;
     for (int k = 0; k < count; ++k) {
-      const float d = t0[k];
+      const float d = dd[k];
       const float w = v[k] - g * d;
       t1[k] = w;
       v[k] = d + g * w;
@@ -227,9 +259,9 @@ void PlateReverb::run_ticks(const float* in, float* out_l, float* out_r, int cou
     mod.write(n0, count, t0);
     d1.write(n0, count, t1);
     const float g2 = t.ap2.gain;
-    ap.read(n0 - u(t.ap2.length), count, t0);
+    const float* dap = ap.view(n0 - u(t.ap2.length), count, scratch);
     for (int k = 0; k < count; ++k) {
-      const float d_ap = t0[k];
+      const float d_ap = dap[k];
       const float w2 = damp[k] * decay - g2 * d_ap;
       t1[k] = w2;
       t0[k] = d_ap + g2 * w2;
@@ -251,15 +283,15 @@ void PlateReverb::run_ticks(const float* in, float* out_l, float* out_r, int cou
                   const Line& q2, const Line& q3, const std::uint32_t* tp)
       __attribute__((always_inline)) {
     alignas(32) float r[7][kMaxBlock];
-    p1.read(n0 - tp[0], count, r[0]);
-    p1.read(n0 - tp[1], count, r[1]);
-    p2.read(n0 - tp[2], count, r[2]);
-    p3.read(n0 - tp[3], count, r[3]);
-    q1.read(n0 - tp[4], count, r[4]);
-    q2.read(n0 - tp[5], count, r[5]);
-    q3.read(n0 - tp[6], count, r[6]);
+    const float* r0 = p1.view(n0 - tp[0], count, r[0]);
+    const float* r1 = p1.view(n0 - tp[1], count, r[1]);
+    const float* r2 = p2.view(n0 - tp[2], count, r[2]);
+    const float* r3 = p3.view(n0 - tp[3], count, r[3]);
+    const float* r4 = q1.view(n0 - tp[4], count, r[4]);
+    const float* r5 = q2.view(n0 - tp[5], count, r[5]);
+    const float* r6 = q3.view(n0 - tp[6], count, r[6]);
     for (int k = 0; k < count; ++k)
-      out[k] = 0.6f * (r[0][k] + r[1][k] - r[2][k] + r[3][k] - r[4][k] - r[5][k] - r[6][k]);
+      out[k] = 0.6f * (r0[k] + r1[k] - r2[k] + r3[k] - r4[k] - r5[k] - r6[k]);
   };
   std::uint32_t tp[14];
   for (int i = 0; i < 14; ++i) tp[i] = u(taps_[i]);

@@ -11,6 +11,7 @@
 #include <span>
 
 #include "dsp/biquad.hpp"
+#include "dsp/block_lti.hpp"
 #include "dsp/delay_line.hpp"
 
 namespace auralis::synthesis::dsp {
@@ -52,7 +53,6 @@ class PlateReverb {
     int mod_length = 1;
     DelayLine delay1;
     int delay1_length = 1;
-    float damp_state = 0;
     Allpass ap2;
     DelayLine delay2;
     int delay2_length = 1;
@@ -61,20 +61,23 @@ class PlateReverb {
   PlateParams params_;
   float rate_hz_;
   BiquadCoefs send_hp_;
-  float send_hp_s1_ = 0, send_hp_s2_ = 0;
+  BlockLti<3> input_filter_;   // send high-pass, then band-limiting (before the pre-delay)
+  BlockLti<2, 2> damping_;     // both tanks' damping one-poles
   std::uint32_t tick_ = 0;  // shared write position of every line (each masks it)
   DelayLine predelay_;
   int predelay_samples_ = 1;
-  float bandwidth_state_ = 0;
   std::array<Allpass, 4> diffusers_;
   Tank a_, b_;
   float b_feedback_ = 0;  // B's output from the previous tick, fed into A (and vice versa)
   float a_feedback_ = 0;
   // Output taps (internal-rate samples), in Dattorro's table order.
   std::array<int, 14> taps_{};
-  // Quadrature LFO by rotation (cheap, no sin per tick).
-  float lfo_cos_ = 1, lfo_sin_ = 0, rot_cos_ = 1, rot_sin_ = 0;
-  unsigned lfo_ticks_ = 0;
+  // Quadrature LFO: its value at the last multiple of kLfoGrid ticks, and the rotations by
+  // 0..kLfoGrid ticks that give the values in between (cheap, no sin per tick).
+  static constexpr std::uint32_t kLfoGrid = 64;
+  float lfo_cos_ = 1, lfo_sin_ = 0;
+  std::uint32_t lfo_ticks_ = 0;
+  std::array<float, kLfoGrid + 1> lfo_step_cos_{}, lfo_step_sin_{};
   // Half-rate bookkeeping: an even full-rate sample waiting for its pair, and the last output.
   bool have_half_ = false;
   float pending_ = 0;
