@@ -10,7 +10,7 @@ namespace auralis::synthesis::dsp {
 
 namespace {
 constexpr std::int64_t kGrid = 64;
-}
+}  // namespace
 
 StereoChorus::StereoChorus(float sample_rate_hz, ChorusParams params)
     : sample_rate_hz_(sample_rate_hz),
@@ -21,20 +21,41 @@ StereoChorus::StereoChorus(float sample_rate_hz, ChorusParams params)
                   kGrid),
       // A segment's inputs may go into the line before its taps are read when every delay is
       // longer than a segment (the line has room for the segment on top of the longest delay).
-      segment_writes_first_((params.base_delay_s - params.depth_s) * sample_rate_hz > kGrid + 2) {}
+      segment_writes_first_((params.base_delay_s - params.depth_s) * sample_rate_hz > kGrid + 2) {
+  for (int k = 0; k < kAnchorEvery; ++k) {
+    const double angle = kTwoPi * std::fmod(static_cast<double>(k * kGrid) * params.rate_hz /
+                                                sample_rate_hz,
+                                            1.0);
+    step_cos_[k] = std::cos(angle);
+    step_sin_[k] = std::sin(angle);
+  }
+}
 
 void StereoChorus::reset() {
   left_line_.reset();
   right_line_.reset();
 }
 
-float StereoChorus::delay_at(std::int64_t frame, int channel) const {
-  // Cycles since frame 0, reduced in double so the phase stays exact for weeks of audio.
-  const double cycles =
-      std::fmod(static_cast<double>(frame) * params_.rate_hz / sample_rate_hz_, 1.0) +
-      (channel == 0 ? 0.0 : 0.25);
-  const double s = std::sin(kTwoPi * cycles);
-  return static_cast<float>((params_.base_delay_s + params_.depth_s * s) * sample_rate_hz_);
+StereoChorus::Delays StereoChorus::delays_at(std::int64_t grid_frame) {
+  // The LFO phase exactly (sin/cos) every kAnchorEvery grid points, turned by a tabled angle
+  // in between: a pure function of the frame at a fraction of the cost.
+  const std::int64_t point = grid_frame / kGrid;
+  const std::int64_t anchor = point - ((point % kAnchorEvery) + kAnchorEvery) % kAnchorEvery;
+  if (anchor != anchor_point_) {
+    // Cycles since frame 0, reduced in double so the phase stays exact for weeks of audio.
+    const double cycles =
+        std::fmod(static_cast<double>(anchor * kGrid) * params_.rate_hz / sample_rate_hz_, 1.0);
+    anchor_point_ = anchor;
+    anchor_cos_ = std::cos(kTwoPi * cycles);
+    anchor_sin_ = std::sin(kTwoPi * cycles);
+  }
+  const auto k = static_cast<std::size_t>(point - anchor);
+  const double s = anchor_sin_ * step_cos_[k] + anchor_cos_ * step_sin_[k];
+  const double c = anchor_cos_ * step_cos_[k] - anchor_sin_ * step_sin_[k];
+  // Left follows sin, right a quarter cycle later (cos).
+  const double base = params_.base_delay_s, depth = params_.depth_s;
+  return {static_cast<float>((base + depth * s) * sample_rate_hz_),
+          static_cast<float>((base + depth * c) * sample_rate_hz_)};
 }
 
 namespace {
@@ -50,14 +71,17 @@ inline __attribute__((always_inline)) void mix_taps(const float* line, std::uint
   alignas(32) float d[kMax];
   alignas(32) int whole[kMax];
   alignas(32) float t[kMax + 1];
-  for (std::size_t k = 0; k < n; ++k) {
+  const int count_i = static_cast<int>(n);  // int: the conversions vectorise
+  for (int k = 0; k < count_i; ++k) {
     d[k] = d0 + step * (offset + static_cast<float>(k));
     whole[k] = static_cast<int>(d[k]);
   }
+  // The whole delay is monotonic over a segment and mostly constant: scan only if it steps.
+  const bool one_run = whole[0] == whole[n - 1];
   std::size_t k = 0;
   while (k < n) {
     const int back = whole[k];
-    std::size_t end = k + 1;
+    std::size_t end = one_run ? n : k + 1;
     while (end < n && whole[end] == back) ++end;
     // t[m] = line[w + k + m - back - 1], m = 0 .. end - k.
     const std::uint32_t from = (w + static_cast<std::uint32_t>(k - 1) - static_cast<std::uint32_t>(back)) & mask;
@@ -97,18 +121,17 @@ void StereoChorus::process(std::span<float> left, std::span<float> right,
   const float dry = params_.dry, wet = params_.wet;
   std::size_t i = 0;
   std::int64_t next_grid = -1;  // a segment's end delays are the next one's start delays
-  float next_l = 0, next_r = 0;
+  Delays next{};
   while (i < frames) {
     const std::int64_t frame = start_frame + static_cast<std::int64_t>(i);
     const std::int64_t grid = frame - ((frame % kGrid) + kGrid) % kGrid;
     const std::size_t n =
         std::min<std::size_t>(frames - i, static_cast<std::size_t>(grid + kGrid - frame));
-    const bool known = grid == next_grid;
-    const float dl0 = known ? next_l : delay_at(grid, 0), dl1 = delay_at(grid + kGrid, 0);
-    const float dr0 = known ? next_r : delay_at(grid, 1), dr1 = delay_at(grid + kGrid, 1);
+    const Delays start = grid == next_grid ? next : delays_at(grid);
+    const Delays end = delays_at(grid + kGrid);
+    const float dl0 = start.left, dl1 = end.left, dr0 = start.right, dr1 = end.right;
     next_grid = grid + kGrid;
-    next_l = dl1;
-    next_r = dr1;
+    next = end;
     const float step_l = (dl1 - dl0) / kGrid, step_r = (dr1 - dr0) / kGrid;
     const auto offset = static_cast<float>(frame - grid);
     if (segment_writes_first_) {

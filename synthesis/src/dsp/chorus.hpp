@@ -2,6 +2,7 @@
 // and animates the sustained chords without audible pitch wobble.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <span>
 
@@ -28,12 +29,20 @@ class StereoChorus {
   void reset();
 
  private:
-  float delay_at(std::int64_t frame, int channel) const;
+  struct Delays {
+    float left, right;  // samples
+  };
+  // Both taps' delays at a multiple of the 64-frame grid.
+  Delays delays_at(std::int64_t grid_frame);
+  static constexpr int kAnchorEvery = 64;  // grid points per exact LFO evaluation
 
   float sample_rate_hz_;
   ChorusParams params_;
   DelayLine left_line_, right_line_;
   bool segment_writes_first_;
+  std::array<double, kAnchorEvery> step_cos_{}, step_sin_{};  // LFO turn per grid point
+  std::int64_t anchor_point_ = -1;  // grid point of the cached exact LFO value
+  double anchor_cos_ = 1, anchor_sin_ = 0;
 };
 
 }  // namespace auralis::synthesis::dsp
