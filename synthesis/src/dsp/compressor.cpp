@@ -79,7 +79,8 @@ void Compressor::process(std::span<float> left, std::span<float> right) {
     const float step = (gain_to_ - gain_from_) / static_cast<float>(kStep);
     const float from = gain_from_;
     const auto pos0 = static_cast<float>(position_ + 1);
-    for (std::size_t k = 0; k < n; ++k) {
+    const int count = static_cast<int>(n);  // int: the conversion vectorises
+    for (int k = 0; k < count; ++k) {
       const float g = from + step * (pos0 + static_cast<float>(k));
       l[k] *= g;
       r[k] *= g;
