@@ -136,6 +136,7 @@ const std::vector<KeyDef>& table() {
           [](const Config& c) { return std::to_string(c.page_ms); }),
       INT_KEY("stream.burst_ms", burst_ms, 0, 10000, "audio sent at once to a new listener so players start fast (ms)"),
       INT_KEY("stream.fanout_ms", fanout_ms, 20, 1000, "pages are handed to listeners in batches of this length (ms); fewer writes per listener"),
+      INT_KEY("stream.http_write_ms", http_write_ms, 20, 2000, "HTTP stream listeners get a socket write per this much audio (whole fanout_ms batches; WebSocket listeners get every batch)"),
       INT_KEY("stream.listener_queue_ms", listener_queue_ms, 200, 60000, "a listener further behind than this skips to the live edge (ms)"),
       INT_KEY("stream.listener_queue_kib", listener_queue_kib, 16, 65536, "bytes queued per listener before it skips to the live edge (KiB)"),
       INT_KEY("stream.listener_sndbuf_kib", listener_sndbuf_kib, 4, 16384, "kernel send buffer per listener socket (KiB), capped so slow readers are seen"),

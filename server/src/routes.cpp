@@ -1,5 +1,6 @@
 #include "routes.hpp"
 
+#include <algorithm>
 #include <boost/beast/websocket/rfc6455.hpp>
 
 #include <ctime>
@@ -82,6 +83,8 @@ Routes::Routes(const config::Config& config, SessionManager& sessions, std::shar
   limits_.max_queue_bytes = static_cast<std::size_t>(config.listener_queue_kib) * 1024;
   limits_.sndbuf_bytes = config.listener_sndbuf_kib * 1024;
   limits_.write_timeout = std::chrono::seconds(config.write_timeout_s);
+  limits_.batches_per_write = static_cast<std::size_t>(
+      std::max(1, (config.http_write_ms + config.fanout_ms / 2) / std::max(1, config.fanout_ms)));
   limiter_ = std::make_shared<ListenerLimiter>(ListenerLimiter::Limits{
       config.max_listeners, config.max_listeners_per_session, config.max_listeners_per_ip});
 }

@@ -90,7 +90,9 @@ template <class Stream>
 void StreamListener<Stream>::on_stream_end() {
   asio::post(strand_, [self = this->shared_from_this()] {
     self->ending_ = true;
-    if (!self->writing_) self->close("stream ended");
+    if (self->writing_) return;
+    if (self->queue_.empty()) return self->close("stream ended");
+    self->write_next();  // what is queued still goes out
   });
 }
 
@@ -120,7 +122,8 @@ void StreamListener<Stream>::enqueue(const PageBatch& batch) {
     }
   }
   held_.set(queued_bytes_ + in_flight_bytes_);
-  if (!writing_) write_next();
+  // Writes carry several batches: each costs about the same whatever its size.
+  if (!writing_ && queue_.size() >= limits_.batches_per_write) write_next();
 }
 
 template <class Stream>
@@ -160,11 +163,11 @@ void StreamListener<Stream>::on_written(const boost::system::error_code& ec, std
   }
   metrics_->bytes_sent += bytes;
   ++metrics_->writes;
-  if (ending_) {
+  if (ending_ && queue_.empty()) {
     close("stream ended");
     return;
   }
-  write_next();
+  if (ending_ || queue_.size() >= limits_.batches_per_write) write_next();
 }
 
 template <class Stream>

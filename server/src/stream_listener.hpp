@@ -30,6 +30,7 @@ struct ListenerLimits {
   int sndbuf_bytes = 64 * 1024;
   std::chrono::seconds write_timeout{10};
   int max_skips = 3;  // closed on the next skip after this many
+  std::size_t batches_per_write = 1;  // HTTP: a write waits until this many batches are queued
 };
 
 template <class Stream>
