@@ -63,7 +63,7 @@ StateSpace<3> pink_state_space() {
 }
 
 template <int N, int C>
-void BlockLti<N, C>::set(const StateSpace<N>& sys) {
+AURALIS_DSP_CLONES void BlockLti<N, C>::set(const StateSpace<N>& sys) {
   // Runs every control step (256 frames) for the swept filters: vector iterations (C A^j,
   // A^j B) and three squarings for A^8, O(8 N^2 + 3 N^3) in all.
   using Vec = std::array<double, N>;
