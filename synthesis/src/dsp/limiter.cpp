@@ -57,25 +57,27 @@ inline __attribute__((always_inline)) bool Limiter::process_quiet(float* left, f
       released(1.0f, envelope, release_coef_) != envelope)
     return false;
   // Inputs with three frames of history in front: e[3 + k] = x[k].
-  alignas(32) float el[kChunk + 3], er[kChunk + 3], mid[kChunk];
+  alignas(32) float el[kChunk + 3], er[kChunk + 3], mid[kChunk + 1];
   el[0] = h3_[0], el[1] = h2_[0], el[2] = h1_[0];
   er[0] = h3_[1], er[1] = h2_[1], er[2] = h1_[1];
   std::copy_n(left, n, el + 3);
   std::copy_n(right, n, er + 3);
-  float worst = 0;
-  float prev_mid = prev_mid_;
+  // mid[k + 1]: |midpoint| after frame k - 2; mid[0] the one before.
+  mid[0] = prev_mid_;
   for (std::size_t k = 0; k < n; ++k) {
     const float ml = midpoint(el[k], el[k + 1], el[k + 2], el[k + 3]);
     const float mr = midpoint(er[k], er[k + 1], er[k + 2], er[k + 3]);
-    mid[k] = std::max(std::fabs(ml), std::fabs(mr));
+    mid[k + 1] = std::max(std::fabs(ml), std::fabs(mr));
   }
+  // Any frame that needs gain (as the exact path decides it) sends the chunk there.
+  const float ceiling = ceiling_;
+  int over = 0;
   for (std::size_t k = 0; k < n; ++k) {
-    const float before = k == 0 ? prev_mid : mid[k - 1];
     const float peak = std::max(std::max(std::fabs(el[k + 1]), std::fabs(er[k + 1])),
-                                std::max(mid[k], before));
-    worst = std::max(worst, peak);
+                                std::max(mid[k + 1], mid[k]));
+    over |= peak > ceiling;
   }
-  if (!(worst <= ceiling_)) return false;
+  if (over) return false;
 
   // Every frame needs gain 1: the deque keeps one entry of 1 (the newest index), the released
   // gain stays at its fixed point, and the moving average adds exact zeros.
@@ -112,7 +114,7 @@ inline __attribute__((always_inline)) bool Limiter::process_quiet(float* left, f
   h1_ = {el[n + 2], er[n + 2]};
   h2_ = {el[n + 1], er[n + 1]};
   h3_ = {el[n], er[n]};
-  prev_mid_ = mid[n - 1];
+  prev_mid_ = mid[n];
   steady_ = std::min(kSteadyCap, steady_ + count);
   last_gain_ = gain;
   index_ = index + count;
