@@ -113,6 +113,10 @@ struct Mixer::State {
   float fade = 1;  // silence fade-out / resume fade-in
   std::int64_t next_frame = 0;
   double designed_pad_hz = -1, designed_texture_hz = -1;  // the filters' current designs
+  // Pure functions of their inputs, kept to skip libm calls per control step.
+  double pad_target_hz = -1, pad_target_log2 = 0;
+  double master_gain_db = 0;
+  const double pad_level = level(kLevels.pad_db), texture_level = level(kLevels.texture_db);
 
   // Scratch for one step (no allocation while processing).
   alignas(32) std::array<float, kStep> pad_l{}, pad_r{}, lead_l{}, lead_r{}, tex_l{}, tex_r{},
@@ -136,16 +140,24 @@ struct Mixer::State {
     master_highpass.align(frame);
     pad_log2_cutoff = std::log2(std::max(c.pad_cutoff_hz, 20.0));
     loudness.set_gain_db(initial_gain_db(c.energy));
-    master_gain = dsp::db_to_gain(static_cast<float>(loudness.gain_db()));
+    master_gain_db = loudness.gain_db();
+    master_gain = dsp::db_to_gain(static_cast<float>(master_gain_db));
   }
 
   // Slow controls advance once per grid step, at its first frame.
   void advance_controls(const MixControls& c) {
-    const double target = std::log2(std::clamp(c.pad_cutoff_hz, 20.0, 20000.0));
+    if (c.pad_cutoff_hz != pad_target_hz) {
+      pad_target_hz = c.pad_cutoff_hz;
+      pad_target_log2 = std::log2(std::clamp(c.pad_cutoff_hz, 20.0, 20000.0));
+    }
+    const double target = pad_target_log2;
     pad_log2_cutoff += (target - pad_log2_cutoff) * (kStep / (kPadCutoffGlideS * kRate));
     lfo_phase += dsp::kTwoPi * c.filter_lfo_hz * kStep / kRate;
     if (lfo_phase > dsp::kTwoPi) lfo_phase -= dsp::kTwoPi;
-    master_gain = dsp::db_to_gain(static_cast<float>(loudness.gain_db()));
+    if (loudness.gain_db() != master_gain_db) {
+      master_gain_db = loudness.gain_db();
+      master_gain = dsp::db_to_gain(static_cast<float>(master_gain_db));
+    }
     lead_delay.set_delay_s(static_cast<float>(0.375 * 60.0 / std::clamp(c.tempo_bpm, 20.0, 300.0)));
   }
 
@@ -155,16 +167,17 @@ struct Mixer::State {
     // A window split inside a step asks again for the same design: skip the redesign.
     if (fc != designed_pad_hz) {
       designed_pad_hz = fc;
-      pad_filter.set(dsp::scaled(
-          dsp::cascade(dsp::svf_lowpass(fc, kPadQ1, kRate), dsp::svf_lowpass(fc, kPadQ2, kRate)),
-          level(kLevels.pad_db)));
+      const double g = dsp::svf_prewarp(fc, kRate);
+      pad_filter.set(dsp::scaled(dsp::cascade(dsp::svf_from_prewarp(g, kPadQ1, 0, 0, 1),
+                                              dsp::svf_from_prewarp(g, kPadQ2, 0, 0, 1)),
+                                 pad_level));
     }
     const double tex = texture_centre_hz(grid_frame, c);
     if (tex != designed_texture_hz) {
       designed_texture_hz = tex;
       texture_filter.set(dsp::scaled(
           dsp::cascade(dsp::pink_state_space(), dsp::svf_bandpass(tex, kTextureQ, kRate)),
-          level(kLevels.texture_db)));
+          texture_level));
     }
   }
 

@@ -7,13 +7,15 @@
 
 namespace auralis::synthesis::dsp {
 
-StateSpace<2> svf_state_space(double cutoff_hz, double q, double sample_rate_hz, double m0,
-                              double m1_per_k, double m2) {
+double svf_prewarp(double cutoff_hz, double sample_rate_hz) {
+  const double fc = std::clamp(cutoff_hz, 1.0, 0.49 * sample_rate_hz);
+  return std::tan(kPi * fc / sample_rate_hz);
+}
+
+StateSpace<2> svf_from_prewarp(double g, double q, double m0, double m1_per_k, double m2) {
   // The trapezoidal SVF of SvfBank, states (ic1, ic2):
   //   v1 = a1 ic1 - a2 ic2 + a2 x,  v2 = a2 ic1 + (1 - a3) ic2 + a3 x,
   //   ic1' = 2 v1 - ic1,  ic2' = 2 v2 - ic2,  y = m0 x + m1 v1 + m2 v2.
-  const double fc = std::clamp(cutoff_hz, 1.0, 0.49 * sample_rate_hz);
-  const double g = std::tan(kPi * fc / sample_rate_hz);
   const double k = 1.0 / std::max(q, 0.05);
   const double a1 = 1.0 / (1.0 + g * (g + k));
   const double a2 = g * a1;
@@ -25,6 +27,11 @@ StateSpace<2> svf_state_space(double cutoff_hz, double q, double sample_rate_hz,
   s.c = {m1 * a1 + m2 * a2, -m1 * a2 + m2 * (1 - a3)};
   s.d = m0 + m1 * a2 + m2 * a3;
   return s;
+}
+
+StateSpace<2> svf_state_space(double cutoff_hz, double q, double sample_rate_hz, double m0,
+                              double m1_per_k, double m2) {
+  return svf_from_prewarp(svf_prewarp(cutoff_hz, sample_rate_hz), q, m0, m1_per_k, m2);
 }
 
 StateSpace<2> svf_lowpass(double cutoff_hz, double q, double sample_rate_hz) {
