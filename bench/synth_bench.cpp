@@ -1,6 +1,8 @@
 // Dry-render speed of each synthesis engine on the reference phrase (8 bars, 70 BPM, every layer,
 // energy 0.6): real-time factor (audio seconds per wall second) on one core, on two, and
-// voice-seconds per second. Usage: synth_bench [repetitions] [cpu|torch|all]
+// voice-seconds per second; for the CPU engine also the full mix on one core (dry render, then
+// the Mixer's effects and master on the same thread) against the 1,000x target of issue #4.
+// Usage: synth_bench [repetitions] [cpu|torch|all]
 #include <time.h>
 #include <unistd.h>
 
@@ -16,6 +18,7 @@
 #include "../tests/synthesis/reference_phrase.hpp"
 #include "auralis/music/composer.hpp"
 #include "auralis/synthesis/engine.hpp"
+#include "auralis/synthesis/mixer.hpp"
 #include "auralis/synthesis/timeline.hpp"
 
 namespace {
@@ -104,6 +107,47 @@ std::pair<double, double> two_thread_rtf(
   return {w.audio_s / cpu[0] + w.audio_s / cpu[1], 2.0 * (reps + 1) * w.audio_s / wall};
 }
 
+// Median thread-CPU seconds of the dry render alone, of the Mixer alone and of both, the
+// Mixer continuing its timeline phrase after phrase as a session does.
+struct FullMix {
+  double dry_s, effects_s, full_s;
+};
+FullMix median_full_mix_cpu_s(synthesis::Engine& engine, const synthesis::RenderJob& job, int reps) {
+  synthesis::Stems stems;
+  synthesis::Mixer mixer;
+  std::vector<float> out(static_cast<std::size_t>(2 * job.frames));
+  std::vector<double> dry, effects, full;
+  std::int64_t start = job.start_frame;
+  for (int i = 0; i < reps + 1; ++i) {  // the first pass warms up and is not counted
+    const double t0 = thread_cpu_s();
+    engine.render(job, stems);
+    const double t1 = thread_cpu_s();
+    synthesis::RenderJob w = job;
+    w.start_frame = start;
+    w.controls.phrase_start_frame = start;
+    mixer.process(w, stems, out);
+    const double t2 = thread_cpu_s();
+    start += job.frames;
+    if (i == 0) continue;
+    dry.push_back(t1 - t0);
+    effects.push_back(t2 - t1);
+    full.push_back(t2 - t0);
+  }
+  auto median = [](std::vector<double>& v) {
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
+    return v[v.size() / 2];
+  };
+  return {median(dry), median(effects), median(full)};
+}
+
+void report_full_mix(const Workload& w, const FullMix& m) {
+  constexpr double kTarget = 1000;  // issue #4: full CPU mix >= 1,000x real time on one core
+  const double full = w.audio_s / m.full_s;
+  std::printf("cpu    %-24s %-10s %8.1f x real time  (dry %.0fx, effects %.0fx; target %.0fx: %s)\n",
+              "full mix, 1 core", w.name.c_str(), full, w.audio_s / m.dry_s, w.audio_s / m.effects_s,
+              kTarget, full >= kTarget ? "MET" : "NOT MET");
+}
+
 void report_pair(const char* engine, const Workload& w, std::pair<double, double> rtf) {
   std::printf("%-6s %-24s %-10s %8.1f x real time aggregate (CPU time; %.1f x by wall clock)\n",
               engine, "2 threads, 2 engines", w.name.c_str(), rtf.first, rtf.second);
@@ -153,6 +197,7 @@ int main(int argc, char** argv) {
     auto cpu = synthesis::make_cpu_engine();
     report("cpu", "1 core (thread CPU time)", w, median_render_cpu_s(*cpu, w.job, reps));
     report_pair("cpu", w, two_thread_rtf([] { return synthesis::make_cpu_engine(); }, w, reps));
+    report_full_mix(w, median_full_mix_cpu_s(*cpu, w.job, reps));
   }
   if (which == "cpu") return 0;
   if (!synthesis::torch_engine_available()) {
