@@ -116,6 +116,36 @@ TEST(DspPingPongDelay, EchoesAlternateSidesAtTheSetTime) {
   EXPECT_LT(energy(r, 23900, 24200), energy(l, 11900, 12200));
 }
 
+// Blocks are cut at call ends and limited by the delay, settled or gliding (a tempo change):
+// any split of the signal must give the same bits.
+TEST(DspPingPongDelay, ChunkedEqualsWholeWhileSettledAndGliding) {
+  const int frames = 3 * 48000;
+  std::vector<float> l(frames), r(frames);
+  std::mt19937 rng(5);
+  std::normal_distribution<float> noise(0, 0.2f);
+  for (int i = 0; i < frames; ++i) {
+    l[i] = noise(rng);
+    r[i] = noise(rng);
+  }
+  auto wl = l, wr = r;
+  PingPongDelay whole(48000, {}), chunked(48000, {});
+  // The target moves every 4800 frames (the first glide starts at 1 s), the same in both runs.
+  auto target_s = [](int frame) { return frame < 48000 ? 0.3f : 0.3f + 0.02f * (frame / 4800); };
+  for (int i = 0; i < frames; i += 4800) {
+    whole.set_delay_s(target_s(i));
+    whole.process(std::span<float>(wl).subspan(i, 4800), std::span<float>(wr).subspan(i, 4800));
+  }
+  for (int i = 0; i < frames;) {
+    const int block_end = (i / 4800 + 1) * 4800;
+    const int n = std::min<int>(1 + static_cast<int>(rng() % 500), block_end - i);
+    if (i % 4800 == 0) chunked.set_delay_s(target_s(i));
+    chunked.process(std::span<float>(l).subspan(i, n), std::span<float>(r).subspan(i, n));
+    i += n;
+  }
+  EXPECT_EQ(wl, l);
+  EXPECT_EQ(wr, r);
+}
+
 TEST(DspChorus, ChunkedEqualsWholeAndKeepsLevel) {
   const int frames = 48000;
   std::vector<float> l(frames), r(frames);
