@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "dsp/dsp_common.hpp"
 #include "dsp/one_pole.hpp"
@@ -69,25 +70,36 @@ inline __attribute__((always_inline)) bool Limiter::process_quiet(float* left, f
     const float mr = midpoint(er[k], er[k + 1], er[k + 2], er[k + 3]);
     mid[k + 1] = std::max(std::fabs(ml), std::fabs(mr));
   }
-  // Any frame that needs gain (as the exact path decides it) sends the chunk there.
-  const float ceiling = ceiling_;
-  int over = 0;
-  for (std::size_t k = 0; k < n; ++k) {
-    const float peak = std::max(std::max(std::fabs(el[k + 1]), std::fabs(er[k + 1])),
-                                std::max(mid[k + 1], mid[k]));
-    over |= peak > ceiling;
+  // Any frame that needs gain sends the chunk to the exact path. Peaks are >= 0, so their bit
+  // patterns order like their values: an integer max reduction, which vectorises (a NaN peak
+  // compares above the ceiling, and the exact path deals with it).
+  alignas(32) float peak[kChunk];
+  const int frames = static_cast<int>(n);
+  for (int k = 0; k < frames; ++k) {
+    const float sample = std::max(std::fabs(el[k + 1]), std::fabs(er[k + 1]));
+    const float around = std::max(mid[k + 1], mid[k]);
+    peak[k] = std::max(sample, around);
   }
+  std::uint32_t worst = 0;
+  for (int k = 0; k < frames; ++k) {
+    std::uint32_t bits;
+    std::memcpy(&bits, &peak[k], sizeof bits);
+    worst = std::max(worst, bits);
+  }
+  std::uint32_t ceiling_bits;
+  std::memcpy(&ceiling_bits, &ceiling_, sizeof ceiling_bits);
+  const bool over = worst > ceiling_bits;
   if (over) return false;
 
   // Every frame needs gain 1: the deque keeps one entry of 1 (the newest index), the released
   // gain stays at its fixed point, and the moving average adds exact zeros.
   const std::uint32_t index = index_;
   // Ring positions [at, at + n) as at most two contiguous runs.
-  auto runs = [](std::uint32_t at, std::size_t frames, auto&& fn) {
+  auto runs = [](std::uint32_t at, std::size_t length, auto&& fn) {
     const std::uint32_t start = at & kMask;
-    const std::size_t first = std::min<std::size_t>(frames, kRing - start);
+    const std::size_t first = std::min<std::size_t>(length, kRing - start);
     fn(start, 0, first);
-    if (first < frames) fn(0, first, frames - first);
+    if (first < length) fn(0, first, length - first);
   };
   runs(index, n, [&](std::uint32_t at, std::size_t from, std::size_t count) {
     std::copy_n(el + 1 + from, count, delay_left_.data() + at);
