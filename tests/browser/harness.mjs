@@ -176,6 +176,18 @@ export async function waitFor(fn, { timeoutMs = 30_000, intervalMs = 250, what =
   }
 }
 
+/** Waits until the player's prebuffer is full (first audio); a player error fails at once. */
+export function waitForFirstAudio(page, { timeoutMs = 30_000 } = {}) {
+  return waitFor(
+    async () => {
+      const h = await hooks(page);
+      if (h.state === 'error') throw new Error(`player error: ${h.lastError}`);
+      return h.prebuffered ? h : null;
+    },
+    { timeoutMs, what: 'the prebuffer to fill (first audio)' },
+  );
+}
+
 /** Creates a session through the page: New session, optional tempo, name, Create. Returns its id. */
 export async function createSessionInPage(page, { name, tempoMax = false } = {}) {
   await page.click('#new-session');

@@ -2,7 +2,7 @@
 // decoded audio, no underruns after the prebuffer, no gaps in the packet sequence.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDaemon, launchBrowser, hooks, waitFor, createSessionInPage, api, sleep } from './harness.mjs';
+import { startDaemon, launchBrowser, hooks, waitForFirstAudio, createSessionInPage, api, sleep } from './harness.mjs';
 
 const PLAY_SECONDS = 10;
 const MIN_RMS = 0.003; // about -50 dBFS: ambient, but never silence
@@ -37,14 +37,7 @@ test('the player plays a fresh session for 10 s with WebCodecs, audibly and with
   const clickedAt = Date.now();
   await page.click('#play');
 
-  const started = await waitFor(
-    async () => {
-      const h = await hooks(page);
-      if (h.state === 'error') throw new Error(`player error: ${h.lastError}`);
-      return h.prebuffered ? h : null;
-    },
-    { timeoutMs: 30_000, what: 'the prebuffer to fill (first audio)' },
-  );
+  const started = await waitForFirstAudio(page);
   const firstAudioMs = Date.now() - clickedAt;
   assert.equal(started.mode, 'webcodecs', 'the page should use WebCodecs in a secure context (127.0.0.1)');
 

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startDaemon, launchBrowser, hooks, waitFor, sleep } from './harness.mjs';
+import { startDaemon, launchBrowser, hooks, waitFor, waitForFirstAudio, sleep } from './harness.mjs';
 
 const HOST = 'auralis.test';
 const PLAY_SECONDS = 6;
@@ -53,14 +53,7 @@ test('over plain HTTP a LAN host name is no secure context; over HTTPS the page 
   assert.equal(await page.evaluate(() => window.isSecureContext), true, 'HTTPS is a secure context');
   await waitFor(async () => (await page.inputValue('#session')) === 'default', { what: 'the default session selected' });
   await page.click('#play');
-  const started = await waitFor(
-    async () => {
-      const h = await hooks(page);
-      if (h.state === 'error') throw new Error(`player error: ${h.lastError}`);
-      return h.prebuffered ? h : null;
-    },
-    { timeoutMs: 30_000, what: 'the prebuffer to fill over WSS' },
-  );
+  const started = await waitForFirstAudio(page);
   assert.equal(started.mode, 'webcodecs');
   const framesAtStart = started.decodedFrames;
   const t0 = Date.now();
