@@ -62,7 +62,8 @@ namespace {
 // One channel of a grid segment: the inputs are already in the line (written at w, w+1, ...),
 // and every delay is longer than the segment, so the taps only read older samples. The delay
 // moves by well under a sample per segment: within a run of equal whole delays the two taps
-// are contiguous, read once into a local copy and interpolated in a vectorisable loop.
+// are contiguous, read in place (or from a local copy where they wrap) and interpolated in a
+// vectorisable loop.
 inline __attribute__((always_inline)) void mix_taps(const float* line, std::uint32_t mask,
                                                     std::uint32_t w, float d0, float step,
                                                     float offset, float dry, float wet, float* io,
@@ -86,14 +87,18 @@ inline __attribute__((always_inline)) void mix_taps(const float* line, std::uint
     // t[m] = line[w + k + m - back - 1], m = 0 .. end - k.
     const std::uint32_t from = (w + static_cast<std::uint32_t>(k - 1) - static_cast<std::uint32_t>(back)) & mask;
     const std::size_t count = end - k + 1;
-    const std::size_t first = std::min<std::size_t>(count, mask + 1 - from);
-    std::copy_n(line + from, first, t);
-    std::copy_n(line, count - first, t + first);
+    const float* src = line + from;
+    if (from + count > mask + 1) {
+      const std::size_t first = mask + 1 - from;
+      std::copy_n(line + from, first, t);
+      std::copy_n(line, count - first, t + first);
+      src = t;
+    }
     const float wb = static_cast<float>(back);
     for (std::size_t m = k; m < end; ++m) {
       const float frac = d[m] - wb;
-      const float a = t[m - k + 1];
-      const float tap = a + frac * (t[m - k] - a);
+      const float a = src[m - k + 1];
+      const float tap = a + frac * (src[m - k] - a);
       io[m] = dry * io[m] + wet * tap;
     }
     k = end;
