@@ -67,15 +67,22 @@ void PingPongDelay::process(std::span<float> left, std::span<float> right) {
       // Settled: a fixed read distance, so both taps are contiguous runs.
       const auto whole = static_cast<std::uint32_t>(d);
       const float frac = d - static_cast<float>(whole);
-      const std::uint32_t from = (w - whole - 1) & mask;  // t[k] = line[w + k - whole - 1]
-      const std::size_t first = std::min<std::size_t>(n + 1, mask + 1 - from);
-      std::copy_n(bl + from, first, tl);
-      std::copy_n(bl, n + 1 - first, tl + first);
-      std::copy_n(br + from, first, tr);
-      std::copy_n(br, n + 1 - first, tr + first);
+      // t[k] = line[w + k - whole - 1], in place unless the run wraps.
+      const std::uint32_t from = (w - whole - 1) & mask;
+      const float* sl = bl + from;
+      const float* sr = br + from;
+      if (from + n + 1 > mask + 1) {
+        const std::size_t first = mask + 1 - from;
+        std::copy_n(bl + from, first, tl);
+        std::copy_n(bl, n + 1 - first, tl + first);
+        std::copy_n(br + from, first, tr);
+        std::copy_n(br, n + 1 - first, tr + first);
+        sl = tl;
+        sr = tr;
+      }
       for (std::size_t k = 0; k < n; ++k) {
-        yl[k] = tl[k + 1] + frac * (tl[k] - tl[k + 1]);
-        yr[k] = tr[k + 1] + frac * (tr[k] - tr[k + 1]);
+        yl[k] = sl[k + 1] + frac * (sl[k] - sl[k + 1]);
+        yr[k] = sr[k + 1] + frac * (sr[k] - sr[k + 1]);
       }
     } else {
       for (std::size_t k = 0; k < n; ++k) {
