@@ -60,7 +60,7 @@ void PingPongDelay::process(std::span<float> left, std::span<float> right) {
   while (i < frames) {
     // The delay only moves toward the target: its whole part stays >= that of the smaller.
     const auto shortest = static_cast<std::size_t>(std::min(d, target));
-    const std::size_t n = std::min({frames - i, kChunk, shortest});
+    const std::size_t n = std::min({frames - i, kChunk, std::max<std::size_t>(shortest, 1)});
     float* const l = left.data() + i;
     float* const r = right.data() + i;
     if (glided(d, target, glide) == d) {
