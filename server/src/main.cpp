@@ -59,7 +59,11 @@ int main(int argc, char** argv) {
       std::cout << auralis::config::usage();
       return 0;
     case auralis::config::Command::version:
-      std::printf("auralis %s\n", auralis::kVersion);
+#ifdef AURALIS_HAVE_TORCH
+      std::printf("auralis %s (LibTorch: yes)\n", auralis::kVersion);
+#else
+      std::printf("auralis %s (LibTorch: no)\n", auralis::kVersion);
+#endif
       return 0;
     default:
       break;

@@ -91,6 +91,8 @@ class DockerFiles(unittest.TestCase):
         self.assertTrue(packages, "ARG RUNTIME_PACKAGES in the runtime stage")
         code, ldd = sh(["ldd", AURALIS])
         self.assertEqual(code, 0, ldd)
+        if re.search(r"lib(asan|tsan|ubsan)\.so", ldd):
+            self.skipTest("a sanitizer build (scripts/sanitize): the image ships the release build")
         if "libtorch" in ldd:
             packages += arg_default(runtime, "TORCH_RUNTIME_PACKAGES")
         # What the image gets: the named packages with their dependencies, plus the base image
