@@ -7,7 +7,7 @@
 // finds the largest N with zero of both; a full-length trial confirms it.
 //
 //   sessions_bench [--seconds 60] [--quick-seconds 20] [--engines cpu,torch] [--n N]
-//                  [--media-threads 1] [--complexity 10] [--max N]
+//                  [--media-threads N (default: one per core, as the daemon)] [--complexity 10] [--max N]
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -43,7 +43,7 @@ struct Options {
   double quick_seconds = 20;
   std::vector<std::string> engines = {"cpu", "torch"};
   int fixed_n = 0;
-  int media_threads = 1;
+  int media_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));  // server.media_threads = 0
   int complexity = 10;
   int max_n = 400;
 };
@@ -257,7 +257,7 @@ int main(int argc, char** argv) {
       std::fprintf(
           stderr,
           "usage: sessions_bench [--seconds 60] [--quick-seconds 20] [--engines cpu,torch] [--n N] "
-          "[--media-threads 1] [--complexity 10] [--max 400]\n");
+          "[--media-threads N] [--complexity 10] [--max 400]\n");
       return a == "--help" ? 0 : 2;
     }
   }
