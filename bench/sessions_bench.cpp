@@ -29,6 +29,7 @@
 #include "auralis/config/config.hpp"
 #include "auralis/devices/clock.hpp"
 #include "auralis/devices/log.hpp"
+#include "auralis/devices/process_tuning.hpp"
 #include "auralis/server/session.hpp"
 #include "auralis/server/session_manager.hpp"
 #include "auralis/synthesis/engine.hpp"
@@ -229,6 +230,7 @@ std::vector<std::string> split(const std::string& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  auralis::devices::tune_process_for_live_rendering();  // as the daemon does
   Options opt;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];

@@ -1,6 +1,4 @@
 // auralis: serve (the daemon), compose (print scores), render (offline audio).
-#include <malloc.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -11,6 +9,7 @@
 #include "auralis/config/command_line.hpp"
 #include "auralis/config/reload.hpp"
 #include "auralis/devices/log.hpp"
+#include "auralis/devices/process_tuning.hpp"
 #include "auralis/music/composer.hpp"
 #include "auralis/music/score_format.hpp"
 #include "auralis/server/daemon.hpp"
@@ -40,13 +39,7 @@ int render(const auralis::config::CommandLine& cl) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Phrase buffers (tens of MB) are allocated and freed all day: keep freed memory in the heap
-  // instead of returning it with munmap, since fresh pages fault expensively (PERFORMANCE.md).
-  mallopt(M_MMAP_MAX, 0);
-  mallopt(M_TRIM_THRESHOLD, 512 * 1024 * 1024);
-  // LibTorch's OpenMP threads spin between operations by default, stealing the cores the
-  // pacer and the network need; let them sleep (an operator's explicit setting wins).
-  setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
+  auralis::devices::tune_process_for_live_rendering();  // heap kept, LibTorch threads sleep
   auralis::config::CommandLine cl;
   try {
     cl = auralis::config::parse_command_line(argc, argv);
