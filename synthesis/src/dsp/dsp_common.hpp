@@ -11,7 +11,8 @@
 
 // Function multiversioning for the hot block loops: an AVX2+FMA build and a baseline x86-64
 // build of each, picked at load time, so one binary runs anywhere and fast where it can.
-#if defined(__x86_64__) && !defined(__clang__)
+// Not under TSan: its runtime is not up yet when the loader runs the ifunc resolvers.
+#if defined(__x86_64__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
 #define AURALIS_DSP_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define AURALIS_DSP_CLONES
