@@ -12,6 +12,20 @@ import urllib.request
 AURALIS = os.environ.get("AURALIS_BIN", "")
 
 
+def sanitizer_build():
+    """The sanitizer runtime the daemon links (scripts/sanitize builds), or None. TSan/ASan
+    slow the daemon several-fold and shadow memory inflates its RSS: time and memory bounds
+    made for the release build are widened or skipped for them, never the checks of behaviour."""
+    if not AURALIS or not os.path.exists(AURALIS):
+        return None
+    out = subprocess.run(["ldd", AURALIS], capture_output=True, text=True).stdout
+    m = re.search(r"lib(asan|tsan)\.so", out)
+    return m.group(1) if m else None
+
+
+SANITIZER = sanitizer_build()
+
+
 class Daemon:
     def __init__(self, *extra_args, env=None):
         if not AURALIS:

@@ -6,7 +6,7 @@ import math
 import time
 import unittest
 
-from harness import Daemon
+from harness import SANITIZER, Daemon
 from wsclient import OpusDecoder, WebSocket, parse_audio
 
 
@@ -55,7 +55,7 @@ class WebSocketStream(unittest.TestCase):
                 samples += 960
                 energy += sum(x * x for x in pcm[::16])
         ws.close()
-        self.assertGreater(samples / 48000, 18.0, "less than real time arrived")
+        self.assertGreater(samples / 48000, 18.0 if not SANITIZER else 16.0, "less than real time arrived")
         rms_db = 10 * math.log10(energy / (samples * 2 / 16) + 1e-20)
         self.assertGreater(rms_db, -40, "decoded audio is (nearly) silent")
         kinds = [e["type"] for e in events]
