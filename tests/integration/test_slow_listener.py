@@ -258,19 +258,20 @@ class MaliciousRequests(unittest.TestCase):
     def test_non_utf8_paths_and_targets_without_a_slash_get_errors_and_the_daemon_lives(self):
         daemon = Daemon().start()
         try:
-            for path in (b"/api/v1\xd7/sessions", b"/\xff\xfe", b"/api/v1/sessions/\xc3"):
-                s = socket.create_connection(("127.0.0.1", daemon.port), timeout=10)
-                s.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-                answer, _ = read_for(s, 5)
-                s.close()
-                self.assertTrue(answer.startswith(b"HTTP/1.1 404"), answer[:200])
-                self.assertIn(b'"not_found"', answer)
-            # Targets that are not a path ("?x" made path.substr(1) throw): 400, not the end.
-            for target in (b"?api/v1/se", b"*", b"?"):
+            def get(target):
                 s = socket.create_connection(("127.0.0.1", daemon.port), timeout=10)
                 s.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
                 answer, _ = read_for(s, 5)
                 s.close()
+                return answer
+
+            for path in (b"/api/v1\xd7/sessions", b"/\xff\xfe", b"/api/v1/sessions/\xc3"):
+                answer = get(path)
+                self.assertTrue(answer.startswith(b"HTTP/1.1 404"), answer[:200])
+                self.assertIn(b'"not_found"', answer)
+            # Targets that are not a path ("?x" made path.substr(1) throw): 400, not the end.
+            for target in (b"?api/v1/se", b"*", b"?"):
+                answer = get(target)
                 self.assertTrue(answer.startswith(b"HTTP/1.1 400"), answer[:200])
             status, _ = daemon.get_json("/healthz")
             self.assertEqual(status, 200)

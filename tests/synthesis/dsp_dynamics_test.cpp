@@ -114,7 +114,8 @@ TEST(DspLimiter, QuietAndLimitingStretchesChunkedEqualWhole) {
     l[i] *= g;
     r[i] *= g;
   }
-  EXPECT_LT(expect_chunked_limiter_equals_whole(l, r, 4, 300), 1.0f) << "the material never made the limiter act";
+  EXPECT_LT(expect_chunked_limiter_equals_whole(l, r, 4, 300), 1.0f)
+      << "the material never made the limiter act";
 }
 
 TEST(DspCompressor, TwoToOneAboveThreshold) {
