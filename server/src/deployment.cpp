@@ -54,7 +54,6 @@ StoredSession record_of(const Session& session) {
 
 Deployment::Deployment(const config::Config& config, asio::io_context& net, asio::io_context& media)
     : net_(net),
-      media_(media),
       media_strand_(asio::make_strand(media)),
       ready_timer_(media_strand_),
       watchdog_timer_(media_strand_),

@@ -69,7 +69,6 @@ class Deployment {
   void save_phrases(bool again);
 
   boost::asio::io_context& net_;
-  boost::asio::io_context& media_;
   std::unique_ptr<SessionStore> store_;
   SystemdNotifier notifier_;
   DeploymentHooks hooks_;                     // set once by started()
