@@ -4,7 +4,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/http.hpp>
-
 #include <optional>
 #include <type_traits>
 
@@ -67,14 +66,17 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     // header_timeout: a client trickling bytes (slowloris) is cut off.
     tcp_layer(stream_).expires_after(requests_ == 0 ? header_timeout_ : keepalive_timeout_);
     http::async_read_some(stream_, buffer_, *parser_,
-                          [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->on_first_bytes(ec); });
+                          [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                            self->on_first_bytes(ec);
+                          });
   }
 
   void on_first_bytes(beast::error_code ec) {
     if (ec || parser_->is_done()) return on_read(ec);
     tcp_layer(stream_).expires_after(header_timeout_);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = this->shared_from_this()](beast::error_code e, std::size_t) { self->on_read(e); });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](beast::error_code e, std::size_t) { self->on_read(e); });
   }
 
   void on_read(beast::error_code ec) {
@@ -110,8 +112,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
       result = routes_.route(req, client_);
     } catch (const std::exception& e) {
       // A bug in one route must not escape into io_context::run() and end the daemon.
-      log::get("http")->error("{} {}: {}", std::string(req.method_string()), std::string(req.target()), e.what());
-      result = error_response(req, http::status::internal_server_error, "internal_error", "internal error");
+      log::get("http")->error("{} {}: {}", std::string(req.method_string()),
+                              std::string(req.target()), e.what());
+      result = error_response(req, http::status::internal_server_error, "internal_error",
+                              "internal error");
     }
     if (auto* response = std::get_if<Response>(&result)) {
       if (response->result_int() >= 400) ++routes_.metrics()->rejected_requests;
@@ -120,8 +124,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     }
     if (auto* ws = std::get_if<WebSocketRoute>(&result)) {
       tcp_layer(stream_).expires_never();
-      start_ws_listener(std::move(stream_), std::move(req), std::move(ws->session), routes_.listener_limits(),
-                        routes_.metrics(), std::move(ws->ticket),
+      start_ws_listener(std::move(stream_), std::move(req), std::move(ws->session),
+                        routes_.listener_limits(), routes_.metrics(), std::move(ws->ticket),
                         static_cast<std::size_t>(routes_.config().ws_max_message_bytes));
       return;
     }
@@ -132,11 +136,12 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     response.keep_alive(!close_after);
     auto shared = std::make_shared<Response>(std::move(response));
     tcp_layer(stream_).expires_after(header_timeout_);
-    http::async_write(stream_, *shared,
-                      [self = this->shared_from_this(), shared, close_after](beast::error_code ec, std::size_t) {
-                        if (ec || close_after) return self->close();
-                        self->read();
-                      });
+    http::async_write(
+        stream_, *shared,
+        [self = this->shared_from_this(), shared, close_after](beast::error_code ec, std::size_t) {
+          if (ec || close_after) return self->close();
+          self->read();
+        });
   }
 
   void start_stream(StreamRoute route) {
@@ -144,17 +149,20 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     if (route.head_only) {
       auto head = std::make_shared<std::string>(std::move(route.response_head));
       asio::async_write(stream_, asio::buffer(*head),
-                        [self = this->shared_from_this(), head](beast::error_code, std::size_t) { self->close(); });
+                        [self = this->shared_from_this(), head](beast::error_code, std::size_t) {
+                          self->close();
+                        });
       return;
     }
     if constexpr (std::is_same_v<Stream, TlsStream>) {
-      std::make_shared<TlsStreamListener>(std::move(stream_), std::move(route.session), std::move(route.response_head),
-                                          routes_.listener_limits(), routes_.metrics(), std::move(route.ticket))
+      std::make_shared<TlsStreamListener>(std::move(stream_), std::move(route.session),
+                                          std::move(route.response_head), routes_.listener_limits(),
+                                          routes_.metrics(), std::move(route.ticket))
           ->start();
     } else {
-      std::make_shared<PlainStreamListener>(stream_.release_socket(), std::move(route.session),
-                                            std::move(route.response_head), routes_.listener_limits(),
-                                            routes_.metrics(), std::move(route.ticket))
+      std::make_shared<PlainStreamListener>(
+          stream_.release_socket(), std::move(route.session), std::move(route.response_head),
+          routes_.listener_limits(), routes_.metrics(), std::move(route.ticket))
           ->start();
     }
   }
@@ -179,28 +187,31 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
 // HTTPS/WSS, anything else plain HTTP/WS (players without TLS keep working).
 class TlsDetector : public std::enable_shared_from_this<TlsDetector> {
  public:
-  TlsDetector(asio::ip::tcp::socket socket, const Routes& routes, std::shared_ptr<asio::ssl::context> tls)
+  TlsDetector(asio::ip::tcp::socket socket, const Routes& routes,
+              std::shared_ptr<asio::ssl::context> tls)
       : stream_(std::move(socket)), routes_(routes), tls_(std::move(tls)) {}
 
   void run() {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
       self->stream_.expires_after(std::chrono::seconds(self->routes_.config().header_timeout_s));
-      beast::async_detect_ssl(self->stream_, self->buffer_, [self](beast::error_code ec, bool is_tls) {
-        if (ec) {
-          beast::error_code ignored;
-          self->stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-          return self->stream_.close();
-        }
-        if (is_tls) {
-          std::make_shared<HttpSession<TlsStream>>(TlsStream(std::move(self->stream_), *self->tls_),
-                                                   std::move(self->buffer_), self->routes_)
-              ->run();
-        } else {
-          std::make_shared<HttpSession<PlainStream>>(std::move(self->stream_), std::move(self->buffer_),
-                                                     self->routes_)
-              ->run();
-        }
-      });
+      beast::async_detect_ssl(
+          self->stream_, self->buffer_, [self](beast::error_code ec, bool is_tls) {
+            if (ec) {
+              beast::error_code ignored;
+              self->stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+              return self->stream_.close();
+            }
+            if (is_tls) {
+              std::make_shared<HttpSession<TlsStream>>(
+                  TlsStream(std::move(self->stream_), *self->tls_), std::move(self->buffer_),
+                  self->routes_)
+                  ->run();
+            } else {
+              std::make_shared<HttpSession<PlainStream>>(std::move(self->stream_),
+                                                         std::move(self->buffer_), self->routes_)
+                  ->run();
+            }
+          });
     });
   }
 
@@ -218,7 +229,9 @@ void start_http_session(asio::ip::tcp::socket socket, const Routes& routes,
   if (tls) {
     std::make_shared<TlsDetector>(std::move(socket), routes, tls)->run();
   } else {
-    std::make_shared<HttpSession<PlainStream>>(PlainStream(std::move(socket)), beast::flat_buffer(), routes)->run();
+    std::make_shared<HttpSession<PlainStream>>(PlainStream(std::move(socket)), beast::flat_buffer(),
+                                               routes)
+        ->run();
   }
 }
 

@@ -15,8 +15,9 @@ namespace auralis::server {
 
 template <class Stream>
 StreamListener<Stream>::StreamListener(Socket socket, std::shared_ptr<Session> session,
-                               std::string response_head, ListenerLimits limits,
-                               std::shared_ptr<ListenerMetrics> metrics, std::shared_ptr<void> admission_ticket)
+                                       std::string response_head, ListenerLimits limits,
+                                       std::shared_ptr<ListenerMetrics> metrics,
+                                       std::shared_ptr<void> admission_ticket)
     : socket_(std::move(socket)),
       strand_(asio::make_strand(socket_.get_executor())),
       write_timer_(strand_),
@@ -45,7 +46,8 @@ void StreamListener<Stream>::start() {
   asio::dispatch(strand_, [self = this->shared_from_this()] {
     boost::system::error_code ec;
     // A small kernel buffer makes a stalled reader visible to our queue bound quickly.
-    tcp_socket(self->socket_).set_option(asio::socket_base::send_buffer_size(self->limits_.sndbuf_bytes), ec);
+    tcp_socket(self->socket_)
+        .set_option(asio::socket_base::send_buffer_size(self->limits_.sndbuf_bytes), ec);
     self->start_pages_ = self->session_->hub().subscribe(self);
     self->watch_for_hangup();
     log::get("http")->info("listener {} joined session {} ({} burst pages)", self->remote_,
@@ -60,12 +62,13 @@ void StreamListener<Stream>::start() {
     self->write_timer_.async_wait([weak = std::weak_ptr(self)](const boost::system::error_code& e) {
       if (auto s = weak.lock(); s && !e) s->close("write timeout");
     });
-    asio::async_write(self->socket_, buffers,
-                      asio::bind_executor(self->strand_, [self, headers](const boost::system::error_code& e,
-                                                                          std::size_t n) {
-                        self->start_pages_.clear();
-                        self->on_written(e, n);
-                      }));
+    asio::async_write(
+        self->socket_, buffers,
+        asio::bind_executor(self->strand_,
+                            [self, headers](const boost::system::error_code& e, std::size_t n) {
+                              self->start_pages_.clear();
+                              self->on_written(e, n);
+                            }));
   });
 }
 
@@ -73,12 +76,13 @@ template <class Stream>
 void StreamListener<Stream>::watch_for_hangup() {
   // Without this a listener that leaves before the first write (or between writes) would hold
   // its place under the limits until the next write fails.
-  socket_.async_read_some(asio::buffer(discard_),
-                          asio::bind_executor(strand_, [self = this->shared_from_this()](const boost::system::error_code& ec,
-                                                                                  std::size_t) {
-                            if (ec) return self->close("client went away");
-                            self->watch_for_hangup();
-                          }));
+  socket_.async_read_some(
+      asio::buffer(discard_),
+      asio::bind_executor(strand_, [self = this->shared_from_this()](
+                                       const boost::system::error_code& ec, std::size_t) {
+        if (ec) return self->close("client went away");
+        self->watch_for_hangup();
+      }));
 }
 
 template <class Stream>
@@ -134,7 +138,8 @@ void StreamListener<Stream>::write_next() {
   in_flight_.clear();
   in_flight_bytes_ = queued_bytes_;
   while (!queue_.empty()) {
-    for (const auto& page : queue_.front().batch->pages) buffers.emplace_back(asio::buffer(page->bytes));
+    for (const auto& page : queue_.front().batch->pages)
+      buffers.emplace_back(asio::buffer(page->bytes));
     in_flight_.push_back(std::move(queue_.front().batch));
     queue_.pop_front();
   }
@@ -145,9 +150,8 @@ void StreamListener<Stream>::write_next() {
   });
   asio::async_write(socket_, buffers,
                     asio::bind_executor(strand_, [self = this->shared_from_this()](
-                                                     const boost::system::error_code& e, std::size_t n) {
-                      self->on_written(e, n);
-                    }));
+                                                     const boost::system::error_code& e,
+                                                     std::size_t n) { self->on_written(e, n); }));
 }
 
 template <class Stream>

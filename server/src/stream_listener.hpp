@@ -5,11 +5,10 @@
 // write that makes no progress. Written once for plain TCP and for TLS (transport.hpp).
 #pragma once
 
+#include <array>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-
-#include <array>
 #include <chrono>
 #include <deque>
 #include <memory>
@@ -29,7 +28,7 @@ struct ListenerLimits {
   std::size_t max_queue_bytes = 512 * 1024;
   int sndbuf_bytes = 64 * 1024;
   std::chrono::seconds write_timeout{10};
-  int max_skips = 3;  // closed on the next skip after this many
+  int max_skips = 3;                  // closed on the next skip after this many
   std::size_t batches_per_write = 1;  // HTTP: a write waits until this many batches are queued
 };
 
@@ -72,7 +71,7 @@ class StreamListener : public StreamSubscriber,
 
   std::deque<Queued> queue_;
   std::size_t queued_bytes_ = 0;
-  std::vector<PageBatch> in_flight_;   // keeps the pages alive while the kernel reads them
+  std::vector<PageBatch> in_flight_;  // keeps the pages alive while the kernel reads them
   std::size_t in_flight_bytes_ = 0;
   HeldBytes held_;
   std::vector<proto::PagePtr> start_pages_;

@@ -13,28 +13,37 @@ namespace auralis::server {
 namespace {
 
 void require_readable(const std::string& path, const char* key) {
-  if (path.empty()) throw config::ConfigError(std::string(key) + ": empty (both server.tls_cert and server.tls_key are needed)");
+  if (path.empty())
+    throw config::ConfigError(std::string(key) +
+                              ": empty (both server.tls_cert and server.tls_key are needed)");
   std::ifstream f(path);
   if (!f) throw config::ConfigError(std::string(key) + ": cannot read " + path);
 }
 
 }  // namespace
 
-std::shared_ptr<ssl::context> make_tls_context(const std::string& cert_file, const std::string& key_file) {
+std::shared_ptr<ssl::context> make_tls_context(const std::string& cert_file,
+                                               const std::string& key_file) {
   require_readable(cert_file, "server.tls_cert");
   require_readable(key_file, "server.tls_key");
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
-  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                   ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                   ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                   ssl::context::single_dh_use);
   boost::system::error_code ec;
   ctx->use_certificate_chain_file(cert_file, ec);
-  if (ec) throw config::ConfigError("server.tls_cert: " + cert_file + " is not a PEM certificate chain (" + ec.message() + ")");
+  if (ec)
+    throw config::ConfigError("server.tls_cert: " + cert_file +
+                              " is not a PEM certificate chain (" + ec.message() + ")");
   // OpenSSL checks the key against the certificate loaded above as it loads it.
   ctx->use_private_key_file(key_file, ssl::context::pem, ec);
   if (ec && ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == X509_R_KEY_VALUES_MISMATCH) {
-    throw config::ConfigError("server.tls_key: " + key_file + " does not match the certificate in " + cert_file);
+    throw config::ConfigError("server.tls_key: " + key_file +
+                              " does not match the certificate in " + cert_file);
   }
-  if (ec) throw config::ConfigError("server.tls_key: " + key_file + " is not a PEM private key (" + ec.message() + ")");
+  if (ec)
+    throw config::ConfigError("server.tls_key: " + key_file + " is not a PEM private key (" +
+                              ec.message() + ")");
   return ctx;
 }
 

@@ -13,11 +13,21 @@ using PlainStream = boost::beast::tcp_stream;
 using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
 
 // The HTTP listener's plain transport is the bare socket: no timer bookkeeping per write.
-inline boost::asio::ip::tcp::socket& tcp_socket(boost::asio::ip::tcp::socket& s) { return s; }
-inline boost::asio::ip::tcp::socket& tcp_socket(PlainStream& s) { return s.socket(); }
-inline boost::asio::ip::tcp::socket& tcp_socket(TlsStream& s) { return s.next_layer().socket(); }
+inline boost::asio::ip::tcp::socket& tcp_socket(boost::asio::ip::tcp::socket& s) {
+  return s;
+}
+inline boost::asio::ip::tcp::socket& tcp_socket(PlainStream& s) {
+  return s.socket();
+}
+inline boost::asio::ip::tcp::socket& tcp_socket(TlsStream& s) {
+  return s.next_layer().socket();
+}
 
-inline PlainStream& tcp_layer(PlainStream& s) { return s; }
-inline PlainStream& tcp_layer(TlsStream& s) { return s.next_layer(); }
+inline PlainStream& tcp_layer(PlainStream& s) {
+  return s;
+}
+inline PlainStream& tcp_layer(TlsStream& s) {
+  return s.next_layer();
+}
 
 }  // namespace auralis::server

@@ -8,7 +8,6 @@
 #include <boost/beast/core/detail/base64.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
-
 #include <chrono>
 #include <deque>
 
@@ -33,10 +32,12 @@ std::string base64(const std::vector<std::uint8_t>& bytes) {
 }
 
 template <class Stream>
-class WsListener : public StreamSubscriber, public std::enable_shared_from_this<WsListener<Stream>> {
+class WsListener : public StreamSubscriber,
+                   public std::enable_shared_from_this<WsListener<Stream>> {
  public:
   WsListener(Stream socket, std::shared_ptr<Session> session, const ListenerLimits& limits,
-             std::shared_ptr<ListenerMetrics> metrics, std::shared_ptr<void> ticket, std::size_t max_client_message)
+             std::shared_ptr<ListenerMetrics> metrics, std::shared_ptr<void> ticket,
+             std::size_t max_client_message)
       : ws_(std::move(socket)),
         session_(std::move(session)),
         limits_(limits),
@@ -67,7 +68,8 @@ class WsListener : public StreamSubscriber, public std::enable_shared_from_this<
   }
 
   void on_pages(const PageBatch& batch) override {
-    asio::post(ws_.get_executor(), [self = this->shared_from_this(), batch] { self->enqueue(batch); });
+    asio::post(ws_.get_executor(),
+               [self = this->shared_from_this(), batch] { self->enqueue(batch); });
   }
 
   void on_stream_end() override {
@@ -93,42 +95,49 @@ class WsListener : public StreamSubscriber, public std::enable_shared_from_this<
     timeouts.keep_alive_pings = true;
     ws_.set_option(timeouts);
     beast::error_code opt_ec;
-    beast::get_lowest_layer(ws_).socket().set_option(asio::socket_base::send_buffer_size(limits_.sndbuf_bytes), opt_ec);
+    beast::get_lowest_layer(ws_).socket().set_option(
+        asio::socket_base::send_buffer_size(limits_.sndbuf_bytes), opt_ec);
 
     const auto now = session_->now_playing();
-    nlohmann::json hello = {{"type", "hello"},
-                            {"session", session_->id()},
-                            {"name", session_->name()},
-                            {"codec", "opus"},
-                            {"sample_rate", 48000},
-                            {"channels", 2},
-                            {"pre_skip", session_->pre_skip()},
-                            {"opus_head", base64(session_->opus_head())},
-                            {"params", params_to_json(session_->params())},
-                            {"now_playing", now.started ? nlohmann::json{{"phrase", now.phrase},
-                                                                          {"key", music::pitch_class_name(now.key_pc)},
-                                                                          {"mode", music::mode_name(now.mode)},
-                                                                          {"tempo_bpm", now.tempo_bpm},
-                                                                          {"chord", now.chord},
-                                                                          {"bar", now.bar},
-                                                                          {"engine", now.engine}}
-                                                        : nlohmann::json(nullptr)}};
+    nlohmann::json hello = {
+        {"type", "hello"},
+        {"session", session_->id()},
+        {"name", session_->name()},
+        {"codec", "opus"},
+        {"sample_rate", 48000},
+        {"channels", 2},
+        {"pre_skip", session_->pre_skip()},
+        {"opus_head", base64(session_->opus_head())},
+        {"params", params_to_json(session_->params())},
+        {"now_playing", now.started ? nlohmann::json{{"phrase", now.phrase},
+                                                     {"key", music::pitch_class_name(now.key_pc)},
+                                                     {"mode", music::mode_name(now.mode)},
+                                                     {"tempo_bpm", now.tempo_bpm},
+                                                     {"chord", now.chord},
+                                                     {"bar", now.bar},
+                                                     {"engine", now.engine}}
+                                    : nlohmann::json(nullptr)}};
     const auto t = std::chrono::steady_clock::now();
     queue_.push_back({std::make_shared<const std::string>(hello.dump()), false, t});
     auto burst = session_->hub().subscribe(this->shared_from_this());
-    if (!burst.empty()) queue_.push_back({std::make_shared<const std::string>(frame_ws_packets(burst)), true, t});
-    log::get("ws")->info("listener {} joined session {} ({} burst pages)", remote_, session_->id(), burst.size());
+    if (!burst.empty())
+      queue_.push_back({std::make_shared<const std::string>(frame_ws_packets(burst)), true, t});
+    log::get("ws")->info("listener {} joined session {} ({} burst pages)", remote_, session_->id(),
+                         burst.size());
     read_loop();
     write_next();
   }
 
   // Client messages are only drained (pings/close are handled by Beast); their size is capped.
   void read_loop() {
-    ws_.async_read(read_buffer_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-      if (ec) return self->close(ec == websocket::error::closed ? "closed by client" : "read: " + ec.message());
-      self->read_buffer_.consume(self->read_buffer_.size());
-      self->read_loop();
-    });
+    ws_.async_read(read_buffer_,
+                   [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                     if (ec)
+                       return self->close(ec == websocket::error::closed ? "closed by client"
+                                                                         : "read: " + ec.message());
+                     self->read_buffer_.consume(self->read_buffer_.size());
+                     self->read_loop();
+                   });
   }
 
   void enqueue(const PageBatch& batch) {
@@ -151,8 +160,10 @@ class WsListener : public StreamSubscriber, public std::enable_shared_from_this<
       std::deque<Message> kept;
       std::shared_ptr<const std::string> newest_audio;
       for (auto& m : queue_) {
-        if (m.binary) newest_audio = m.data;
-        else kept.push_back(std::move(m));
+        if (m.binary)
+          newest_audio = m.data;
+        else
+          kept.push_back(std::move(m));
       }
       if (newest_audio) kept.push_back({newest_audio, true, now});
       queue_ = std::move(kept);
@@ -173,15 +184,16 @@ class WsListener : public StreamSubscriber, public std::enable_shared_from_this<
     queue_.pop_front();
     if (in_flight_.binary) queued_bytes_ -= std::min(queued_bytes_, in_flight_.data->size());
     ws_.binary(in_flight_.binary);
-    ws_.async_write(asio::buffer(*in_flight_.data), [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
-      self->writing_ = false;
-      if (ec) return self->close("write: " + ec.message());
-      self->metrics_->bytes_sent += n;
-      ++self->metrics_->writes;
-      self->in_flight_ = {};
-      self->update_held();
-      self->write_next();
-    });
+    ws_.async_write(asio::buffer(*in_flight_.data),
+                    [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+                      self->writing_ = false;
+                      if (ec) return self->close("write: " + ec.message());
+                      self->metrics_->bytes_sent += n;
+                      ++self->metrics_->writes;
+                      self->in_flight_ = {};
+                      self->update_held();
+                      self->write_next();
+                    });
   }
 
   void update_held() {
@@ -191,8 +203,9 @@ class WsListener : public StreamSubscriber, public std::enable_shared_from_this<
   void finish() {
     if (closed_ || closing_) return;
     closing_ = true;
-    ws_.async_close(websocket::close_reason(websocket::close_code::going_away, "session ended"),
-                    [self = this->shared_from_this()](beast::error_code) { self->close("stream ended"); });
+    ws_.async_close(
+        websocket::close_reason(websocket::close_code::going_away, "session ended"),
+        [self = this->shared_from_this()](beast::error_code) { self->close("stream ended"); });
   }
 
   void close(const std::string& why) {
@@ -228,11 +241,12 @@ class WsListener : public StreamSubscriber, public std::enable_shared_from_this<
 };
 
 template <class Stream>
-void start(Stream stream, Request upgrade, std::shared_ptr<Session> session, const ListenerLimits& limits,
-           std::shared_ptr<ListenerMetrics> metrics, std::shared_ptr<void> admission_ticket,
-           std::size_t max_client_message) {
-  auto listener = std::make_shared<WsListener<Stream>>(std::move(stream), std::move(session), limits, std::move(metrics),
-                                                       std::move(admission_ticket), max_client_message);
+void start(Stream stream, Request upgrade, std::shared_ptr<Session> session,
+           const ListenerLimits& limits, std::shared_ptr<ListenerMetrics> metrics,
+           std::shared_ptr<void> admission_ticket, std::size_t max_client_message) {
+  auto listener = std::make_shared<WsListener<Stream>>(
+      std::move(stream), std::move(session), limits, std::move(metrics),
+      std::move(admission_ticket), max_client_message);
   listener->start(std::move(upgrade));
 }
 
