@@ -2,7 +2,9 @@
 #include "dsp/plate_reverb.hpp"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
+#include <cstdint>
 
 #include "dsp/dsp_common.hpp"
 
@@ -67,9 +69,9 @@ PlateReverb::PlateReverb(float sample_rate_hz, PlateParams params)
   bandlimit.b[0] = params.bandwidth;
   bandlimit.c[0] = 1.0 - params.bandwidth;
   bandlimit.d = params.bandwidth;
-  input_filter_.set(cascade(
-      biquad_state_space(send_hp_.b0, send_hp_.b1, send_hp_.b2, send_hp_.a1, send_hp_.a2),
-      bandlimit));
+  input_filter_.set(
+      cascade(biquad_state_space(send_hp_.b0, send_hp_.b1, send_hp_.b2, send_hp_.a1, send_hp_.a2),
+              bandlimit));
   // Tank damping, d += (1 - damping) (x - d), tanks A and B as two channels; a second, idle
   // state keeps it on the 2-state kernel.
   StateSpace<2> damp;
@@ -244,17 +246,43 @@ void PlateReverb::run_ticks(const float* in, float* out_l, float* out_r, int cou
       __attribute__((always_inline)) {
     const float g1 = -0.7f;
     const auto mod_len = static_cast<float>(t.mod_length);
+    // The modulated delay moves by well under a sample per block, so the block's reads lie in
+    // one contiguous span of the line: tick k reads span[k + 2 - sel], span[k + 1 - sel], sel
+    // its whole delay minus the block's shortest. Plain loads and a blend instead of two
+    // masked gathers per tick; the same samples, weights and arithmetic as a gather.
+    alignas(32) int whole[kMaxBlock];
+    alignas(32) float pos[kMaxBlock];
+    int lo = INT32_MAX, hi = 0;
     for (int k = 0; k < count; ++k) {
-      const std::uint32_t n = n0 + u(k);
-      const float x = v[k] + fb_other[k];
-      const float pos = mod_len + excursion * lfo[k];
-      const auto whole = static_cast<std::uint32_t>(pos);
-      const float frac = pos - static_cast<float>(whole);
-      const float m0 = mod.at(n, whole), m1 = mod.at(n, whole + 1);
-      const float d = m0 + frac * (m1 - m0);
-      const float w = x - g1 * d;
-      t0[k] = w;
-      t1[k] = d + g1 * w;
+      pos[k] = mod_len + excursion * lfo[k];
+      whole[k] = static_cast<int>(pos[k]);
+      lo = std::min(lo, whole[k]);
+      hi = std::max(hi, whole[k]);
+    }
+    if (hi - lo <= 1) {
+      alignas(32) float span_scratch[kMaxBlock + 2];
+      const float* span = mod.view(n0 - u(lo) - 2, count + 2, span_scratch);
+      for (int k = 0; k < count; ++k) {
+        const bool later = whole[k] != lo;
+        const float m0 = later ? span[k + 1] : span[k + 2];
+        const float m1 = later ? span[k] : span[k + 1];
+        const float frac = pos[k] - static_cast<float>(whole[k]);
+        const float d = m0 + frac * (m1 - m0);
+        const float w = (v[k] + fb_other[k]) - g1 * d;
+        t0[k] = w;
+        t1[k] = d + g1 * w;
+      }
+    } else {
+      for (int k = 0; k < count; ++k) {
+        const std::uint32_t n = n0 + u(k);
+        const auto w_k = u(whole[k]);
+        const float m0 = mod.at(n, w_k), m1 = mod.at(n, w_k + 1);
+        const float frac = pos[k] - static_cast<float>(whole[k]);
+        const float d = m0 + frac * (m1 - m0);
+        const float w = (v[k] + fb_other[k]) - g1 * d;
+        t0[k] = w;
+        t1[k] = d + g1 * w;
+      }
     }
     mod.write(n0, count, t0);
     d1.write(n0, count, t1);
