@@ -53,6 +53,10 @@ constexpr MixLevels kLevels{};
 constexpr float kPadQ1 = 0.7f, kPadQ2 = 1.0f;
 constexpr float kPadLfoOctaves = 0.75f;
 constexpr float kPadCutoffGlideS = 2.0f;  // brightness changes glide, never jump
+const double kPadLowLog2 = std::log2(30.0), kPadHighLog2 = std::log2(18000.0);
+// Cutoff movement that triggers a filter redesign: 1/300 octave (4 cents), far below what a
+// sweep on a pad or on noise lets anyone hear as a step.
+constexpr double kRedesignOctaves = 1.0 / 300;
 // Texture band-pass sweep: 4 kHz -> 300 Hz over the first 10% of a phrase (after the join's
 // swell), then back up to 4 kHz into the next join.
 constexpr float kTextureLowHz = 300, kTextureHighHz = 4000, kTextureQ = 1.4f;
@@ -70,8 +74,11 @@ double initial_gain_db(double energy) {
   return 0;
 }
 
-double texture_centre_hz(std::int64_t frame, const MixControls& c) {
-  if (c.phrase_frames <= 0) return std::sqrt(kTextureLowHz * kTextureHighHz);
+// The texture band-pass centre as log2(Hz).
+double texture_centre_log2(std::int64_t frame, const MixControls& c) {
+  static const double low = std::log2(kTextureLowHz),
+                      span = std::log2(kTextureHighHz / kTextureLowHz);
+  if (c.phrase_frames <= 0) return low + 0.5 * span;
   double pos =
       static_cast<double>(frame - c.phrase_start_frame) / static_cast<double>(c.phrase_frames);
   pos = std::clamp(pos, 0.0, 1.0);
@@ -83,7 +90,7 @@ double texture_centre_hz(std::int64_t frame, const MixControls& c) {
     const double rise = (pos - kTextureFallFraction) / (1 - kTextureFallFraction);
     octave_pos = rise * rise;  // slow start, accelerating into the join
   }
-  return kTextureLowHz * std::pow(kTextureHighHz / kTextureLowHz, octave_pos);
+  return low + span * octave_pos;
 }
 
 }  // namespace
@@ -112,7 +119,7 @@ struct Mixer::State {
   std::uint64_t meter_blocks_seen = 0;
   float fade = 1;  // silence fade-out / resume fade-in
   std::int64_t next_frame = 0;
-  double designed_pad_hz = -1, designed_texture_hz = -1;  // the filters' current designs
+  double designed_pad_log2 = -100, designed_texture_log2 = -100;  // current designs (log2 Hz)
   // Pure functions of their inputs, kept to skip libm calls per control step.
   double pad_target_hz = -1, pad_target_log2 = 0;
   double master_gain_db = 0;
@@ -162,22 +169,26 @@ struct Mixer::State {
   }
 
   void set_coefficients(std::int64_t grid_frame, const MixControls& c) {
-    const double cutoff = std::exp2(pad_log2_cutoff + kPadLfoOctaves * std::sin(lfo_phase));
-    const double fc = std::clamp(cutoff, 30.0, 18000.0);
-    // A window split inside a step asks again for the same design: skip the redesign.
-    if (fc != designed_pad_hz) {
-      designed_pad_hz = fc;
-      const double g = dsp::svf_prewarp(fc, kRate);
+    // A filter is redesigned only once its cutoff has moved by kRedesignOctaves since the last
+    // design: the sweeps and LFOs move a few cents per control step, and a design costs as much
+    // as filtering a few hundred frames. A window split inside a step asks again for the same
+    // design and is skipped the same way.
+    const double pad_log2 = std::clamp(pad_log2_cutoff + kPadLfoOctaves * std::sin(lfo_phase),
+                                       kPadLowLog2, kPadHighLog2);
+    if (std::fabs(pad_log2 - designed_pad_log2) >= kRedesignOctaves) {
+      designed_pad_log2 = pad_log2;
+      const double g = dsp::svf_prewarp(std::exp2(pad_log2), kRate);
       pad_filter.set(dsp::scaled(dsp::cascade(dsp::svf_from_prewarp(g, kPadQ1, 0, 0, 1),
                                               dsp::svf_from_prewarp(g, kPadQ2, 0, 0, 1)),
                                  pad_level));
     }
-    const double tex = texture_centre_hz(grid_frame, c);
-    if (tex != designed_texture_hz) {
-      designed_texture_hz = tex;
-      texture_filter.set(dsp::scaled(
-          dsp::cascade(dsp::pink_state_space(), dsp::svf_bandpass(tex, kTextureQ, kRate)),
-          texture_level));
+    const double tex_log2 = texture_centre_log2(grid_frame, c);
+    if (std::fabs(tex_log2 - designed_texture_log2) >= kRedesignOctaves) {
+      designed_texture_log2 = tex_log2;
+      texture_filter.set(
+          dsp::scaled(dsp::cascade(dsp::pink_state_space(),
+                                   dsp::svf_bandpass(std::exp2(tex_log2), kTextureQ, kRate)),
+                      texture_level));
     }
   }
 
