@@ -10,6 +10,11 @@ const std::vector<std::string>& live_reloadable_keys() {
                                                 "stream.listener_queue_kib",
                                                 "stream.listener_sndbuf_kib",
                                                 "stream.write_timeout_s",
+                                                "limits.max_listeners",
+                                                "limits.max_listeners_per_session",
+                                                "limits.max_listeners_per_ip",
+                                                "server.tls_cert",
+                                                "server.tls_key",
                                                 "icecast.*"};
   return keys;
 }

@@ -1,12 +1,11 @@
 #include "auralis/server/daemon.hpp"
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/strand.hpp>
-
-#include <algorithm>
 #include <condition_variable>
 #include <functional>
 #include <random>
@@ -38,15 +37,18 @@ struct Daemon::Impl {
   asio::io_context net{config.io_threads};
   const int media_threads = config.media_threads > 0
                                 ? config.media_threads
-                                : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+                                : static_cast<int>(std::max(1u,
+                                                            std::thread::hardware_concurrency()));
   asio::io_context media{media_threads};
   tcp::acceptor acceptor{net};
   std::shared_ptr<ListenerMetrics> metrics = std::make_shared<ListenerMetrics>();
   SessionManager sessions{config, media, devices::steady_clock()};
   Routes routes{config, sessions, metrics};
   // server.tls_cert/tls_key: the port serves HTTPS/WSS besides plain HTTP (null: plain only).
-  std::shared_ptr<asio::ssl::context> tls =
-      config.tls_cert.empty() && config.tls_key.empty() ? nullptr : make_tls_context(config.tls_cert, config.tls_key);
+  // SIGHUP re-reads the files (certificate renewal) for connections made from then on.
+  TlsContextSlot tls{config.tls_cert.empty() && config.tls_key.empty()
+                         ? nullptr
+                         : make_tls_context(config.tls_cert, config.tls_key)};
 
   std::mutex stop_mutex;
   std::condition_variable stop_cv;
@@ -69,25 +71,50 @@ struct Daemon::Impl {
   }
 
   void accept() {
-    acceptor.async_accept(asio::make_strand(net), [this](boost::system::error_code ec, tcp::socket socket) {
-      if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) return;  // closed
-      if (!ec) {
-        start_http_session(std::move(socket), routes, tls);
-        // A completion waits its turn behind every queued listener write, so one accept per
-        // turn caps new connections at a few per second under fan-out load: take the others
-        // already in the backlog now.
-        for (int i = 0; i < 256; ++i) {
-          tcp::socket next(asio::make_strand(net));
-          boost::system::error_code more;
-          acceptor.accept(next, more);
-          if (more) break;  // would_block: the backlog is empty
-          start_http_session(std::move(next), routes, tls);
-        }
-      } else {
-        log::get("server")->warn("accept failed: {}", ec.message());
-      }
-      accept();
-    });
+    acceptor.async_accept(
+        asio::make_strand(net), [this](boost::system::error_code ec, tcp::socket socket) {
+          if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor)
+            return;  // closed
+          if (!ec) {
+            start_http_session(std::move(socket), routes, tls.get());
+            // A completion waits its turn behind every queued listener write, so one accept per
+            // turn caps new connections at a few per second under fan-out load: take the others
+            // already in the backlog now.
+            for (int i = 0; i < 256; ++i) {
+              tcp::socket next(asio::make_strand(net));
+              boost::system::error_code more;
+              acceptor.accept(next, more);
+              if (more) break;  // would_block: the backlog is empty
+              start_http_session(std::move(next), routes, tls.get());
+            }
+          } else {
+            log::get("server")->warn("accept failed: {}", ec.message());
+          }
+          accept();
+        });
+  }
+
+  // SIGHUP: the live keys the network side owns. TLS files are read again even when their paths
+  // did not change (a renewed certificate); a file that fails keeps the running context.
+  void apply_live(const config::Config& next) {
+    routes.apply_live(next);
+    auto log = log::get("server");
+    if (next.tls_cert.empty() && next.tls_key.empty()) {
+      if (tls.get())
+        log->warn(
+            "TLS off: server.tls_cert and server.tls_key are empty; new connections get plain HTTP "
+            "only");
+      tls.set(nullptr);
+      return;
+    }
+    try {
+      auto context = make_tls_context(next.tls_cert, next.tls_key);
+      log->info("TLS certificate loaded for new connections from {} ({})", next.tls_cert,
+                describe_certificate(*context));
+      tls.set(std::move(context));
+    } catch (const std::exception& e) {
+      log->error("TLS reload failed, the running certificate stays: {}", e.what());
+    }
   }
 
   void request_stop() {
@@ -103,16 +130,17 @@ Daemon::Daemon(const config::Config& config) : impl_(std::make_unique<Impl>(conf
   impl_->bind();
   impl_->deploy = std::make_unique<Deployment>(config, impl_->net, impl_->media);
   auto log = log::get("server");
-  log->info("listening on http://{}:{} ({} network thread(s), {} media thread(s))", config.listen_host, port(),
-            config.io_threads, impl_->media_threads);
-  if (impl_->tls) {
-    log->info("TLS on: https://{0}:{1} and wss://{0}:{1} on the same port ({2})", config.listen_host, port(),
-              config.tls_cert);
+  log->info("listening on http://{}:{} ({} network thread(s), {} media thread(s))",
+            config.listen_host, port(), config.io_threads, impl_->media_threads);
+  if (const auto tls = impl_->tls.get()) {
+    log->info("TLS on: https://{0}:{1} and wss://{0}:{1} on the same port ({2}: {3})",
+              config.listen_host, port(), config.tls_cert, describe_certificate(*tls));
   }
   if (!config.default_session.empty()) {
     music::SessionParams params = config.session;
     if (config.session_seed_random) params.seed = random_seed();
-    impl_->sessions.create({config.default_session, config.default_session, params, 0, std::nullopt, true});
+    impl_->sessions.create(
+        {config.default_session, config.default_session, params, 0, std::nullopt, true});
     log->info("default session: http://{}:{}/stream/{}.ogg (seed {})", config.listen_host, port(),
               config.default_session, params.seed);
   }
@@ -128,6 +156,7 @@ Daemon::Daemon(const config::Config& config) : impl_(std::make_unique<Impl>(conf
       if (!im->reload_config) throw config::ConfigError("no command line to re-read");
       return im->reload_config();
     };
+    hooks.apply_live = [im](const config::Config& next) { im->apply_live(next); };
     impl_->deploy->attach(impl_->sessions, config.default_session);  // restore, then persist
     impl_->deploy->started(std::move(hooks));
   }
@@ -135,7 +164,9 @@ Daemon::Daemon(const config::Config& config) : impl_(std::make_unique<Impl>(conf
 
 Daemon::~Daemon() = default;
 
-unsigned short Daemon::port() const { return impl_->acceptor.local_endpoint().port(); }
+unsigned short Daemon::port() const {
+  return impl_->acceptor.local_endpoint().port();
+}
 
 int Daemon::run(bool handle_signals) {
   Impl& im = *impl_;
@@ -190,7 +221,9 @@ int Daemon::run(bool handle_signals) {
   return 0;
 }
 
-void Daemon::stop() { impl_->request_stop(); }
+void Daemon::stop() {
+  impl_->request_stop();
+}
 
 void Daemon::set_config_reloader(std::function<config::Config()> reload) {
   impl_->reload_config = std::move(reload);

@@ -44,12 +44,14 @@ class ListenerLimiter : public std::enable_shared_from_this<ListenerLimiter> {
   // A ticket, or why not.
   TicketPtr acquire(const std::string& ip, const std::string& session, LimitRefusal& refusal);
   int total() const;
+  // New bounds (SIGHUP): they decide admissions from now on; listeners already admitted stay.
+  void set_limits(Limits limits);
 
  private:
   void release(const std::string& ip, const std::string& session);
 
-  const Limits limits_;
   mutable std::mutex mutex_;
+  Limits limits_;  // guarded by mutex_
   int total_ = 0;
   std::map<std::string, int> per_ip_;
   std::map<std::string, int> per_session_;

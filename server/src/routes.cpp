@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <boost/beast/websocket/rfc6455.hpp>
-
 #include <ctime>
 #include <random>
 
@@ -26,7 +25,9 @@ std::string iso8601(std::chrono::system_clock::time_point t) {
 }
 
 std::string content_type_for(std::string_view name) {
-  auto ends = [&](std::string_view s) { return name.size() >= s.size() && name.substr(name.size() - s.size()) == s; };
+  auto ends = [&](std::string_view s) {
+    return name.size() >= s.size() && name.substr(name.size() - s.size()) == s;
+  };
   if (ends(".html")) return "text/html; charset=utf-8";
   if (ends(".js") || ends(".mjs")) return "text/javascript; charset=utf-8";
   if (ends(".css")) return "text/css; charset=utf-8";
@@ -44,8 +45,9 @@ std::string header_safe(std::string s) {
 }
 
 Response method_not_allowed(const Request& req, const std::string& allow) {
-  auto res = error_response(req, http::status::method_not_allowed, "method_not_allowed",
-                            std::string(req.method_string()) + " is not allowed here; allowed: " + allow);
+  auto res =
+      error_response(req, http::status::method_not_allowed, "method_not_allowed",
+                     std::string(req.method_string()) + " is not allowed here; allowed: " + allow);
   res.set(http::field::allow, allow);
   return res;
 }
@@ -77,16 +79,41 @@ const std::vector<RouteSpec>& route_table() {
   return table;
 }
 
-Routes::Routes(const config::Config& config, SessionManager& sessions, std::shared_ptr<ListenerMetrics> metrics)
-    : config_(config), sessions_(sessions), metrics_(std::move(metrics)) {
-  limits_.max_queue_age = std::chrono::milliseconds(config.listener_queue_ms);
-  limits_.max_queue_bytes = static_cast<std::size_t>(config.listener_queue_kib) * 1024;
-  limits_.sndbuf_bytes = config.listener_sndbuf_kib * 1024;
-  limits_.write_timeout = std::chrono::seconds(config.write_timeout_s);
-  limits_.batches_per_write = static_cast<std::size_t>(
+namespace {
+ListenerLimits listener_limits_of(const config::Config& config) {
+  ListenerLimits limits;
+  limits.max_queue_age = std::chrono::milliseconds(config.listener_queue_ms);
+  limits.max_queue_bytes = static_cast<std::size_t>(config.listener_queue_kib) * 1024;
+  limits.sndbuf_bytes = config.listener_sndbuf_kib * 1024;
+  limits.write_timeout = std::chrono::seconds(config.write_timeout_s);
+  limits.batches_per_write = static_cast<std::size_t>(
       std::max(1, (config.http_write_ms + config.fanout_ms / 2) / std::max(1, config.fanout_ms)));
-  limiter_ = std::make_shared<ListenerLimiter>(ListenerLimiter::Limits{
-      config.max_listeners, config.max_listeners_per_session, config.max_listeners_per_ip});
+  return limits;
+}
+ListenerLimiter::Limits admission_limits_of(const config::Config& config) {
+  return {config.max_listeners, config.max_listeners_per_session, config.max_listeners_per_ip};
+}
+}  // namespace
+
+Routes::Routes(const config::Config& config, SessionManager& sessions,
+               std::shared_ptr<ListenerMetrics> metrics)
+    : config_(config),
+      sessions_(sessions),
+      metrics_(std::move(metrics)),
+      limits_(listener_limits_of(config)),
+      limiter_(std::make_shared<ListenerLimiter>(admission_limits_of(config))) {}
+
+ListenerLimits Routes::listener_limits() const {
+  std::lock_guard lock(limits_mutex_);
+  return limits_;
+}
+
+void Routes::apply_live(const config::Config& config) {
+  {
+    std::lock_guard lock(limits_mutex_);
+    limits_ = listener_limits_of(config);
+  }
+  limiter_->set_limits(admission_limits_of(config));
 }
 
 RouteResult Routes::route(const Request& req, const std::string& client) const {
@@ -101,7 +128,8 @@ RouteResult Routes::route(const Request& req, const std::string& client) const {
   };
   // Beast accepts targets such as "?x" or "*": everything below expects an absolute path.
   if (!path.starts_with('/'))
-    return error_response(req, http::status::bad_request, "bad_request", "the request target must start with /");
+    return error_response(req, http::status::bad_request, "bad_request",
+                          "the request target must start with /");
 
   if (path == "/healthz") return only_get([&] { return health(req); });
   if (path == "/readyz") return only_get([&] { return ready(req); });
@@ -113,22 +141,28 @@ RouteResult Routes::route(const Request& req, const std::string& client) const {
   }
   constexpr std::string_view kStream = "/stream/";
   constexpr std::string_view kOgg = ".ogg";
-  if (path.starts_with(kStream) && path.ends_with(kOgg) && path.size() > kStream.size() + kOgg.size()) {
+  if (path.starts_with(kStream) && path.ends_with(kOgg) &&
+      path.size() > kStream.size() + kOgg.size()) {
     if (!get_or_head) return method_not_allowed(req, "GET, HEAD");
-    return stream(req, path.substr(kStream.size(), path.size() - kStream.size() - kOgg.size()), client);
+    return stream(req, path.substr(kStream.size(), path.size() - kStream.size() - kOgg.size()),
+                  client);
   }
   constexpr std::string_view kWs = "/ws/";
   if (path.starts_with(kWs) && path.size() > kWs.size()) {
     const std::string id = path.substr(kWs.size());
     auto session = valid_session_id(id) ? sessions_.find(id) : nullptr;
-    if (!session) return error_response(req, http::status::not_found, "not_found", "no session '" + id + "'", "id");
+    if (!session)
+      return error_response(req, http::status::not_found, "not_found", "no session '" + id + "'",
+                            "id");
     if (req.method() != http::verb::get) return method_not_allowed(req, "GET");
     if (!boost::beast::websocket::is_upgrade(req))
       return error_response(req, http::status::upgrade_required, "upgrade_required",
                             "this is a WebSocket endpoint: send an Upgrade: websocket request");
     LimitRefusal refusal;
     auto ticket = limiter_->acquire(client, id, refusal);
-    if (!ticket) return error_response(req, static_cast<http::status>(refusal.status), refusal.code, refusal.message);
+    if (!ticket)
+      return error_response(req, static_cast<http::status>(refusal.status), refusal.code,
+                            refusal.message);
     return WebSocketRoute{std::move(session), std::move(ticket)};
   }
   if (get_or_head) {
@@ -156,15 +190,19 @@ Response Routes::static_file(const Request& req, const std::string& name) const 
 }
 
 Response Routes::health(const Request& req) const {
-  const auto uptime = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  const auto uptime =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
   nlohmann::json engines = nlohmann::json::array();
-  for (const auto& e : sessions_.engines()) engines.push_back({{"engine", e.name}, {"device", e.device}, {"workers", e.workers}});
-  nlohmann::json body = {{"status", "ok"},
-                         {"version", kVersion},
-                         {"uptime_s", uptime},
-                         {"sessions", sessions_.size()},
-                         {"listeners", {{"http", metrics_->http_listeners.load()}, {"ws", metrics_->ws_listeners.load()}}},
-                         {"engines", engines}};
+  for (const auto& e : sessions_.engines())
+    engines.push_back({{"engine", e.name}, {"device", e.device}, {"workers", e.workers}});
+  nlohmann::json body = {
+      {"status", "ok"},
+      {"version", kVersion},
+      {"uptime_s", uptime},
+      {"sessions", sessions_.size()},
+      {"listeners",
+       {{"http", metrics_->http_listeners.load()}, {"ws", metrics_->ws_listeners.load()}}},
+      {"engines", engines}};
   return json_response(req, http::status::ok, body);
 }
 
@@ -198,29 +236,40 @@ Response Routes::openapi(const Request& req) const {
   return error_response(req, http::status::not_found, "not_found", "openapi.json is not built in");
 }
 
-RouteResult Routes::stream(const Request& req, const std::string& id, const std::string& client) const {
+RouteResult Routes::stream(const Request& req, const std::string& id,
+                           const std::string& client) const {
   auto session = valid_session_id(id) ? sessions_.find(id) : nullptr;
-  if (!session) return error_response(req, http::status::not_found, "not_found", "no session '" + id + "'", "id");
+  if (!session)
+    return error_response(req, http::status::not_found, "not_found", "no session '" + id + "'",
+                          "id");
   ListenerLimiter::TicketPtr ticket;
   if (req.method() != http::verb::head) {
     LimitRefusal refusal;
     ticket = limiter_->acquire(client, id, refusal);
-    if (!ticket) return error_response(req, static_cast<http::status>(refusal.status), refusal.code, refusal.message);
+    if (!ticket)
+      return error_response(req, static_cast<http::status>(refusal.status), refusal.code,
+                            refusal.message);
   }
 
   // Close-delimited HTTP/1.1 body: no Content-Length, no chunking (players and GStreamer
   // accept it; Icecast does the same).
-  std::string head = "HTTP/1.1 200 OK\r\n"
-                     "Server: auralis\r\n"
-                     "Content-Type: audio/ogg\r\n"
-                     "Cache-Control: no-cache, no-store\r\n"
-                     "Pragma: no-cache\r\n"
-                     "Access-Control-Allow-Origin: *\r\n"
-                     "X-Content-Type-Options: nosniff\r\n"
-                     "icy-name: " + header_safe(config_.stream_name + " - " + session->name()) + "\r\n"
-                     "icy-description: " + header_safe(config_.stream_description) + "\r\n"
-                     "Connection: close\r\n\r\n";
-  return StreamRoute{std::move(session), std::move(head), req.method() == http::verb::head, std::move(ticket)};
+  std::string head =
+      "HTTP/1.1 200 OK\r\n"
+      "Server: auralis\r\n"
+      "Content-Type: audio/ogg\r\n"
+      "Cache-Control: no-cache, no-store\r\n"
+      "Pragma: no-cache\r\n"
+      "Access-Control-Allow-Origin: *\r\n"
+      "X-Content-Type-Options: nosniff\r\n"
+      "icy-name: " +
+      header_safe(config_.stream_name + " - " + session->name()) +
+      "\r\n"
+      "icy-description: " +
+      header_safe(config_.stream_description) +
+      "\r\n"
+      "Connection: close\r\n\r\n";
+  return StreamRoute{std::move(session), std::move(head), req.method() == http::verb::head,
+                     std::move(ticket)};
 }
 
 void Routes::add_cors(Response& res) const {
@@ -235,7 +284,8 @@ std::optional<Response> Routes::check_write_access(const Request& req) const {
   if (config_.api_token.empty()) return std::nullopt;
   const std::string_view auth = req[http::field::authorization];
   constexpr std::string_view kBearer = "Bearer ";
-  if (auth.starts_with(kBearer) && constant_time_equal(auth.substr(kBearer.size()), config_.api_token))
+  if (auth.starts_with(kBearer) &&
+      constant_time_equal(auth.substr(kBearer.size()), config_.api_token))
     return std::nullopt;
   auto res = error_response(req, http::status::unauthorized, "unauthorized",
                             "this request needs Authorization: Bearer <api.token>");
@@ -252,7 +302,8 @@ Response Routes::api(const Request& req, const std::string& path) const {
     return res;
   }
   if (path == "/api/v1/openapi.json") {
-    if (req.method() != http::verb::get && req.method() != http::verb::head) return method_not_allowed(req, "GET");
+    if (req.method() != http::verb::get && req.method() != http::verb::head)
+      return method_not_allowed(req, "GET");
     return openapi(req);
   }
   if (path == kSessionsPath) {
@@ -281,22 +332,27 @@ nlohmann::json Routes::resource(const Request& req, const Session& session) cons
   const auto status = session.status();
   nlohmann::json now_playing = nullptr;
   if (now.started) {
-    now_playing = {{"phrase", now.phrase},        {"key", music::pitch_class_name(now.key_pc)},
-                   {"mode", music::mode_name(now.mode)}, {"tempo_bpm", now.tempo_bpm},
-                   {"chord", now.chord},          {"bar", now.bar},
+    now_playing = {{"phrase", now.phrase},
+                   {"key", music::pitch_class_name(now.key_pc)},
+                   {"mode", music::mode_name(now.mode)},
+                   {"tempo_bpm", now.tempo_bpm},
+                   {"chord", now.chord},
+                   {"bar", now.bar},
                    {"engine", now.engine}};
   }
-  return {{"id", session.id()},
-          {"name", session.name()},
-          {"params", params_to_json(session.params())},
-          {"stream_url", std::string(tls ? "https://" : "http://") + host + "/stream/" + session.id() + ".ogg"},
-          {"ws_url", std::string(tls ? "wss://" : "ws://") + host + "/ws/" + session.id()},
-          {"created_at", iso8601(session.created_at())},
-          {"pinned", session.pinned.load()},
-          {"listeners", {{"http", session.http_listeners.load()}, {"ws", session.ws_listeners.load()}}},
-          {"phrase", now.started ? nlohmann::json(now.phrase) : nlohmann::json(nullptr)},
-          {"lookahead_s", status.lookahead_s},
-          {"now_playing", now_playing}};
+  return {
+      {"id", session.id()},
+      {"name", session.name()},
+      {"params", params_to_json(session.params())},
+      {"stream_url",
+       std::string(tls ? "https://" : "http://") + host + "/stream/" + session.id() + ".ogg"},
+      {"ws_url", std::string(tls ? "wss://" : "ws://") + host + "/ws/" + session.id()},
+      {"created_at", iso8601(session.created_at())},
+      {"pinned", session.pinned.load()},
+      {"listeners", {{"http", session.http_listeners.load()}, {"ws", session.ws_listeners.load()}}},
+      {"phrase", now.started ? nlohmann::json(now.phrase) : nlohmann::json(nullptr)},
+      {"lookahead_s", status.lookahead_s},
+      {"now_playing", now_playing}};
 }
 
 Response Routes::list_sessions(const Request& req) const {
@@ -313,7 +369,8 @@ std::optional<Response> parse_json_body(const Request& req, nlohmann::json& out)
     return error_response(req, http::status::unsupported_media_type, "unsupported_media_type",
                           "send the body as Content-Type: application/json");
   out = nlohmann::json::parse(req.body(), nullptr, false);
-  if (out.is_discarded()) return error_response(req, http::status::bad_request, "bad_json", "the body is not valid JSON");
+  if (out.is_discarded())
+    return error_response(req, http::status::bad_request, "bad_json", "the body is not valid JSON");
   return std::nullopt;
 }
 }  // namespace
@@ -326,23 +383,27 @@ Response Routes::create_session(const Request& req) const {
   music::SessionParams base = config_.session;
   base.seed = 0;
   if (auto err = parse_params(body, base, true, update))
-    return error_response(req, static_cast<http::status>(err->status), err->code, err->message, err->field);
+    return error_response(req, static_cast<http::status>(err->status), err->code, err->message,
+                          err->field);
   if (!body.contains("seed")) {
     std::random_device rd;
     update.params.seed = ((static_cast<std::uint64_t>(rd()) << 21) ^ rd()) & 0x1fffffffffffffULL;
   }
   if (update.id && sessions_.find(*update.id))
-    return error_response(req, http::status::conflict, "conflict", "a session '" + *update.id + "' exists", "id");
+    return error_response(req, http::status::conflict, "conflict",
+                          "a session '" + *update.id + "' exists", "id");
   if (static_cast<int>(sessions_.size()) >= config_.max_sessions)
-    return error_response(req, http::status::too_many_requests, "too_many_sessions",
-                          "at most " + std::to_string(config_.max_sessions) + " sessions (api.max_sessions)");
+    return error_response(
+        req, http::status::too_many_requests, "too_many_sessions",
+        "at most " + std::to_string(config_.max_sessions) + " sessions (api.max_sessions)");
   std::shared_ptr<Session> session;
   try {
     session = sessions_.create({update.id, update.name.value_or(""), update.params, 0, std::nullopt,
                                 update.pinned.value_or(false)});
   } catch (const std::runtime_error& e) {
     if (std::string(e.what()) == "exists")
-      return error_response(req, http::status::conflict, "conflict", "a session with this id exists", "id");
+      return error_response(req, http::status::conflict, "conflict",
+                            "a session with this id exists", "id");
     throw;
   }
   auto res = json_response(req, http::status::created, resource(req, *session));
@@ -352,19 +413,24 @@ Response Routes::create_session(const Request& req) const {
 
 Response Routes::get_session(const Request& req, const std::string& id) const {
   auto session = sessions_.find(id);
-  if (!session) return error_response(req, http::status::not_found, "not_found", "no session '" + id + "'", "id");
+  if (!session)
+    return error_response(req, http::status::not_found, "not_found", "no session '" + id + "'",
+                          "id");
   return json_response(req, http::status::ok, resource(req, *session));
 }
 
 Response Routes::patch_session(const Request& req, const std::string& id) const {
   if (auto denied = check_write_access(req)) return *denied;
   auto session = sessions_.find(id);
-  if (!session) return error_response(req, http::status::not_found, "not_found", "no session '" + id + "'", "id");
+  if (!session)
+    return error_response(req, http::status::not_found, "not_found", "no session '" + id + "'",
+                          "id");
   nlohmann::json body;
   if (auto err = parse_json_body(req, body)) return *err;
   ParamsUpdate update;
   if (auto err = parse_params(body, session->params(), false, update))
-    return error_response(req, static_cast<http::status>(err->status), err->code, err->message, err->field);
+    return error_response(req, static_cast<http::status>(err->status), err->code, err->message,
+                          err->field);
   if (update.name) session->set_name(*update.name);
   if (update.pinned) session->pinned = *update.pinned;
   session->set_params(update.params);
@@ -375,7 +441,8 @@ Response Routes::patch_session(const Request& req, const std::string& id) const 
 Response Routes::delete_session(const Request& req, const std::string& id) const {
   if (auto denied = check_write_access(req)) return *denied;
   if (!sessions_.remove(id, "session deleted"))
-    return error_response(req, http::status::not_found, "not_found", "no session '" + id + "'", "id");
+    return error_response(req, http::status::not_found, "not_found", "no session '" + id + "'",
+                          "id");
   Response res{http::status::no_content, req.version()};
   res.set(http::field::server, "auralis");
   res.keep_alive(req.keep_alive());

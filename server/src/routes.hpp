@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <variant>
 #include <vector>
@@ -38,12 +39,17 @@ const std::vector<RouteSpec>& route_table();
 
 class Routes {
  public:
-  Routes(const config::Config& config, SessionManager& sessions, std::shared_ptr<ListenerMetrics> metrics);
+  Routes(const config::Config& config, SessionManager& sessions,
+         std::shared_ptr<ListenerMetrics> metrics);
 
   // `client` is the peer address (for per-address listener limits).
   RouteResult route(const Request& req, const std::string& client = "") const;
 
-  ListenerLimits listener_limits() const { return limits_; }
+  // Queue, buffer and timeout bounds for a listener starting now.
+  ListenerLimits listener_limits() const;
+  // SIGHUP: the stream.listener_* / write_timeout_s bounds and the limits.max_listeners* admission
+  // limits from `config` apply to listeners that start from now on (running ones keep theirs).
+  void apply_live(const config::Config& config);
   const std::shared_ptr<ListenerMetrics>& metrics() const { return metrics_; }
   const config::Config& config() const { return config_; }
 
@@ -67,7 +73,8 @@ class Routes {
   const config::Config& config_;
   SessionManager& sessions_;
   std::shared_ptr<ListenerMetrics> metrics_;
-  ListenerLimits limits_;
+  mutable std::mutex limits_mutex_;
+  ListenerLimits limits_;  // guarded by limits_mutex_
   std::shared_ptr<ListenerLimiter> limiter_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };

@@ -1,8 +1,10 @@
 #include "tls_context.hpp"
 
 #include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <ctime>
 #include <fstream>
 
 #include "auralis/config/config.hpp"
@@ -45,6 +47,23 @@ std::shared_ptr<ssl::context> make_tls_context(const std::string& cert_file,
     throw config::ConfigError("server.tls_key: " + key_file + " is not a PEM private key (" +
                               ec.message() + ")");
   return ctx;
+}
+
+std::string describe_certificate(ssl::context& context) {
+  X509* cert = SSL_CTX_get0_certificate(context.native_handle());
+  if (!cert) return "no certificate";
+  std::string subject = "?";
+  char name[256];
+  if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, name, sizeof name) > 0)
+    subject = name;
+  std::string expires = "?";
+  tm when{};
+  if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &when) == 1) {
+    char text[64];
+    std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S UTC", &when);
+    expires = text;
+  }
+  return "subject CN=" + subject + ", expires " + expires;
 }
 
 }  // namespace auralis::server

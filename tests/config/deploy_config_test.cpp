@@ -54,6 +54,9 @@ TEST(DeployConfig, DiffSaysWhatIsLiveAndMasksPasswords) {
     EXPECT_EQ(ch.after.find("secret"), std::string::npos) << "password printed: " << ch.after;
   }
   EXPECT_TRUE(is_live_reloadable("icecast.mount"));
+  EXPECT_TRUE(is_live_reloadable("server.tls_cert"));  // certificate renewal
+  EXPECT_TRUE(is_live_reloadable("limits.max_listeners_per_ip"));
+  EXPECT_TRUE(is_live_reloadable("stream.listener_queue_ms"));
   EXPECT_FALSE(is_live_reloadable("server.listen"));
   EXPECT_FALSE(is_live_reloadable("state.dir"));
 }

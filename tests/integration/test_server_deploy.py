@@ -89,6 +89,60 @@ class Deploy(unittest.TestCase):
         self.assertEqual(d.get_json("/healthz")[0], 200)
         self.assertIsNone(d.proc.poll())
 
+    def test_sighup_applies_listener_admission_limits_to_new_listeners(self):
+        config = os.path.join(self.tmp, "auralis.toml")
+        with open(config, "w") as f:
+            f.write('[limits]\nmax_listeners_per_ip = 100\n')
+        d = self.start("--config", config)
+
+        def open_stream():
+            s = socket.create_connection(("127.0.0.1", d.port), timeout=10)
+            s.sendall(b"GET /stream/default.ogg HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                head += chunk
+            return s, head
+
+        first, head = open_stream()
+        self.assertIn(b" 200 ", head.split(b"\r\n")[0])
+        second, head = open_stream()
+        self.assertIn(b" 200 ", head.split(b"\r\n")[0], "two listeners from one address pass at 100")
+        second.close()
+        with open(config, "w") as f:
+            f.write('[limits]\nmax_listeners_per_ip = 1\n[stream]\nlistener_queue_ms = 1500\n')
+        mark = len(d.logs())
+        d.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: log_match(d, r"reload: limits\.max_listeners_per_ip = 1 \(was 100\): applied", mark),
+                 10, "the admission limit reload line")
+        wait_for(lambda: log_match(d, r"configuration reloaded: 2 change\(s\), 2 applied, 0 need a restart",
+                                   mark), 10, "the reload summary")
+        # The listener admitted before stays; a new one from the same address is refused.
+        refused, head = open_stream()
+        refused.settimeout(10)
+        status_line, _, rest = head.partition(b"\r\n")
+        self.assertIn(b" 429 ", status_line, head)
+        length = int(re.search(rb"(?i)content-length: (\d+)", head).group(1))
+        body = rest.partition(b"\r\n\r\n")[2]
+        while len(body) < length:
+            body += refused.recv(4096)
+        refused.close()
+        error = json.loads(body)["error"]
+        self.assertEqual(error["code"], "too_many_listeners_from_address", error)
+        self.assertIn("limits.max_listeners_per_ip", error["message"])
+        first.settimeout(10)
+        self.assertTrue(first.recv(4096), "the listener admitted before the reload keeps playing")
+        first.close()
+
+        # Its place is given back: one listener from the address passes again.
+        def admitted():
+            s, head = open_stream()
+            s.close()
+            return b" 200 " in head.split(b"\r\n")[0]
+        wait_for(admitted, 10, "a listener admitted after the first one left")
+
     def test_systemd_notify_ready_watchdog_stopping(self):
         path = os.path.join(self.tmp, "notify.sock")
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)

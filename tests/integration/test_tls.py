@@ -7,6 +7,8 @@ import json
 import math
 import os
 import re
+import shutil
+import signal
 import socket
 import ssl
 import subprocess
@@ -128,6 +130,75 @@ class Tls(unittest.TestCase):
             urllib.request.urlopen(self.https + "/healthz", context=ssl.create_default_context(), timeout=10)
         self.assertIsInstance(caught.exception.reason, ssl.SSLCertVerificationError)
         self.assertEqual(self.https_json("GET", "/healthz")[0], 200)
+
+
+def served_certificate(port):
+    """The DER certificate a new TLS connection to the daemon presents."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE  # compared byte for byte below instead
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        with context.wrap_socket(raw, server_hostname="127.0.0.1") as s:
+            return s.getpeercert(binary_form=True)
+
+
+def der_of(cert_file):
+    with open(cert_file) as f:
+        return ssl.PEM_cert_to_DER_cert(f.read())
+
+
+class TlsReload(unittest.TestCase):
+    def wait_log(self, daemon, pattern, after):
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            for line in daemon.logs()[after:]:
+                if re.search(pattern, line):
+                    return line
+            time.sleep(0.1)
+        self.fail(f"no log line matching {pattern!r}:\n" + "\n".join(daemon.logs()[after:]))
+
+    def test_sighup_serves_a_renewed_certificate_to_new_connections(self):
+        with tempfile.TemporaryDirectory() as d:
+            cert, key = make_certificate(d, "live")
+            daemon = Daemon("--set", f"server.tls_cert={cert}", "--set", f"server.tls_key={key}").start()
+            try:
+                original = der_of(cert)
+                self.assertEqual(served_certificate(daemon.port), original)
+                # An HTTPS listener that started before the renewal.
+                context = ssl.create_default_context(cafile=cert)
+                old = context.wrap_socket(socket.create_connection(("127.0.0.1", daemon.port), timeout=10),
+                                          server_hostname="127.0.0.1")
+                old.sendall(b"GET /stream/default.ogg HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                self.assertIn(b" 200 ", old.recv(4096))
+
+                # Renewal: new files at the same paths, then SIGHUP.
+                renewed_cert, renewed_key = make_certificate(d, "renewed")
+                shutil.copyfile(renewed_key, key)
+                shutil.copyfile(renewed_cert, cert)
+                mark = len(daemon.logs())
+                daemon.proc.send_signal(signal.SIGHUP)
+                line = self.wait_log(daemon, r"TLS certificate loaded for new connections from .*live\.crt", mark)
+                self.assertRegex(line, r"subject CN=127\.0\.0\.1, expires \d{4}-\d\d-\d\d")
+                self.assertNotEqual(der_of(renewed_cert), original)
+                self.assertEqual(served_certificate(daemon.port), der_of(renewed_cert))
+                received = 0
+                deadline = time.time() + 5
+                while received < 16 * 1024 and time.time() < deadline:
+                    received += len(old.recv(65536))
+                self.assertGreaterEqual(received, 16 * 1024, "the listener from before the renewal plays on")
+                old.close()
+
+                # A broken file on the next SIGHUP keeps the running certificate.
+                with open(cert, "w") as f:
+                    f.write("not a certificate\n")
+                mark = len(daemon.logs())
+                daemon.proc.send_signal(signal.SIGHUP)
+                self.wait_log(daemon, r"TLS reload failed, the running certificate stays: server\.tls_cert: "
+                                      r".*live\.crt is not a PEM", mark)
+                self.assertEqual(served_certificate(daemon.port), der_of(renewed_cert))
+                self.assertIsNone(daemon.proc.poll())
+            finally:
+                daemon.stop()
 
 
 class TlsConfigErrors(unittest.TestCase):
