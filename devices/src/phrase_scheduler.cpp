@@ -127,9 +127,16 @@ void PhraseScheduler::plan_next_locked() {
     entry->index = entry->score.index;
     auto job = std::make_shared<synthesis::RenderJob>(timeline_.place(entry->score));
     // Voices that started before a silent phrase were never heard: do not resume them mid-note.
+    // A note still held there (a pad tone tied across the join) starts again with an attack.
     std::erase_if(job->voices, [&](const synthesis::VoiceSpec& v) {
-      return v.start_frame < drop_voices_before_;
+      return v.start_frame < drop_voices_before_ &&
+             v.start_frame + v.gate_frames <= drop_voices_before_;
     });
+    for (auto& v : job->voices) {
+      if (v.start_frame >= drop_voices_before_) continue;
+      v.gate_frames -= drop_voices_before_ - v.start_frame;
+      v.start_frame = drop_voices_before_;
+    }
     entry->job = std::move(job);
     plan_.push_back(std::move(entry));
     submit_locked(*plan_.back());

@@ -59,6 +59,7 @@ struct Composer::State {
 
   // What the previous phrase left: its last chord, pad voicing and bass note; recent motifs.
   bool has_previous = false;
+  std::vector<std::pair<int, int>> pad_sounding;  // (MIDI, voice slot) of pad notes held to its end
   Chord previous_chord;
   Voicing previous_voicing;
   int previous_bass_midi = tables::kBassStartMidi;
@@ -205,22 +206,29 @@ Phrase Composer::State::compose() {
                      voicings_used[static_cast<std::size_t>(i)]});
   }
 
-  // Pad: one note per voice, held (not retriggered) while its pitch stays in the voicing.
+  // Pad: one note per voice, held (not retriggered) while its pitch stays in the voicing, also
+  // across the join: the previous phrase's notes held to its end come in as held from beat 0.
   const double beats_per_chord = static_cast<double>(bars_per_chord * clock.beats_per_bar);
+  std::vector<std::pair<int, int>> pad_sounding_at_end;
   if (params.layers.pad) {
     struct Held {
       int midi;
       int voice;
       double onset_beats;
+      bool tied;  // from the previous phrase
     };
     std::vector<Held> held;
+    for (const auto& [midi, voice] : pad_sounding) held.push_back({midi, voice, 0.0, true});
     const double velocity =
         tables::kPadVelocityBase + tables::kPadVelocityPerEnergy * params.energy;
     const auto release = [&](const Held& h, double end_beats) {
       const double v =
           velocity + voicing_rng.uniform(-tables::kPadVelocityJitter, tables::kPadVelocityJitter);
-      phrase.notes.push_back(make_note(clock, Layer::pad, h.voice, h.midi, v, h.onset_beats,
-                                       end_beats - h.onset_beats));
+      if (h.tied && end_beats <= h.onset_beats) return;  // ended at the join: nothing left here
+      Note note = make_note(clock, Layer::pad, h.voice, h.midi, v, h.onset_beats,
+                            end_beats - h.onset_beats);
+      note.tied = h.tied;
+      phrase.notes.push_back(note);
     };
     for (int i = 0; i < chord_count; ++i) {
       const double onset = i * beats_per_chord;
@@ -237,11 +245,14 @@ Phrase Composer::State::compose() {
         const int midi = v.midi[static_cast<std::size_t>(slot)];
         const bool already =
             std::any_of(next.begin(), next.end(), [&](const Held& h) { return h.midi == midi; });
-        if (!already) next.push_back({midi, slot, onset});
+        if (!already) next.push_back({midi, slot, onset, false});
       }
       held = std::move(next);
     }
-    for (const auto& h : held) release(h, clock.total_beats());
+    for (const auto& h : held) {
+      pad_sounding_at_end.emplace_back(h.midi, h.voice);
+      release(h, clock.total_beats());
+    }
   }
 
   // Bass: the root per chord; restruck on each bar of a long chord when energetic.
@@ -313,6 +324,7 @@ Phrase Composer::State::compose() {
   previous_mode = mode;
   previous_restated = restate;
   previous_voicing = voicings_used.back();
+  pad_sounding = std::move(pad_sounding_at_end);
   previous_bass_midi = bass_notes.back();
   ++next_index;
   return phrase;

@@ -59,7 +59,8 @@ std::string to_json(const Phrase& phrase) {
                      {"onset_s", note.onset_s},
                      {"duration_s", note.duration_s},
                      {"onset_beats", note.onset_beats},
-                     {"duration_beats", note.duration_beats}});
+                     {"duration_beats", note.duration_beats},
+                     {"tied", note.tied}});
   }
   const nlohmann::json j = {{"index", phrase.index},
                             {"key", pitch_class_name(phrase.key_pc)},

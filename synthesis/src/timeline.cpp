@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 
 #include "patches.hpp"
 
@@ -14,6 +15,25 @@ std::int64_t phrase_frames(const music::Phrase& phrase) {
   }
   return std::max<std::int64_t>(std::llround(seconds * kSampleRate), 0);
 }
+
+namespace {
+// A tied note continues the carried voice of its layer and pitch whose gate ends at the join
+// (within a few frames of rounding): its gate is lengthened to the tied note's end, everything
+// else (start, phase seed, pan, envelope) stays, so the audio goes on as if it had never been
+// split. Frames already rendered do not change: before its gate ends, a voice does not depend
+// on where it ends.
+constexpr std::int64_t kTieToleranceFrames = 48;  // 1 ms
+
+bool extend_tied(std::vector<VoiceSpec>& carried, const VoiceSpec& tied, std::int64_t join) {
+  for (auto& v : carried) {
+    if (v.layer != tied.layer || v.freq_hz != tied.freq_hz) continue;
+    if (std::llabs(v.start_frame + v.gate_frames - join) > kTieToleranceFrames) continue;
+    v.gate_frames = tied.start_frame + tied.gate_frames - v.start_frame;
+    return true;
+  }
+  return false;
+}
+}  // namespace
 
 RenderJob Timeline::place(const music::Phrase& phrase) {
   RenderJob job;
@@ -28,7 +48,9 @@ RenderJob Timeline::place(const music::Phrase& phrase) {
   pending.swap(carried_);
   pending.reserve(pending.size() + phrase.notes.size());
   for (std::size_t i = 0; i < phrase.notes.size(); ++i) {
-    pending.push_back(patches::make_voice(phrase, phrase.notes[i], i, job.start_frame));
+    const VoiceSpec voice = patches::make_voice(phrase, phrase.notes[i], i, job.start_frame);
+    if (phrase.notes[i].tied && extend_tied(pending, voice, job.start_frame)) continue;
+    pending.push_back(voice);  // a tie with nothing to continue (a restored session) attacks
   }
   job.voices.reserve(pending.size());
   for (const auto& v : pending) {

@@ -54,6 +54,7 @@ std::uint64_t score_hash(const std::vector<Phrase>& phrases) {
       mix(std::llround(n.velocity * 1000));
       mix(std::llround(n.onset_s * 1e6));
       mix(std::llround(n.duration_s * 1e6));
+      mix(n.tied ? 1 : 0);
     }
   }
   return h;
@@ -79,7 +80,7 @@ TEST(Composer, ScoreIsPinnedAcrossMachines) {
   p.energy = 0.6;
   p.brightness = 0.7;
   const std::uint64_t hash = score_hash(compose(p, 20));
-  EXPECT_EQ(hash, 0x3c5bf006c5397cfeULL) << "score hash 0x" << std::hex << hash;
+  EXPECT_EQ(hash, 0x2d692eaedf12cbbdULL) << "score hash 0x" << std::hex << hash;
 }
 
 TEST(Composer, CopySnapshotsTheWholeState) {
@@ -174,6 +175,59 @@ TEST(Composer, PadVoicesAndRangesFollowMusicMd) {
   for (const auto& phrase : compose(p, 50)) {
     for (const auto& c : phrase.chords) EXPECT_EQ(c.pitches.size(), 5u);
   }
+}
+
+TEST(Composer, PadCommonTonesAreHeldAcrossPhraseJoins) {
+  // MUSIC.md: held common tones are not retriggered, at a phrase join as inside a phrase. A pad
+  // pitch sounding at the end of a phrase and in the next phrase's first chord comes back as
+  // one tied note at beat 0 (the same sound going on); any other pad note at beat 0 is new.
+  for (double energy : {0.2, 0.5, 0.9}) {
+    SessionParams p;
+    p.seed = 31;
+    p.energy = energy;
+    const auto phrases = compose(p, 40);
+    int ties = 0;
+    for (std::size_t k = 0; k < phrases.size(); ++k) {
+      std::set<int> sounding_at_end_before;
+      if (k > 0) {
+        const auto& prev = phrases[k - 1];
+        const double end = prev.bars * prev.beats_per_bar;
+        for (const auto& n : layer_notes(prev, Layer::pad))
+          if (std::abs(n.onset_beats + n.duration_beats - end) < 1e-9) sounding_at_end_before.insert(n.midi);
+      }
+      const auto& first = phrases[k].chords.front().pitches;
+      for (const auto& n : layer_notes(phrases[k], Layer::pad)) {
+        if (n.onset_beats != 0) {
+          EXPECT_FALSE(n.tied) << "phrase " << k << ": a tie after beat 0";
+          continue;
+        }
+        const bool common = sounding_at_end_before.count(n.midi) > 0;
+        EXPECT_EQ(n.tied, common) << "phrase " << k << " midi " << n.midi << " energy " << energy;
+        EXPECT_NE(std::find(first.begin(), first.end(), n.midi), first.end());
+        ties += n.tied ? 1 : 0;
+      }
+      // Every common tone is there (tied), none is dropped.
+      for (int m : first)
+        if (sounding_at_end_before.count(m)) {
+          const auto notes = layer_notes(phrases[k], Layer::pad);
+          EXPECT_TRUE(std::any_of(notes.begin(), notes.end(),
+                                  [&](const Note& n) { return n.midi == m && n.tied; }))
+              << "phrase " << k << ": common tone " << m << " missing";
+        }
+    }
+    EXPECT_GT(ties, 10) << "energy " << energy << ": joins share common tones often";
+  }
+  // The first phrase has nothing to continue; a switched-off pad leaves nothing to tie to.
+  SessionParams p;
+  p.seed = 31;
+  Composer composer(p);
+  for (const auto& n : composer.next().notes) EXPECT_FALSE(n.tied);
+  p.layers.pad = false;
+  composer.set_params(p);
+  composer.next();
+  p.layers.pad = true;
+  composer.set_params(p);
+  for (const auto& n : composer.next().notes) EXPECT_FALSE(n.tied);
 }
 
 TEST(Composer, BassPlaysTheChordRoot) {

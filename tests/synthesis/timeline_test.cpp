@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 
+#include "auralis/music/composer.hpp"
 #include "synthesis/reference_phrase.hpp"
 
 namespace auralis::synthesis {
@@ -45,6 +48,70 @@ TEST(Timeline, NotesLandAtPhraseStartPlusRoundedOnset) {
     }
   }
   EXPECT_TRUE(found) << "the first pad note of phrase 1 was not placed at the phrase start";
+}
+
+TEST(Timeline, TiedPadNoteContinuesTheCarriedVoiceAcrossTheJoin) {
+  music::SessionParams params;
+  params.seed = 31;
+  params.energy = 0.5;
+  music::Composer composer(params);
+  Timeline timeline;
+  RenderJob before = timeline.place(composer.next());
+  int checked = 0;
+  for (int k = 1; k < 12; ++k) {
+    const auto phrase = composer.next();
+    const RenderJob job = timeline.place(phrase);
+    const std::int64_t join = job.start_frame;
+    for (const auto& note : phrase.notes) {
+      if (!note.tied) continue;
+      const double hz = 440.0 * std::exp2((note.midi - 69) / 12.0);
+      int continued = 0, attacking = 0;
+      for (const auto& v : job.voices) {
+        if (v.layer != music::Layer::pad || std::abs(v.freq_hz - hz) > 1e-9) continue;
+        if (v.start_frame == join) ++attacking;
+        if (v.start_frame < join && v.start_frame + v.gate_frames > join) {
+          ++continued;
+          EXPECT_EQ(v.start_frame + v.gate_frames,
+                    join + std::llround(note.duration_s * kSampleRate));
+          // The same voice as in the phrase before: same onset, phases and pan.
+          bool same = false;
+          for (const auto& b : before.voices)
+            same = same || (b.start_frame == v.start_frame && b.seed == v.seed && b.pan == v.pan &&
+                            std::llabs(b.start_frame + b.gate_frames - join) <= 2);  // rounding
+          EXPECT_TRUE(same) << "midi " << note.midi;
+        }
+      }
+      EXPECT_EQ(continued, 1) << "phrase " << k << " midi " << note.midi;
+      EXPECT_EQ(attacking, 0) << "phrase " << k << " midi " << note.midi << ": retriggered";
+      ++checked;
+    }
+    before = job;
+  }
+  EXPECT_GT(checked, 3);
+}
+
+TEST(Timeline, TiedNoteWithNothingToContinueAttacks) {
+  music::SessionParams params;
+  params.seed = 31;
+  params.energy = 0.5;
+  music::Composer composer(params);
+  composer.next();
+  music::Phrase phrase;
+  do phrase = composer.next();
+  while (std::none_of(phrase.notes.begin(), phrase.notes.end(),
+                      [](const music::Note& n) { return n.tied; }));
+  Timeline fresh;  // as after a restart: the phrase before was never placed
+  const RenderJob job = fresh.place(phrase);
+  for (const auto& note : phrase.notes) {
+    if (!note.tied) continue;
+    const double hz = 440.0 * std::exp2((note.midi - 69) / 12.0);
+    EXPECT_TRUE(std::any_of(job.voices.begin(), job.voices.end(),
+                            [&](const VoiceSpec& v) {
+                              return v.layer == music::Layer::pad &&
+                                     std::abs(v.freq_hz - hz) < 1e-9 && v.start_frame == 0;
+                            }))
+        << "midi " << note.midi;
+  }
 }
 
 TEST(Timeline, ReleaseTailsCarryIntoTheNextPhrase) {

@@ -23,6 +23,9 @@ struct Note {
   double duration_s = 0;   // gate length; the patch's release follows it
   double onset_beats = 0;
   double duration_beats = 0;
+  // Pad: continues the previous phrase's note of this pitch across the join (onset 0, no new
+  // attack): MUSIC.md's held common tones, which a phrase join must not retrigger either.
+  bool tied = false;
 };
 
 struct ChordEvent {
