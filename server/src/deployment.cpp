@@ -43,6 +43,7 @@ StoredSession record_of(const Session& session) {
   r.name = session.name();
   const auto params = session.params();
   r.params = params_to_json(params);
+  r.params["pinned"] = session.pinned.load();  // an API field like the rest: restored with them
   r.seed = params.seed;
   const auto playing = session.now_playing();
   r.phrase_index = playing.started ? static_cast<std::int64_t>(playing.phrase) : 0;
@@ -93,6 +94,7 @@ void Deployment::attach(SessionManager& sessions, const std::string& config_sess
     request.id = r.id;
     request.name = r.name;
     request.params = update.params;
+    request.pinned = update.pinned.value_or(false);
     request.first_phrase = static_cast<std::uint64_t>(std::max<std::int64_t>(0, r.phrase_index));
     request.created_at =
         std::chrono::system_clock::time_point(std::chrono::milliseconds(r.created_at_ms));

@@ -188,8 +188,14 @@ class Deploy(unittest.TestCase):
         if status in (404, 405, 501):
             self.skipTest(f"POST /api/v1/sessions answers {status}: REST API not in this build")
         self.assertEqual(status, 201, created)
+        self.assertEqual(request(d, "POST", "/api/v1/sessions", {"id": "kept", "pinned": True})[0], 201)
         status, before = request(d, "GET", "/api/v1/sessions/night-1")
         self.assertEqual(status, 200, before)
+        self.assertFalse(before["pinned"])
+        # Pinned through a PATCH: saved like the parameters.
+        status, patched = request(d, "PATCH", "/api/v1/sessions/night-1", {"pinned": True})
+        self.assertEqual(status, 200, patched)
+        self.assertTrue(patched["pinned"])
         d.stop()
 
         d2 = self.start("--state-dir", state)
@@ -198,6 +204,8 @@ class Deploy(unittest.TestCase):
         self.assertEqual(after["id"], "night-1")
         self.assertEqual(after["name"], before["name"])
         self.assertEqual(after["params"], before["params"])
+        self.assertTrue(after["pinned"], "a pinned session stays pinned across a restart")
+        self.assertTrue(request(d2, "GET", "/api/v1/sessions/kept")[1]["pinned"])
         self.assertEqual(after["created_at"], before["created_at"])
         self.assertEqual(after["stream_url"].split("/stream/")[1],
                          before["stream_url"].split("/stream/")[1])
