@@ -13,7 +13,9 @@
 namespace auralis::devices {
 namespace {
 
-int cores() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
+int cores() {
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
 
 EngineSpec cpu_spec(const EngineChoiceSettings& s, const std::string& reason) {
   return {"cpu", "cpu", s.cpu_workers > 0 ? s.cpu_workers : cores(), 1, reason};
@@ -35,10 +37,15 @@ double measure_real_time_factor(synthesis::Engine& engine) {
   synthesis::RenderJob job = timeline.place(composer.next());
   synthesis::Stems stems;
   engine.render(job, stems);  // warm-up: buffers, lazy initialisation
-  const auto t0 = std::chrono::steady_clock::now();
-  engine.render(job, stems);
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  return static_cast<double>(job.frames) / synthesis::kSampleRate / std::max(wall, 1e-9);
+  // The best of three: on a shared machine noise only ever slows a run down.
+  double best = 1e300;
+  for (int run = 0; run < 3; ++run) {
+    const auto t0 = std::chrono::steady_clock::now();
+    engine.render(job, stems);
+    best = std::min(best,
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  return static_cast<double>(job.frames) / synthesis::kSampleRate / std::max(best, 1e-9);
 }
 
 std::vector<EngineSpec> choose_engine_chain(const EngineChoiceSettings& s) {
@@ -58,13 +65,16 @@ std::vector<EngineSpec> choose_engine_chain(const EngineChoiceSettings& s) {
   // auto
   if (synthesis::torch_engine_available()) {
     const std::string device = resolve_device(s.device);
-    if (device.starts_with("cuda")) return {torch_spec(device, "CUDA GPU present"), cpu_spec(s, "fallback")};
+    if (device.starts_with("cuda"))
+      return {torch_spec(device, "CUDA GPU present"), cpu_spec(s, "fallback")};
     auto cpu = synthesis::make_cpu_engine();
     auto torch = synthesis::make_torch_engine(device);
     const double cpu_rtf = measure_real_time_factor(*cpu);
     const double torch_rtf = measure_real_time_factor(*torch);
-    log->info("engine choice on CPU: cpu engine {:.0f}x real time, LibTorch on {} {:.0f}x (one reference phrase)",
-              cpu_rtf, device, torch_rtf);
+    log->info(
+        "engine choice on CPU: cpu engine {:.0f}x real time, LibTorch on {} {:.0f}x (best of three "
+        "renders of a reference phrase)",
+        cpu_rtf, device, torch_rtf);
     if (torch_rtf > cpu_rtf)
       return {torch_spec(device, "measured faster on this CPU"), cpu_spec(s, "fallback")};
     return {cpu_spec(s, "measured faster than LibTorch on this CPU")};
