@@ -2,10 +2,12 @@
 // reference phrase, 8 bars at 70 BPM, every layer on, energy 0.6: the CPU engine's dry render,
 // the Mixer alone (effects + master), and the full mix (dry render then Mixer, one thread, as a
 // session's phrase is made), with the issue #4 target (full mix >= 1,000x per core) checked.
-// The Mixer runs the phrase again and again on a continuing timeline, as a session would.
+// The Mixer runs the phrase again and again on a continuing timeline, as a session would. Each
+// CPU the process may use is measured in turn, pinned (shared vCPUs differ in speed).
 // Usage: effects_bench [repetitions] [window]  (window: Mixer frames per call, 0 = phrase)
+#include <sched.h>
+
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -23,6 +25,57 @@ double thread_cpu_s() {
   timespec ts{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+struct Figures {
+  std::vector<double> dry, mixer, full;  // real-time factors per run, sorted
+};
+
+// Dry render of the phrase (the same voices every time), then the Mixer on its stems, `reps`
+// times after one warm-up pass; the Mixer runs on a continuing timeline, as a session would.
+Figures measure(auralis::synthesis::Engine& engine, const auralis::synthesis::RenderJob& job,
+                auralis::synthesis::Stems& stems, auralis::synthesis::Stems& part,
+                std::vector<float>& out, std::int64_t window, int reps) {
+  using namespace auralis;
+  const std::int64_t frames = job.frames;
+  synthesis::Mixer mixer;
+  Figures f;
+  std::int64_t timeline_frame = job.start_frame;
+  const double audio_s = static_cast<double>(frames) / synthesis::kSampleRate;
+  for (int r = 0; r < reps + 1; ++r) {  // the first pass warms caches and is not counted
+    const double dry_start = thread_cpu_s();
+    engine.render(job, stems);
+    const double dry_s = thread_cpu_s() - dry_start;
+    const double cpu_start = thread_cpu_s();
+    for (std::int64_t done = 0; done < frames; done += window) {
+      const std::int64_t n = std::min(window, frames - done);
+      synthesis::RenderJob w = job;
+      w.voices.clear();
+      w.start_frame = timeline_frame + done;
+      w.frames = n;
+      w.controls.phrase_start_frame = timeline_frame;
+      if (window == frames) {
+        mixer.process(w, stems, std::span<float>(out).first(static_cast<std::size_t>(2 * n)));
+      } else {
+        // Copying a window of stems is part of a windowed caller's cost too, but small.
+        part.resize(n);
+        for (int l = 0; l < music::kLayerCount; ++l)
+          for (int c = 0; c < 2; ++c) {
+            const auto src = stems.plane(static_cast<music::Layer>(l), c);
+            std::copy_n(src.begin() + done, n, part.plane(static_cast<music::Layer>(l), c).begin());
+          }
+        mixer.process(w, part, std::span<float>(out).first(static_cast<std::size_t>(2 * n)));
+      }
+    }
+    const double cpu_s = thread_cpu_s() - cpu_start;
+    timeline_frame += frames;
+    if (r > 0) {
+      f.mixer.push_back(audio_s / cpu_s);
+      f.dry.push_back(audio_s / dry_s);
+      f.full.push_back(audio_s / (dry_s + cpu_s));
+    }
+  }
+  for (auto* v : {&f.dry, &f.mixer, &f.full}) std::sort(v->begin(), v->end());
+  return f;
 }
 }  // namespace
 
@@ -55,62 +108,34 @@ int main(int argc, char** argv) {
   synthesis::Stems part;
   part.resize(window);
 
-  synthesis::Mixer mixer;
-  std::vector<double> rtf, wall_rtf, dry_rtf, full_rtf;
-  std::int64_t timeline_frame = job.start_frame;
-  const double audio_s = static_cast<double>(frames) / synthesis::kSampleRate;
-  for (int r = 0; r < reps + 1; ++r) {  // the first pass warms caches and is not counted
-    // Dry render of the phrase (the same voices every time), then the Mixer on its stems.
-    const double dry_start = thread_cpu_s();
-    engine->render(job, stems);
-    const double dry_s = thread_cpu_s() - dry_start;
-    const auto start = std::chrono::steady_clock::now();
-    const double cpu_start = thread_cpu_s();
-    for (std::int64_t done = 0; done < frames; done += window) {
-      const std::int64_t n = std::min(window, frames - done);
-      synthesis::RenderJob w = job;
-      w.voices.clear();
-      w.start_frame = timeline_frame + done;
-      w.frames = n;
-      w.controls.phrase_start_frame = timeline_frame;
-      if (window == frames) {
-        mixer.process(w, stems, std::span<float>(out).first(static_cast<std::size_t>(2 * n)));
-      } else {
-        // Copying a window of stems is part of a windowed caller's cost too, but small.
-        part.resize(n);
-        for (int l = 0; l < music::kLayerCount; ++l)
-          for (int c = 0; c < 2; ++c) {
-            const auto src = stems.plane(static_cast<music::Layer>(l), c);
-            std::copy_n(src.begin() + done, n, part.plane(static_cast<music::Layer>(l), c).begin());
-          }
-        mixer.process(w, part, std::span<float>(out).first(static_cast<std::size_t>(2 * n)));
-      }
-    }
-    const double cpu_s = thread_cpu_s() - cpu_start;
-    const std::chrono::duration<double> wall = std::chrono::steady_clock::now() - start;
-    timeline_frame += frames;
-    if (r > 0) {
-      rtf.push_back(audio_s / cpu_s);
-      wall_rtf.push_back(audio_s / wall.count());
-      dry_rtf.push_back(audio_s / dry_s);
-      full_rtf.push_back(audio_s / (dry_s + cpu_s));
-    }
-  }
-  for (auto* v : {&rtf, &wall_rtf, &dry_rtf, &full_rtf}) std::sort(v->begin(), v->end());
-  auto line = [](const char* what, const std::vector<double>& v) {
-    std::printf("%-34s median %5.0fx, best %5.0fx, worst %5.0fx\n", what, v[v.size() / 2], v.back(),
-                v.front());
-  };
-  std::printf("reference phrase: %.2f s of audio, %zu voices, window %lld frames\n", audio_s,
-              job.voices.size(), static_cast<long long>(window));
-  std::printf("real-time factor, one core (thread CPU time), %d runs:\n", reps);
-  line("dry render (CPU engine)", dry_rtf);
-  line("effects (Mixer)", rtf);
-  line("full mix (dry + effects)", full_rtf);
-  std::printf("(Mixer by wall clock, shared machine: median %.0fx)\n", wall_rtf[wall_rtf.size() / 2]);
+  // The vCPUs of a shared machine need not be equally fast (here either one ran ~20% slower
+  // than the other for minutes at a time): measure pinned to each CPU this process may use.
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  sched_getaffinity(0, sizeof allowed, &allowed);
+  std::printf("reference phrase: %.2f s of audio, %zu voices, window %lld frames\n",
+              static_cast<double>(frames) / synthesis::kSampleRate, job.voices.size(),
+              static_cast<long long>(window));
+  std::printf("real-time factor, one core (thread CPU time, pinned), %d runs:\n", reps);
   constexpr double kTarget = 1000;  // issue #4: full CPU mix >= 1,000x real time on one core
-  const double full = full_rtf[full_rtf.size() / 2];
-  std::printf("target: full mix >= %.0fx per core: %s (median %.0fx)\n", kTarget,
-              full >= kTarget ? "MET" : "NOT MET", full);
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (!CPU_ISSET(cpu, &allowed)) continue;
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    if (sched_setaffinity(0, sizeof one, &one) != 0) continue;
+    const Figures f = measure(*engine, job, stems, part, out, window, reps);
+    auto line = [cpu](const char* what, const std::vector<double>& v) {
+      std::printf("cpu %d  %-32s median %5.0fx, best %5.0fx, worst %5.0fx\n", cpu, what,
+                  v[v.size() / 2], v.back(), v.front());
+    };
+    line("dry render (CPU engine)", f.dry);
+    line("effects (Mixer)", f.mixer);
+    line("full mix (dry + effects)", f.full);
+    const double full = f.full[f.full.size() / 2];
+    std::printf("cpu %d  target: full mix >= %.0fx per core: %s (median %.0fx)\n", cpu, kTarget,
+                full >= kTarget ? "MET" : "NOT MET", full);
+  }
+  sched_setaffinity(0, sizeof allowed, &allowed);
   return 0;
 }
