@@ -239,22 +239,23 @@ void Mixer::State::run_step(const Stems* stems, std::int64_t offset, int n, std:
   const float* kick_sr = plane(Layer::kick, 1);
   const float* bass_sl = plane(Layer::bass, 0);
   const float* bass_sr = plane(Layer::bass, 1);
-  // Reverb send (mono, post-fader); the plate high-passes it at 200 Hz itself.
+  // Reverb send (mono, post-fader; the plate high-passes it at 200 Hz itself) and the dry sum,
+  // in one pass over the buses; the reverb return is added once the plate has run.
   for (int i = 0; i < n; ++i) {
     const float kl = kick_gain * kick_sl[i], kr = kick_gain * kick_sr[i];
     send[i] = 0.5f * (kLevels.pad_send * (pad_l[i] + pad_r[i]) +
                       kLevels.lead_send * (lead_l[i] + lead_r[i]) +
                       kLevels.percussion_send * (kl + kr + brush_l[i] + brush_r[i]) +
                       kLevels.texture_send * (tex_l[i] + tex_r[i]));
+    const float bass = 0.5f * bass_gain * (bass_sl[i] + bass_sr[i]);
+    mix_l[i] = pad_l[i] + lead_l[i] + tex_l[i] + brush_l[i] + kl + bass;
+    mix_r[i] = pad_r[i] + lead_r[i] + tex_r[i] + brush_r[i] + kr + bass;
   }
   reverb.process(std::span<const float>(send.data(), un), std::span<float>(wet_l.data(), un),
                  std::span<float>(wet_r.data(), un));
-
   for (int i = 0; i < n; ++i) {
-    const float kl = kick_gain * kick_sl[i], kr = kick_gain * kick_sr[i];
-    const float bass = 0.5f * bass_gain * (bass_sl[i] + bass_sr[i]);
-    mix_l[i] = pad_l[i] + lead_l[i] + tex_l[i] + brush_l[i] + kl + bass + return_gain * wet_l[i];
-    mix_r[i] = pad_r[i] + lead_r[i] + tex_r[i] + brush_r[i] + kr + bass + return_gain * wet_r[i];
+    mix_l[i] += return_gain * wet_l[i];
+    mix_r[i] += return_gain * wet_r[i];
   }
   {
     float* io[2] = {mix_l.data(), mix_r.data()};
