@@ -8,7 +8,9 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 
 #include "dsp/biquad.hpp"
 #include "dsp/block_lti.hpp"
@@ -91,6 +93,13 @@ double texture_centre_log2(std::int64_t frame, const MixControls& c) {
     octave_pos = rise * rise;  // slow start, accelerating into the join
   }
   return low + span * octave_pos;
+}
+
+// True when the n samples are all +-0 (a bit-or reduction, vectorised).
+inline __attribute__((always_inline)) bool all_zero(const float* x, int n) {
+  std::uint32_t bits = 0;
+  for (int i = 0; i < n; ++i) bits |= std::bit_cast<std::uint32_t>(x[i]);
+  return (bits & 0x7fffffffu) == 0;
 }
 
 }  // namespace
@@ -214,16 +223,21 @@ void Mixer::State::run_step(const Stems* stems, std::int64_t offset, int n, std:
     float* out2[2] = {pad_l.data(), pad_r.data()};
     pad_filter.process(in, out2, un);
   }
-  {
-    const float* in[2] = {plane(Layer::texture, 0), plane(Layer::texture, 1)};
-    float* out2[2] = {tex_l.data(), tex_r.data()};
-    texture_filter.process(in, out2, un);
-  }
-  {
-    const float* in[2] = {plane(Layer::brush, 0), plane(Layer::brush, 1)};
-    float* out2[2] = {brush_l.data(), brush_r.data()};
-    brush_filter.process(in, out2, un);
-  }
+  // Texture and brush are silent in most steps (here 70-95% of them at energy 0.6): a filter
+  // at rest on silent input is skipped (see BlockLti::skip_if_resting).
+  const auto filter_layer = [&](auto& filter, Layer layer, float* out_l, float* out_r)
+      __attribute__((always_inline)) {  // inlined: it must compile into this clone
+    const float* in[2] = {plane(layer, 0), plane(layer, 1)};
+    float* out2[2] = {out_l, out_r};
+    if (all_zero(in[0], n) && all_zero(in[1], n) && filter.skip_if_resting(un)) {
+      std::fill_n(out_l, n, 0.0f);
+      std::fill_n(out_r, n, 0.0f);
+    } else {
+      filter.process(in, out2, un);
+    }
+  };
+  filter_layer(texture_filter, Layer::texture, tex_l.data(), tex_r.data());
+  filter_layer(brush_filter, Layer::brush, brush_l.data(), brush_r.data());
   {
     const float* sl = plane(Layer::lead, 0);
     const float* sr = plane(Layer::lead, 1);

@@ -88,6 +88,21 @@ class BlockLti {
     for (auto& x : pending_) x.fill(0);
   }
 
+  // For `n` frames of all-zero input: true when the filter is at rest (zero state, no inputs
+  // held for an open block), after moving along the block grid as process() would. Its output
+  // for them is zero then, and it stays at rest, so the caller may write zeros instead of
+  // calling process(): the same bits, for a layer that is silent most of the time.
+  bool skip_if_resting(std::size_t n) {
+    for (const auto& s : state_)
+      for (float v : s)
+        if (v != 0) return false;
+    for (const auto& p : pending_)
+      for (float v : p)
+        if (v != 0) return false;
+    pos_ = static_cast<int>((static_cast<std::size_t>(pos_) + n) % kBlock);
+    return true;
+  }
+
   // Filters `n` frames of each channel: in[c] -> out[c] (in place allowed).
   void process(const float* const* in, float* const* out, std::size_t n);
   void process(const float* in, float* out, std::size_t n) { process(&in, &out, n); }
