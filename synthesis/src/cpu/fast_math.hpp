@@ -18,6 +18,12 @@ AURALIS_ALWAYS_INLINE float min_f(float a, float b) {
 AURALIS_ALWAYS_INLINE float max_f(float a, float b) {
   return a < b ? b : a;
 }
+AURALIS_ALWAYS_INLINE int min_i(int a, int b) {
+  return b < a ? b : a;
+}
+AURALIS_ALWAYS_INLINE int max_i(int a, int b) {
+  return a < b ? b : a;
+}
 AURALIS_ALWAYS_INLINE float clamp01(float x) {
   return min_f(max_f(x, 0.0f), 1.0f);
 }

@@ -29,16 +29,37 @@ AURALIS_CLONES void pad_saws(const SawParams& p, Range r, float* __restrict out)
   }
 }
 
+// The vibrato (5 Hz) and the index decay (0.6 s) are evaluated exactly every kLeadNode frames on
+// the block grid and linear in between: the error is ~1e-5 of the vibrato depth and ~1e-7 of
+// the index, far below hearing, and the per-sample work drops from four polynomials to two.
+namespace {
+constexpr int kLeadNode = 16;
+}
+
 AURALIS_CLONES void lead_fm(const FmParams& p, Range r, float* __restrict out) {
-  for (int i = r.begin; i < r.end; ++i) {
-    const float fi = static_cast<float>(i);
-    const float t = p.t0_frames + fi;
+  constexpr int kMaxNodes = kBlockFrames / kLeadNode + 2;
+  alignas(32) float vib[kMaxNodes], index[kMaxNodes];
+  const int first = r.begin / kLeadNode;
+  const int last = (r.end + kLeadNode - 1) / kLeadNode;  // node at or after the range's end
+  for (int k = first; k <= last; ++k) {
+    const float t = p.t0_frames + static_cast<float>(k * kLeadNode);
     const float fade = clamp01((t - p.vib_delay_frames) * p.vib_inv_fade);
-    const float vibrato = p.vib_amp_cycles * fade * sin_cycles(p.vib_inc * t);
-    const float carrier = p.phase + fi * p.inc + vibrato;
-    const float index = p.index_cycles * (p.index_floor + (1.0f - p.index_floor) *
-                                                              exp2_fast(p.index_decay_log2 * t));
-    out[i] = sin_cycles(carrier + index * sin_cycles(carrier));
+    vib[k - first] = p.vib_amp_cycles * fade * sin_cycles(p.vib_inc * t);
+    index[k - first] = p.index_cycles *
+                       (p.index_floor + (1.0f - p.index_floor) * exp2_fast(p.index_decay_log2 * t));
+  }
+  constexpr float kStep = 1.0f / kLeadNode;
+  for (int k = first; k < last; ++k) {
+    const float v0 = vib[k - first], dv = (vib[k - first + 1] - v0) * kStep;
+    const float x0 = index[k - first], dx = (index[k - first + 1] - x0) * kStep;
+    const int node = k * kLeadNode;
+    const int begin = max_i(r.begin, node), end = min_i(r.end, node + kLeadNode);
+    for (int i = begin; i < end; ++i) {
+      const auto fi = static_cast<float>(i);
+      const auto into = static_cast<float>(i - node);
+      const float carrier = p.phase + fi * p.inc + (v0 + dv * into);
+      out[i] = sin_cycles(carrier + (x0 + dx * into) * sin_cycles(carrier));
+    }
   }
 }
 
