@@ -34,6 +34,15 @@ def log_match(daemon, pattern, after=0):
     return None
 
 
+def rewrite_and_reload(daemon, config, text):
+    """Writes `text` to the config file and sends SIGHUP; returns the log mark before it."""
+    with open(config, "w") as f:
+        f.write(text)
+    mark = len(daemon.logs())
+    daemon.proc.send_signal(signal.SIGHUP)
+    return mark
+
+
 def request(daemon, method, path, body=None):
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(daemon.base + path, data=data, method=method,
@@ -69,10 +78,7 @@ class Deploy(unittest.TestCase):
         with open(config, "w") as f:
             f.write('[log]\nlevel = "info"\n[audio]\nbitrate_kbps = 128\n')
         d = self.start("--config", config)
-        with open(config, "w") as f:
-            f.write('[log]\nlevel = "debug"\n[audio]\nbitrate_kbps = 96\n')
-        mark = len(d.logs())
-        d.proc.send_signal(signal.SIGHUP)
+        mark = rewrite_and_reload(d, config, '[log]\nlevel = "debug"\n[audio]\nbitrate_kbps = 96\n')
         applied = wait_for(lambda: log_match(d, r"reload: log\.level = debug \(was info\): applied",
                                              mark), 10, "the log.level reload line")
         self.assertIn("[config]", applied)
@@ -80,10 +86,7 @@ class Deploy(unittest.TestCase):
                                              mark), 10, "the restart-only line")
         self.assertIn("warn", restart)
         # A broken file changes nothing and the daemon keeps running.
-        with open(config, "w") as f:
-            f.write('[log]\nlevel = "loud"\n')
-        mark = len(d.logs())
-        d.proc.send_signal(signal.SIGHUP)
+        mark = rewrite_and_reload(d, config, '[log]\nlevel = "loud"\n')
         wait_for(lambda: log_match(d, r"reload failed, configuration unchanged: .*log\.level", mark),
                  10, "the reload failure line")
         self.assertEqual(d.get_json("/healthz")[0], 200)
@@ -111,10 +114,7 @@ class Deploy(unittest.TestCase):
         second, head = open_stream()
         self.assertIn(b" 200 ", head.split(b"\r\n")[0], "two listeners from one address pass at 100")
         second.close()
-        with open(config, "w") as f:
-            f.write('[limits]\nmax_listeners_per_ip = 1\n[stream]\nlistener_queue_ms = 1500\n')
-        mark = len(d.logs())
-        d.proc.send_signal(signal.SIGHUP)
+        mark = rewrite_and_reload(d, config, '[limits]\nmax_listeners_per_ip = 1\n[stream]\nlistener_queue_ms = 1500\n')
         wait_for(lambda: log_match(d, r"reload: limits\.max_listeners_per_ip = 1 \(was 100\): applied", mark),
                  10, "the admission limit reload line")
         wait_for(lambda: log_match(d, r"configuration reloaded: 2 change\(s\), 2 applied, 0 need a restart",
