@@ -259,30 +259,28 @@ void PlateReverb::run_ticks(const float* in, float* out_l, float* out_r, int cou
       lo = std::min(lo, whole[k]);
       hi = std::max(hi, whole[k]);
     }
+    // The two taps of each tick (t0: at its whole delay, t1: one further), then the all-pass.
     if (hi - lo <= 1) {
       alignas(32) float span_scratch[kMaxBlock + 2];
       const float* span = mod.view(n0 - u(lo) - 2, count + 2, span_scratch);
       for (int k = 0; k < count; ++k) {
         const bool later = whole[k] != lo;
-        const float m0 = later ? span[k + 1] : span[k + 2];
-        const float m1 = later ? span[k] : span[k + 1];
-        const float frac = pos[k] - static_cast<float>(whole[k]);
-        const float d = m0 + frac * (m1 - m0);
-        const float w = (v[k] + fb_other[k]) - g1 * d;
-        t0[k] = w;
-        t1[k] = d + g1 * w;
+        t0[k] = later ? span[k + 1] : span[k + 2];
+        t1[k] = later ? span[k] : span[k + 1];
       }
     } else {
       for (int k = 0; k < count; ++k) {
-        const std::uint32_t n = n0 + u(k);
-        const auto w_k = u(whole[k]);
-        const float m0 = mod.at(n, w_k), m1 = mod.at(n, w_k + 1);
-        const float frac = pos[k] - static_cast<float>(whole[k]);
-        const float d = m0 + frac * (m1 - m0);
-        const float w = (v[k] + fb_other[k]) - g1 * d;
-        t0[k] = w;
-        t1[k] = d + g1 * w;
+        t0[k] = mod.at(n0 + u(k), u(whole[k]));
+        t1[k] = mod.at(n0 + u(k), u(whole[k]) + 1);
       }
+    }
+    for (int k = 0; k < count; ++k) {
+      const float m0 = t0[k], m1 = t1[k];
+      const float frac = pos[k] - static_cast<float>(whole[k]);
+      const float d = m0 + frac * (m1 - m0);
+      const float w = (v[k] + fb_other[k]) - g1 * d;
+      t0[k] = w;
+      t1[k] = d + g1 * w;
     }
     mod.write(n0, count, t0);
     d1.write(n0, count, t1);
