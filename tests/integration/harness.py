@@ -86,6 +86,19 @@ class Daemon:
         with self._log_lock:
             return list(self.log_lines)
 
+    def wait_log(self, pattern, timeout_s, after=0):
+        """The first log line from index `after` on matching `pattern`, waiting up to timeout_s;
+        AssertionError with the log's tail when none comes."""
+        deadline = time.time() + timeout_s
+        while True:
+            for line in self.logs()[after:]:
+                if re.search(pattern, line):
+                    return line
+            if time.time() >= deadline:
+                raise AssertionError(f"no log line matching {pattern!r} in {timeout_s} s:\n" +
+                                     "\n".join(self.logs()[-30:]))
+            time.sleep(0.1)
+
     def stop(self, sig=signal.SIGTERM, timeout_s=10):
         """Stops the daemon; returns (exit code, seconds it took)."""
         if self.proc is None or self.proc.poll() is not None:

@@ -118,15 +118,10 @@ class IcecastPush(unittest.TestCase):
         }).start()
 
     def wait_log(self, pattern, timeout_s, after=0):
-        deadline = time.time() + timeout_s
-        while time.time() < deadline:
-            lines = self.daemon.logs()[after:]
-            for line in lines:
-                if re.search(pattern, line):
-                    return line
-            time.sleep(0.1)
-        self.fail(f"no log line matching {pattern!r} in {timeout_s} s:\n" +
-                  "\n".join(self.daemon.logs()[-30:]) + "\nicecast:\n" + self.icecast.error_log())
+        try:
+            return self.daemon.wait_log(pattern, timeout_s, after)
+        except AssertionError as e:
+            self.fail(f"{e}\nicecast:\n{self.icecast.error_log()}")
 
     def assert_decodes_cleanly(self, seconds=10):
         code, decoded, messages = decode(self.url, seconds)

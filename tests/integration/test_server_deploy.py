@@ -79,16 +79,13 @@ class Deploy(unittest.TestCase):
             f.write('[log]\nlevel = "info"\n[audio]\nbitrate_kbps = 128\n')
         d = self.start("--config", config)
         mark = rewrite_and_reload(d, config, '[log]\nlevel = "debug"\n[audio]\nbitrate_kbps = 96\n')
-        applied = wait_for(lambda: log_match(d, r"reload: log\.level = debug \(was info\): applied",
-                                             mark), 10, "the log.level reload line")
+        applied = d.wait_log(r"reload: log\.level = debug \(was info\): applied", 10, mark)
         self.assertIn("[config]", applied)
-        restart = wait_for(lambda: log_match(d, r"reload: audio\.bitrate_kbps = 96 .*needs a restart",
-                                             mark), 10, "the restart-only line")
+        restart = d.wait_log(r"reload: audio\.bitrate_kbps = 96 .*needs a restart", 10, mark)
         self.assertIn("warn", restart)
         # A broken file changes nothing and the daemon keeps running.
         mark = rewrite_and_reload(d, config, '[log]\nlevel = "loud"\n')
-        wait_for(lambda: log_match(d, r"reload failed, configuration unchanged: .*log\.level", mark),
-                 10, "the reload failure line")
+        d.wait_log(r"reload failed, configuration unchanged: .*log\.level", 10, mark)
         self.assertEqual(d.get_json("/healthz")[0], 200)
         self.assertIsNone(d.proc.poll())
 
@@ -115,10 +112,8 @@ class Deploy(unittest.TestCase):
         self.assertIn(b" 200 ", head.split(b"\r\n")[0], "two listeners from one address pass at 100")
         second.close()
         mark = rewrite_and_reload(d, config, '[limits]\nmax_listeners_per_ip = 1\n[stream]\nlistener_queue_ms = 1500\n')
-        wait_for(lambda: log_match(d, r"reload: limits\.max_listeners_per_ip = 1 \(was 100\): applied", mark),
-                 10, "the admission limit reload line")
-        wait_for(lambda: log_match(d, r"configuration reloaded: 2 change\(s\), 2 applied, 0 need a restart",
-                                   mark), 10, "the reload summary")
+        d.wait_log(r"reload: limits\.max_listeners_per_ip = 1 \(was 100\): applied", 10, mark)
+        d.wait_log(r"configuration reloaded: 2 change\(s\), 2 applied, 0 need a restart", 10, mark)
         # The listener admitted before stays; a new one from the same address is refused.
         refused, head = open_stream()
         refused.settimeout(10)

@@ -148,15 +148,6 @@ def der_of(cert_file):
 
 
 class TlsReload(unittest.TestCase):
-    def wait_log(self, daemon, pattern, after):
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            for line in daemon.logs()[after:]:
-                if re.search(pattern, line):
-                    return line
-            time.sleep(0.1)
-        self.fail(f"no log line matching {pattern!r}:\n" + "\n".join(daemon.logs()[after:]))
-
     def test_sighup_serves_a_renewed_certificate_to_new_connections(self):
         with tempfile.TemporaryDirectory() as d:
             cert, key = make_certificate(d, "live")
@@ -177,7 +168,7 @@ class TlsReload(unittest.TestCase):
                 shutil.copyfile(renewed_cert, cert)
                 mark = len(daemon.logs())
                 daemon.proc.send_signal(signal.SIGHUP)
-                line = self.wait_log(daemon, r"TLS certificate loaded for new connections from .*live\.crt", mark)
+                line = daemon.wait_log(r"TLS certificate loaded for new connections from .*live\.crt", 15, mark)
                 self.assertRegex(line, r"subject CN=127\.0\.0\.1, expires \d{4}-\d\d-\d\d")
                 self.assertNotEqual(der_of(renewed_cert), original)
                 self.assertEqual(served_certificate(daemon.port), der_of(renewed_cert))
@@ -193,8 +184,8 @@ class TlsReload(unittest.TestCase):
                     f.write("not a certificate\n")
                 mark = len(daemon.logs())
                 daemon.proc.send_signal(signal.SIGHUP)
-                self.wait_log(daemon, r"TLS reload failed, the running certificate stays: server\.tls_cert: "
-                                      r".*live\.crt is not a PEM", mark)
+                daemon.wait_log(r"TLS reload failed, the running certificate stays: server\.tls_cert: "
+                                r".*live\.crt is not a PEM", 15, mark)
                 self.assertEqual(served_certificate(daemon.port), der_of(renewed_cert))
                 self.assertIsNone(daemon.proc.poll())
             finally:
