@@ -30,6 +30,10 @@ std::uint64_t random_seed() {
   return ((static_cast<std::uint64_t>(rd()) << 21) ^ rd()) & 0x1fffffffffffffULL;
 }
 
+// Either TLS key set means TLS is wanted (make_tls_context names the missing one).
+bool tls_wanted(const config::Config& c) {
+  return !c.tls_cert.empty() || !c.tls_key.empty();
+}
 }  // namespace
 
 struct Daemon::Impl {
@@ -46,9 +50,8 @@ struct Daemon::Impl {
   Routes routes{config, sessions, metrics};
   // server.tls_cert/tls_key: the port serves HTTPS/WSS besides plain HTTP (null: plain only).
   // SIGHUP re-reads the files (certificate renewal) for connections made from then on.
-  TlsContextSlot tls{config.tls_cert.empty() && config.tls_key.empty()
-                         ? nullptr
-                         : make_tls_context(config.tls_cert, config.tls_key)};
+  TlsContextSlot tls{tls_wanted(config) ? make_tls_context(config.tls_cert, config.tls_key)
+                                        : nullptr};
 
   std::mutex stop_mutex;
   std::condition_variable stop_cv;
@@ -99,7 +102,7 @@ struct Daemon::Impl {
   void apply_live(const config::Config& next) {
     routes.apply_live(next);
     auto log = log::get("server");
-    if (next.tls_cert.empty() && next.tls_key.empty()) {
+    if (!tls_wanted(next)) {
       if (tls.get())
         log->warn(
             "TLS off: server.tls_cert and server.tls_key are empty; new connections get plain HTTP "
