@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numbers>
 #include <string>
 #include <vector>
@@ -129,6 +131,35 @@ TEST_P(EngineTest, RenderBatchEqualsIndividualRenders) {
   ASSERT_EQ(bb.frames(), b.frames);
   EXPECT_LE(max_difference(sa, ba, 0), split_tolerance(GetParam()));
   EXPECT_LE(max_difference(sb, bb, 0), split_tolerance(GetParam()));
+}
+
+// Render pools hand an engine the buffers of earlier phrases: every frame of every plane is
+// written, whatever the buffer held (here NaN, a longer phrase and a shorter one before).
+TEST_P(EngineTest, RenderOverwritesAReusedBuffer) {
+  Timeline timeline;
+  timeline.place(reference_phrase(0));
+  const auto job = timeline.place(reference_phrase(1));
+  Stems fresh;
+  engine->render(job, fresh);
+  for (const std::int64_t before : {job.frames + 4096, job.frames / 3}) {
+    Stems reused;
+    reused.resize(before);
+    for (int l = 0; l < music::kLayerCount; ++l)
+      for (int ch = 0; ch < 2; ++ch) {
+        auto plane = reused.plane(static_cast<Layer>(l), ch);
+        std::fill(plane.begin(), plane.end(), std::numeric_limits<float>::quiet_NaN());
+      }
+    engine->render(job, reused);
+    ASSERT_EQ(reused.frames(), job.frames);
+    for (int l = 0; l < music::kLayerCount; ++l)
+      for (int ch = 0; ch < 2; ++ch) {
+        const auto plane = reused.plane(static_cast<Layer>(l), ch);
+        EXPECT_EQ(std::count_if(plane.begin(), plane.end(), [](float x) { return std::isnan(x); }),
+                  0)
+            << "layer " << l << " channel " << ch << " kept samples of the old buffer";
+      }
+    EXPECT_LE(max_difference(fresh, reused, 0), split_tolerance(GetParam()));
+  }
 }
 
 // A 30 s sub-bass note (sine through the tanh drive) against a long-double reference of the

@@ -1,8 +1,9 @@
 // Gentle stereo-linked bus compressor ("glue"): soft-knee 2:1 on a smoothed peak detector.
-// The gain is computed every 64 samples and ramped linearly in between: the detector runs per
-// sample, the log/exp only at control rate.
+// The gain is computed every 64 samples and ramped linearly in between: the detector follows
+// every sample's peak, the log/exp run only at control rate.
 #pragma once
 
+#include <array>
 #include <span>
 
 namespace auralis::synthesis::dsp {
@@ -18,6 +19,8 @@ struct CompressorParams {
 
 class Compressor {
  public:
+  static constexpr unsigned kStep = 64;  // samples per gain step
+
   explicit Compressor(float sample_rate_hz = 48000, CompressorParams params = {});
 
   void process(std::span<float> left, std::span<float> right);
@@ -32,7 +35,8 @@ class Compressor {
   float envelope_ = 0;
   float gain_from_ = 1, gain_to_ = 1;  // linear, ramped across each 64-sample step
   float gain_db_ = 0;
-  unsigned position_ = 0;  // samples into the current step
+  unsigned position_ = 0;             // samples into the current step
+  std::array<float, kStep> peaks_{};  // the current step's input peaks, for the detector
 };
 
 }  // namespace auralis::synthesis::dsp
