@@ -53,39 +53,54 @@ std::string render_metrics(const SessionManager& sessions, const ListenerMetrics
   w.sample("auralis_listeners_total", l.ws_listeners_total.load(), "transport=\"ws\"");
   w.metric("auralis_bytes_sent_total", "counter", "Stream bytes written to listeners.");
   w.sample("auralis_bytes_sent_total", l.bytes_sent.load());
-  w.metric("auralis_listener_writes_total", "counter", "Socket writes to listeners (pages are coalesced).");
+  w.metric("auralis_listener_writes_total", "counter",
+           "Socket writes to listeners (pages are coalesced).");
   w.sample("auralis_listener_writes_total", l.writes.load());
-  w.metric("auralis_listener_skips_total", "counter", "Times a slow listener was moved forward to the live edge.");
+  w.metric("auralis_listener_skips_total", "counter",
+           "Times a slow listener was moved forward to the live edge.");
   w.sample("auralis_listener_skips_total", l.skips.load());
-  w.metric("auralis_listener_drops_total", "counter", "Listeners disconnected for being too slow.");
+  w.metric("auralis_listener_drops_total", "counter",
+           "Listeners disconnected for being too slow (skipped to the live edge too often, or a "
+           "write stalled past stream.write_timeout_s).");
   w.sample("auralis_listener_drops_total", l.drops.load());
-  w.metric("auralis_listener_held_bytes", "gauge", "Audio bytes queued for or being written to listeners (a slow listener's backlog).");
+  w.metric("auralis_listener_held_bytes", "gauge",
+           "Audio bytes queued for or being written to listeners (a slow listener's backlog).");
   w.sample("auralis_listener_held_bytes", l.held_bytes.load());
   w.metric("auralis_http_requests_total", "counter", "HTTP requests answered.");
   w.sample("auralis_http_requests_total", l.requests.load());
 
   const auto m = sessions.metrics();
-  w.metric("auralis_phrases_total", "counter", "Phrases played, by the engine that rendered them (silence: none in time).");
-  for (const auto& [engine, n] : m->phrases_by_engine()) w.sample("auralis_phrases_total", n, "engine=\"" + engine + "\"");
+  w.metric("auralis_phrases_total", "counter",
+           "Phrases played, by the engine that rendered them (silence: none in time).");
+  for (const auto& [engine, n] : m->phrases_by_engine())
+    w.sample("auralis_phrases_total", n, "engine=\"" + engine + "\"");
   w.metric("auralis_deadline_misses_total", "counter", "Renders abandoned at their deadline.");
   w.sample("auralis_deadline_misses_total", m->deadline_misses.load());
-  w.metric("auralis_fallbacks_to_cpu_total", "counter", "Phrases handed to the CPU engine after the first engine missed or failed.");
+  w.metric("auralis_fallbacks_to_cpu_total", "counter",
+           "Phrases handed to the CPU engine after the first engine missed or failed.");
   w.sample("auralis_fallbacks_to_cpu_total", m->fallbacks_to_cpu.load());
-  w.metric("auralis_silent_phrases_total", "counter", "Phrases played as silence because no engine rendered them in time.");
+  w.metric("auralis_silent_phrases_total", "counter",
+           "Phrases played as silence because no engine rendered them in time.");
   w.sample("auralis_silent_phrases_total", m->silent_phrases.load());
   w.metric("auralis_render_failures_total", "counter", "Engine renders that failed with an error.");
   w.sample("auralis_render_failures_total", m->render_failures.load());
-  w.metric("auralis_underrun_frames_total", "counter", "20 ms frames with nothing planned to play.");
+  w.metric("auralis_underrun_frames_total", "counter",
+           "20 ms frames with nothing planned to play.");
   w.sample("auralis_underrun_frames_total", m->underrun_frames.load());
-  w.histogram("auralis_render_seconds", "Dry render time per phrase (one engine pass).", m->render_seconds);
+  w.histogram("auralis_render_seconds", "Dry render time per phrase (one engine pass).",
+              m->render_seconds);
   w.histogram("auralis_mix_seconds", "Effects and master time per phrase.", m->mix_seconds);
 
   w.metric("auralis_lookahead_seconds", "gauge", "Finished audio ahead of playback, per session.");
-  for (const auto& s : all) w.sample("auralis_lookahead_seconds", s->status().lookahead_s, "session=\"" + s->id() + "\"");
-  w.metric("auralis_encoder_seconds_total", "counter", "CPU time spent encoding Opus (and pacing), per session.");
-  for (const auto& s : all) w.sample("auralis_encoder_seconds_total", s->encode_seconds(), "session=\"" + s->id() + "\"");
+  for (const auto& s : all)
+    w.sample("auralis_lookahead_seconds", s->status().lookahead_s, "session=\"" + s->id() + "\"");
+  w.metric("auralis_encoder_seconds_total", "counter",
+           "CPU time spent encoding Opus (and pacing), per session.");
+  for (const auto& s : all)
+    w.sample("auralis_encoder_seconds_total", s->encode_seconds(), "session=\"" + s->id() + "\"");
   w.metric("auralis_packets_encoded_total", "counter", "Opus packets encoded, per session.");
-  for (const auto& s : all) w.sample("auralis_packets_encoded_total", s->packets_encoded(), "session=\"" + s->id() + "\"");
+  for (const auto& s : all)
+    w.sample("auralis_packets_encoded_total", s->packets_encoded(), "session=\"" + s->id() + "\"");
   return w.str();
 }
 

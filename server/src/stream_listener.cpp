@@ -60,7 +60,7 @@ void StreamListener<Stream>::start() {
     for (const auto& page : self->start_pages_) buffers.emplace_back(asio::buffer(page->bytes));
     self->write_timer_.expires_after(self->limits_.write_timeout);
     self->write_timer_.async_wait([weak = std::weak_ptr(self)](const boost::system::error_code& e) {
-      if (auto s = weak.lock(); s && !e) s->close("write timeout");
+      if (auto s = weak.lock(); s && !e) s->drop_stalled();
     });
     asio::async_write(
         self->socket_, buffers,
@@ -146,7 +146,7 @@ void StreamListener<Stream>::write_next() {
   queued_bytes_ = 0;
   write_timer_.expires_after(limits_.write_timeout);
   write_timer_.async_wait([weak = this->weak_from_this()](const boost::system::error_code& e) {
-    if (auto s = weak.lock(); s && !e) s->close("write timeout");
+    if (auto s = weak.lock(); s && !e) s->drop_stalled();
   });
   asio::async_write(socket_, buffers,
                     asio::bind_executor(strand_, [self = this->shared_from_this()](
@@ -172,6 +172,14 @@ void StreamListener<Stream>::on_written(const boost::system::error_code& ec, std
     return;
   }
   if (ending_ || queue_.size() >= limits_.batches_per_write) write_next();
+}
+
+// A write that made no progress for write_timeout: too slow, like one skipped too often.
+template <class Stream>
+void StreamListener<Stream>::drop_stalled() {
+  if (closed_) return;
+  ++metrics_->drops;
+  close("write timeout");
 }
 
 template <class Stream>

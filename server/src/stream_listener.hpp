@@ -58,6 +58,7 @@ class StreamListener : public StreamSubscriber,
   void write_next();
   void on_written(const boost::system::error_code& ec, std::size_t bytes);
   void close(const char* why);
+  void drop_stalled();
   void watch_for_hangup();
 
   Socket socket_;

@@ -280,5 +280,30 @@ class MaliciousRequests(unittest.TestCase):
         self.assertEqual(code, 0, "\n".join(daemon.logs()))
 
 
+class WriteTimeout(unittest.TestCase):
+    """Queue bounds too wide to ever skip: a listener that stops reading is ended by the write
+    timeout alone, and that counts as a drop like repeated skips do."""
+
+    def test_a_write_that_stalls_past_the_timeout_is_dropped_and_counted(self):
+        d = Daemon("--set", "stream.listener_queue_ms=60000", "--set", "stream.listener_queue_kib=65536",
+                   "--set", "stream.listener_sndbuf_kib=4", "--set", "stream.write_timeout_s=2").start()
+        try:
+            drops_before = metric(d, "auralis_listener_drops_total")
+            skips_before = metric(d, "auralis_listener_skips_total")
+            s, body = open_listener(d.port, rcvbuf=4096)
+            deadline = time.time() + 20
+            while metric(d, "auralis_listener_drops_total") < drops_before + 1 and time.time() < deadline:
+                time.sleep(0.2)
+            logs = "\n".join(d.logs()[-20:])
+            self.assertEqual(metric(d, "auralis_listener_drops_total") - drops_before, 1, logs)
+            self.assertEqual(metric(d, "auralis_listener_skips_total") - skips_before, 0, logs)
+            d.wait_log(r"left session default: write timeout", 5)
+            _, closed = read_for(s, 10, body)
+            s.close()
+            self.assertTrue(closed, "the server did not close the stalled listener")
+            self.assertEqual(metric(d, "auralis_listeners"), 0)  # the first sample: HTTP
+        finally:
+            d.stop()
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
