@@ -62,6 +62,19 @@ std::string one_of(const std::string& key, const std::string& text,
   bad(key, "must be one of " + list + ", got '" + text + "'");
 }
 
+// A session id as the API accepts it (1-64 of A-Z a-z 0-9 _ -), or empty where `empty_ok`.
+std::string session_id(const std::string& key, const std::string& text, bool empty_ok) {
+  if (text.empty() && empty_ok) return text;
+  const bool ok = !text.empty() && text.size() <= 64 &&
+                  std::all_of(text.begin(), text.end(), [](unsigned char c) {
+                    return std::isalnum(c) || c == '_' || c == '-';
+                  });
+  if (!ok)
+    bad(key, "must be a session id: 1-64 characters of A-Z a-z 0-9 _ -" +
+                 std::string(empty_ok ? " (or empty)" : "") + ", got '" + text + "'");
+  return text;
+}
+
 std::string fmt_double(double v) {
   std::string s = std::to_string(v);
   while (s.size() > 1 && s.back() == '0') s.pop_back();
@@ -167,7 +180,9 @@ const std::vector<KeyDef>& table() {
       INT_KEY("limits.keepalive_timeout_s", keepalive_timeout_s, 1, 3600, "idle keep-alive connections are closed after this (s)"),
       INT_KEY("limits.ws_max_message_bytes", ws_max_message_bytes, 125, 1048576, "largest WebSocket message a client may send (bytes)"),
       INT_KEY("limits.idle_session_stop_s", idle_session_stop_s, 0, 31536000, "sessions created through the API with no listener for this long are ended (s; 0: never; pinned sessions and the default session stay)"),
-      STRING_KEY("session.name", default_session, "id of the session started at start-up (empty: none)"),
+      def("session.name", "id of the session started at start-up (empty: none)",
+          [](Config& c, const std::string& v) { c.default_session = session_id("session.name", v, true); },
+          [](const Config& c) { return c.default_session; }),
       def("session.key", "tonic: C, C#, Db, D, ... B",
           [](Config& c, const std::string& v) {
             auto pc = music::parse_key(v);
@@ -206,7 +221,9 @@ const std::vector<KeyDef>& table() {
       LAYER_KEY("session.percussion", percussion, "play percussion (only above energy 0.4)"),
       STRING_KEY("state.dir", state_dir, "directory of the session database auralis.db (empty: sessions are not kept across restarts)"),
       BOOL_KEY("icecast.enabled", icecast.enabled, "push a session to an Icecast server as a source client"),
-      STRING_KEY("icecast.session", icecast.session, "id of the session to push"),
+      def("icecast.session", "id of the session to push",
+          [](Config& c, const std::string& v) { c.icecast.session = session_id("icecast.session", v, false); },
+          [](const Config& c) { return c.icecast.session; }),
       STRING_KEY("icecast.host", icecast.host, "Icecast server host name or address"),
       INT_KEY("icecast.port", icecast.port, 1, 65535, "Icecast server port (1..65535)"),
       def("icecast.mount", "mount point, starting with /",

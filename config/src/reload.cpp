@@ -34,7 +34,9 @@ std::vector<KeyChange> diff_config(const Config& before, const Config& after) {
     std::string a = get_key(before, info.name);
     std::string b = get_key(after, info.name);
     if (a == b) continue;
-    if (info.name.find("password") != std::string::npos) {
+    // Secrets (icecast.password, api.token) never reach the log.
+    if (info.name.find("password") != std::string::npos ||
+        info.name.find("token") != std::string::npos) {
       a = a.empty() ? "(empty)" : "***";
       b = b.empty() ? "(empty)" : "***";
     }

@@ -22,6 +22,21 @@ std::optional<ApiError> number_in(const nlohmann::json& v, const std::string& fi
   return std::nullopt;
 }
 
+// A display name: 1-100 characters (code points of the UTF-8 the JSON parser has checked),
+// none of them a control character (it is sent in the stream's icy-name header and shown).
+bool valid_display_name(const std::string& name) {
+  std::size_t characters = 0;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    const auto c = static_cast<unsigned char>(name[i]);
+    if (c < 0x20 || c == 0x7f) return false;
+    // C1 controls, U+0080-U+009F: C2 80 - C2 9F.
+    if (c == 0xc2 && i + 1 < name.size() && static_cast<unsigned char>(name[i + 1]) < 0xa0)
+      return false;
+    if ((c & 0xc0) != 0x80) ++characters;  // not a continuation byte
+  }
+  return characters >= 1 && characters <= 100;
+}
+
 }  // namespace
 
 std::optional<ApiError> parse_params(const nlohmann::json& body, const music::SessionParams& base,
@@ -32,8 +47,9 @@ std::optional<ApiError> parse_params(const nlohmann::json& body, const music::Se
   music::SessionParams& p = update.params;
   for (const auto& [field, v] : body.items()) {
     if (field == "name") {
-      if (!v.is_string() || v.get<std::string>().empty() || v.get<std::string>().size() > 100)
-        return invalid(field, "name must be a string of 1-100 characters");
+      if (!v.is_string() || !valid_display_name(v.get<std::string>()))
+        return invalid(field,
+                       "name must be a string of 1-100 characters, none of them a control character");
       update.name = v.get<std::string>();
     } else if (field == "id" && allow_id) {
       if (!v.is_string() || !valid_session_id(v.get<std::string>()))

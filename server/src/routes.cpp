@@ -1,9 +1,11 @@
 #include "routes.hpp"
 
 #include <algorithm>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <ctime>
 #include <random>
+#include <variant>
 
 #include "auralis/server/api_params.hpp"
 #include "auralis/version.hpp"
@@ -39,8 +41,13 @@ std::string content_type_for(std::string_view name) {
 }
 
 // Strips characters that would break a header line.
+// Header values carry no control characters (CR/LF would split the header; NUL and the rest
+// make clients such as libcurl refuse the response).
 std::string header_safe(std::string s) {
-  std::erase_if(s, [](char c) { return c == '\r' || c == '\n'; });
+  std::erase_if(s, [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7f;
+  });
   return s;
 }
 
@@ -117,6 +124,14 @@ void Routes::apply_live(const config::Config& config) {
 }
 
 RouteResult Routes::route(const Request& req, const std::string& client) const {
+  RouteResult result = dispatch(req, client);
+  // HEAD: the GET answer's status and headers (its Content-Length included), never a body.
+  if (req.method() == http::verb::head)
+    if (auto* res = std::get_if<Response>(&result)) res->body().clear();
+  return result;
+}
+
+RouteResult Routes::dispatch(const Request& req, const std::string& client) const {
   ++metrics_->requests;
   const std::string target(req.target());
   const std::string path = target.substr(0, target.find('?'));
@@ -165,11 +180,9 @@ RouteResult Routes::route(const Request& req, const std::string& client) const {
                             refusal.message);
     return WebSocketRoute{std::move(session), std::move(ticket)};
   }
-  if (get_or_head) {
-    const std::string name = path == "/" ? "index.html" : path.substr(1);
-    for (const auto& asset : web_assets())
-      if (asset.name == name) return static_file(req, name);
-  }
+  const std::string name = path == "/" ? "index.html" : path.substr(1);
+  for (const auto& asset : web_assets())
+    if (asset.name == name) return only_get([&] { return static_file(req, name); });
   return error_response(req, http::status::not_found, "not_found", "no route for " + path);
 }
 
@@ -183,7 +196,6 @@ Response Routes::static_file(const Request& req, const std::string& name) const 
     res.keep_alive(req.keep_alive());
     res.body() = std::string(asset.data);
     res.prepare_payload();
-    if (req.method() == http::verb::head) res.body().clear();
     return res;
   }
   return error_response(req, http::status::not_found, "not_found", "no file " + name);
@@ -283,8 +295,10 @@ void Routes::add_cors(Response& res) const {
 std::optional<Response> Routes::check_write_access(const Request& req) const {
   if (config_.api_token.empty()) return std::nullopt;
   const std::string_view auth = req[http::field::authorization];
-  constexpr std::string_view kBearer = "Bearer ";
-  if (auth.starts_with(kBearer) &&
+  // The scheme name is case-insensitive (RFC 9110 11.1); the token is compared exactly.
+  constexpr std::string_view kBearer = "bearer ";
+  if (auth.size() > kBearer.size() &&
+      boost::beast::iequals(auth.substr(0, kBearer.size()), kBearer) &&
       constant_time_equal(auth.substr(kBearer.size()), config_.api_token))
     return std::nullopt;
   auto res = error_response(req, http::status::unauthorized, "unauthorized",
@@ -364,8 +378,11 @@ Response Routes::list_sessions(const Request& req) const {
 namespace {
 // Parses a JSON request body, or returns the 415/400 answer.
 std::optional<Response> parse_json_body(const Request& req, nlohmann::json& out) {
-  const std::string_view type = req[http::field::content_type];
-  if (!type.starts_with("application/json"))
+  // The media type before any parameters (";charset=utf-8"), without case (RFC 9110 8.3.1).
+  std::string_view type = req[http::field::content_type];
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
+  if (!boost::beast::iequals(type, "application/json"))
     return error_response(req, http::status::unsupported_media_type, "unsupported_media_type",
                           "send the body as Content-Type: application/json");
   out = nlohmann::json::parse(req.body(), nullptr, false);
@@ -389,6 +406,14 @@ Response Routes::create_session(const Request& req) const {
     std::random_device rd;
     update.params.seed = ((static_cast<std::uint64_t>(rd()) << 21) ^ rd()) & 0x1fffffffffffffULL;
   }
+  // The configured session's id stays its own: it is made from the configuration at every
+  // start (and never stored), so an API session under that id would silently not survive.
+  if (update.id && *update.id == config_.default_session)
+    return error_response(req, http::status::conflict, "conflict",
+                          "'" + *update.id +
+                              "' is the id of the configured session (session.name); choose "
+                              "another id",
+                          "id");
   if (update.id && sessions_.find(*update.id))
     return error_response(req, http::status::conflict, "conflict",
                           "a session '" + *update.id + "' exists", "id");

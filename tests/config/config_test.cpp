@@ -4,6 +4,8 @@
 
 #include <fstream>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "auralis/config/command_line.hpp"
 #include "auralis/config/config.hpp"
@@ -64,6 +66,28 @@ TEST(Config, BadFileValuesNameKeyAndFile) {
     EXPECT_NE(std::string(e.what()).find("x.toml: session.key"), std::string::npos) << e.what();
   }
   EXPECT_EQ(c.complexity, 10) << "a rejected value must change nothing";
+}
+
+// The default session's id and the Icecast session are checked like API ids: a bad one is a
+// configuration error naming the key (it used to surface later as "invalid session id").
+TEST(Config, SessionIdsAreCheckedWhereTheyAreSet) {
+  Config c;
+  const std::vector<std::string> bad_ids = {"bad/id", "a.b", "bad id", "\x01", std::string(65, 'x')};
+  for (const auto& bad : bad_ids) {
+    try {
+      set_key(c, "session.name", bad);
+      FAIL() << "accepted session.name = " << bad;
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("session.name"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_THROW(set_key(c, "icecast.session", ""), ConfigError);
+  EXPECT_THROW(apply_toml_string(c, "[session]\nname = \"bad id\"\n", "x.toml"), ConfigError);
+  EXPECT_EQ(c.default_session, "default") << "a rejected value must change nothing";
+  set_key(c, "session.name", "");  // no default session
+  EXPECT_EQ(c.default_session, "");
+  set_key(c, "session.name", "Lobby_2-b");
+  EXPECT_EQ(c.default_session, "Lobby_2-b");
 }
 
 TEST(Config, FlagsOverrideEverything) {

@@ -46,12 +46,13 @@ TEST(DeployConfig, DiffSaysWhatIsLiveAndMasksPasswords) {
   b.log_level = "debug";
   b.bitrate_kbps = 96;
   b.icecast.password = "secret";
+  b.api_token = "secret-token";
   b.listener_queue_ms = 2000;
   const auto changes = diff_config(a, b);
-  ASSERT_EQ(changes.size(), 4u);
+  ASSERT_EQ(changes.size(), 5u);
   for (const auto& ch : changes) {
-    EXPECT_EQ(ch.live, ch.key != "audio.bitrate_kbps") << ch.key;
-    EXPECT_EQ(ch.after.find("secret"), std::string::npos) << "password printed: " << ch.after;
+    EXPECT_EQ(ch.live, ch.key != "audio.bitrate_kbps" && ch.key != "api.token") << ch.key;
+    EXPECT_EQ(ch.after.find("secret"), std::string::npos) << "secret printed: " << ch.after;
   }
   EXPECT_TRUE(is_live_reloadable("icecast.mount"));
   EXPECT_TRUE(is_live_reloadable("server.tls_cert"));  // certificate renewal

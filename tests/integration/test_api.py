@@ -125,6 +125,8 @@ class RestApi(unittest.TestCase):
             ({"brightness": 2}, "brightness"), ({"density": None}, "density"), ({"key": "H"}, "key"),
             ({"mode": "locrian"}, "mode"), ({"seed": -1}, "seed"), ({"layers": {"pad": "yes"}}, "layers.pad"),
             ({"layers": {"drums": True}}, "layers.drums"), ({"colour": 1}, "colour"), ({"name": ""}, "name"),
+            ({"name": "a\u0000b"}, "name"), ({"name": "tab\there"}, "name"), ({"name": "c1\u0085"}, "name"),
+            ({"name": "\u00e9" * 101}, "name"),
             ({"tempo_bpm": 60, "energy": 5}, "energy"),  # the valid part must not be applied either
         ]
         for body, field in cases:
@@ -140,6 +142,8 @@ class RestApi(unittest.TestCase):
         self.assert_error(status, err, 400)
         status, err, _ = self.api.call("POST", "/api/v1/sessions", raw=b"tempo=60", headers={"Content-Type": "text/plain"})
         self.assert_error(status, err, 415, "unsupported_media_type")
+        status, err, _ = self.api.call("POST", "/api/v1/sessions", raw=b"{}", headers={"Content-Type": "application/jsonx"})
+        self.assert_error(status, err, 415, "unsupported_media_type")
         status, err, _ = self.api.call("PATCH", f"/api/v1/sessions/{sid}", raw=b"x" * 70000,
                                        headers={"Content-Type": "application/json"})
         self.assert_error(status, err, 413)
@@ -147,6 +151,32 @@ class RestApi(unittest.TestCase):
         self.assertEqual(set(before), set(after), "a rejected request created or deleted a session")
         self.assertEqual(before[sid]["params"], after[sid]["params"], "a rejected request changed params")
         self.api.call("DELETE", f"/api/v1/sessions/{sid}")
+
+    def test_names_count_characters_and_media_types_ignore_case(self):
+        # 100 characters of two bytes each are 100 characters; the media type has no case and
+        # may carry parameters.
+        status, s, _ = self.api.call("POST", "/api/v1/sessions", raw=json.dumps({"name": "\u00e9" * 100}).encode(),
+                                     headers={"Content-Type": "APPLICATION/JSON; charset=utf-8"})
+        self.assertEqual(status, 201, s)
+        self.assertEqual(s["name"], "\u00e9" * 100)
+        self.api.call("DELETE", f"/api/v1/sessions/{s['id']}")
+
+    def test_head_answers_carry_no_body(self):
+        # A HEAD answer with a body would be read as the start of the next response on a kept
+        # connection: send HEADs and then a GET on one connection and read them back in order.
+        for path in ("/healthz", "/readyz", "/metrics", "/", "/api/v1/sessions", "/nope"):
+            with socket.create_connection(("127.0.0.1", self.daemon.port), timeout=10) as c:
+                c.sendall(f"HEAD {path} HTTP/1.1\r\nHost: x\r\n\r\n"
+                          f"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+                data = b""
+                while chunk := c.recv(65536):
+                    data += chunk
+            head, _, rest = data.partition(b"\r\n\r\n")
+            self.assertTrue(head.startswith(b"HTTP/1.1 "), (path, data[:200]))
+            self.assertTrue(rest.startswith(b"HTTP/1.1 200"), f"HEAD {path} sent a body: {rest[:80]!r}")
+            length = [line for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")]
+            self.assertTrue(length, head)
+            self.assertGreater(int(length[0].split(b":")[1]), 0, "HEAD keeps the GET answer's length")
 
     def test_404_405_409_429(self):
         status, err, _ = self.api.call("GET", "/api/v1/sessions/nope")
@@ -162,6 +192,9 @@ class RestApi(unittest.TestCase):
         self.assert_error(status, err, 405)
         status, err, _ = self.api.call("POST", "/healthz")
         self.assert_error(status, err, 405)
+        status, err, headers = self.api.call("POST", "/", {"energy": 0.5})
+        self.assert_error(status, err, 405)
+        self.assertIn("GET", headers.get("Allow", ""))
         status, err, _ = self.api.call("POST", "/api/v1/sessions", {"id": "default"})
         self.assert_error(status, err, 409, "conflict", "id")
         created = []
@@ -260,6 +293,11 @@ class BearerToken(unittest.TestCase):
             self.assertEqual(anon.call("GET", "/api/v1/sessions/default")[1]["params"]["energy"], 0.4)
             status, s, _ = Api(daemon.port, "s3cret").call("POST", "/api/v1/sessions", {"seed": 1})
             self.assertEqual(status, 201, s)
+            # The scheme has no case; the token has.
+            status, s, _ = anon.call("POST", "/api/v1/sessions", {"seed": 2}, headers={"Authorization": "bearer s3cret"})
+            self.assertEqual(status, 201, s)
+            status, _, _ = anon.call("POST", "/api/v1/sessions", {"seed": 2}, headers={"Authorization": "Bearer S3CRET"})
+            self.assertEqual(status, 401)
         finally:
             daemon.stop()
 

@@ -211,9 +211,16 @@ class Deploy(unittest.TestCase):
         # Deleting removes it from the store too.
         status, _ = request(d2, "DELETE", "/api/v1/sessions/night-1")
         self.assertIn(status, (200, 204))
+        # The configured session's id stays its own even after it was deleted: an API session
+        # under it would be made from the configuration again at the next start, not restored.
+        self.assertIn(request(d2, "DELETE", "/api/v1/sessions/default")[0], (200, 204))
+        status, err = request(d2, "POST", "/api/v1/sessions", {"id": "default", "energy": 0.7})
+        self.assertEqual(status, 409, err)
+        self.assertEqual(err["error"]["field"], "id")
         d2.stop()
         d3 = self.start("--state-dir", state)
         self.assertEqual(request(d3, "GET", "/api/v1/sessions/night-1")[0], 404)
+        self.assertEqual(request(d3, "GET", "/api/v1/sessions/default")[0], 200)
 
 
 if __name__ == "__main__":
