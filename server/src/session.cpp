@@ -31,7 +31,8 @@ std::string event_json(const devices::PlaybackEvent& event) {
 Session::Session(SessionSettings settings, std::vector<devices::RenderPool*> chain, Clock& clock,
                  std::shared_ptr<devices::RenderMetrics> metrics)
     : settings_(std::move(settings)),
-      scheduler_(devices::PhraseScheduler::create(settings_.scheduler, std::move(chain), clock, std::move(metrics))),
+      scheduler_(devices::PhraseScheduler::create(settings_.scheduler, std::move(chain), clock,
+                                                  std::move(metrics))),
       encoder_(settings_.encoder),
       header_pages_(std::make_shared<const std::vector<std::uint8_t>>(encoder_.header_pages())),
       hub_(settings_.burst_ms, settings_.fanout_ms),
@@ -41,7 +42,9 @@ Session::Session(SessionSettings settings, std::vector<devices::RenderPool*> cha
                             settings_.scheduler.params.seed, encoder_.serial());
 }
 
-Session::~Session() { close("session destroyed"); }
+Session::~Session() {
+  close("session destroyed");
+}
 
 std::string Session::name() const {
   std::lock_guard lock(mutex_);
@@ -89,7 +92,8 @@ Session::Clock::time_point Session::advance(Clock::time_point now) {
 
 void Session::set_params(const music::SessionParams& params) {
   scheduler_->set_params(params);
-  hub_.publish_event(nlohmann::json({{"type", "params"}, {"params", params_to_json(params)}}).dump());
+  hub_.publish_event(
+      nlohmann::json({{"type", "params"}, {"params", params_to_json(params)}}).dump());
 }
 
 std::int64_t Session::packets_encoded() const {
@@ -108,12 +112,28 @@ double Session::encode_seconds() const {
 }
 
 void Session::close(const std::string& reason) {
+  proto::PagePtr last_page;
   {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(mutex_);  // the pacer encodes under it too
     if (closed_) return;
     closed_ = true;
+    // A stream that played ends like an Ogg stream should: one more 20 ms packet, the music
+    // faded to nothing in it (no click), on a page marked end-of-stream that players and
+    // recorders see as the proper end.
+    if (start_) {
+      scheduler_->read(frame_);
+      const std::size_t frames = frame_.size() / 2;
+      for (std::size_t i = 0; i < frames; ++i) {
+        const float gain = 1.0f - static_cast<float>(i + 1) / static_cast<float>(frames);
+        frame_[2 * i] *= gain;
+        frame_[2 * i + 1] *= gain;
+      }
+      last_page = encoder_.encode_frame(frame_, true);
+      ++packets_;
+    }
   }
   scheduler_->stop();
+  if (last_page) hub_.publish(last_page);
   hub_.publish_event(nlohmann::json({{"type", "end"}, {"reason", reason}}).dump());
   hub_.close();
   log::get("session")->info("session {} closed: {}", settings_.id, reason);

@@ -8,6 +8,7 @@ import time
 import unittest
 
 from harness import Daemon
+from ogg import parse_pages
 
 
 class Api:
@@ -108,12 +109,27 @@ class RestApi(unittest.TestCase):
         sid = s["id"]
         sock = socket.create_connection(("127.0.0.1", self.daemon.port), timeout=30)
         sock.sendall(f"GET /stream/{sid}.ogg HTTP/1.1\r\nHost: x\r\n\r\n".encode())
-        self.assertTrue(sock.recv(4096).startswith(b"HTTP/1.1 200"))
+        data = sock.recv(4096)
+        self.assertTrue(data.startswith(b"HTTP/1.1 200"))
+        deadline = time.time() + 30
+        while len(data) < 8000 and time.time() < deadline:  # a few audio pages first
+            data += sock.recv(65536)
         self.assertEqual(self.api.call("DELETE", f"/api/v1/sessions/{sid}")[0], 204)
         sock.settimeout(10)
-        while sock.recv(65536):
-            pass  # ends with an orderly close, not a hang
+        while chunk := sock.recv(65536):  # ends with an orderly close, not a hang
+            data += chunk
         sock.close()
+        # The stream ends as an Ogg stream should: whole pages, the last one marked end-of-stream
+        # (and only that one), granules running on to it without a gap.
+        pages, rest = parse_pages(data.partition(b"\r\n\r\n")[2])
+        self.assertEqual(rest, b"", "the stream ended inside a page")
+        self.assertGreater(len(pages), 4)
+        self.assertTrue(all(p.crc_ok for p in pages))
+        self.assertEqual(pages[-1].header_type & 0x04, 0x04, "the last page is not marked end-of-stream")
+        self.assertFalse(any(p.header_type & 0x04 for p in pages[:-1]))
+        for prev, cur in zip(pages[2:], pages[3:]):
+            self.assertEqual(cur.sequence, prev.sequence + 1)
+            self.assertEqual(cur.granule - prev.granule, 960 * len(cur.packet_sizes))
 
     def test_bad_values_are_400_naming_the_field_and_change_nothing(self):
         status, s, _ = self.api.call("POST", "/api/v1/sessions", {"seed": 1, "tempo_bpm": 70})
