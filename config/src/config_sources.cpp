@@ -2,6 +2,7 @@
 #include <toml++/toml.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <sstream>
 
 #include "auralis/config/config.hpp"
@@ -54,6 +55,10 @@ void apply_toml_string(Config& config, const std::string& text, const std::strin
 }
 
 void apply_toml_file(Config& config, const std::string& path) {
+  // toml++ reads a directory as an empty file: say so instead of starting on defaults.
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
+    throw ConfigError(path + ": not a regular file");
   toml::table table;
   try {
     table = toml::parse_file(path);

@@ -98,7 +98,8 @@ OggOpusEncoder::OggOpusEncoder(const EncoderSettings& settings) : impl_(std::mak
 
   int err = OPUS_OK;
   impl_->opus = opus_encoder_create(kOpusSampleRate, kOpusChannels, OPUS_APPLICATION_AUDIO, &err);
-  if (err != OPUS_OK) throw std::runtime_error(std::string("opus_encoder_create: ") + opus_strerror(err));
+  if (err != OPUS_OK)
+    throw std::runtime_error(std::string("opus_encoder_create: ") + opus_strerror(err));
   opus_encoder_ctl(impl_->opus, OPUS_SET_BITRATE(settings.bitrate_bps));
   opus_encoder_ctl(impl_->opus, OPUS_SET_COMPLEXITY(settings.complexity));
   opus_encoder_ctl(impl_->opus, OPUS_SET_SIGNAL(OPUS_SIGNAL_MUSIC));
@@ -135,31 +136,38 @@ OggOpusEncoder::OggOpusEncoder(const EncoderSettings& settings) : impl_(std::mak
 
 OggOpusEncoder::~OggOpusEncoder() = default;
 
-PagePtr OggOpusEncoder::encode_frame(std::span<const float> interleaved, bool end_of_stream) {
+PagePtr OggOpusEncoder::encode_frame(std::span<const float> interleaved, bool end_of_stream,
+                                     std::int64_t end_granule) {
   if (interleaved.size() != static_cast<std::size_t>(kOpusFrameSamples * kOpusChannels))
     throw std::invalid_argument("encode_frame needs exactly 960 stereo frames");
+  if (end_granule >= 0 && (!end_of_stream || end_granule <= packets_ * kOpusFrameSamples ||
+                           end_granule > (packets_ + 1) * kOpusFrameSamples))
+    throw std::invalid_argument("end_granule must lie inside the last (end-of-stream) packet");
   Impl& im = *impl_;
   const opus_int32 bytes =
       opus_encode_float(im.opus, interleaved.data(), kOpusFrameSamples, im.packet_buffer.data(),
                         static_cast<opus_int32>(im.packet_buffer.size()));
-  if (bytes < 0) throw std::runtime_error(std::string("opus_encode_float: ") + opus_strerror(bytes));
+  if (bytes < 0)
+    throw std::runtime_error(std::string("opus_encode_float: ") + opus_strerror(bytes));
 
   ++packets_;
   ogg_packet packet{};
   packet.packet = im.packet_buffer.data();
   packet.bytes = bytes;
   // Granule counts 48 kHz samples at the end of this packet, pre-skip included (RFC 7845 §4).
-  packet.granulepos = packets_ * kOpusFrameSamples;
+  packet.granulepos = end_granule >= 0 ? end_granule : packets_ * kOpusFrameSamples;
   packet.packetno = im.packetno++;
   packet.e_o_s = end_of_stream ? 1 : 0;
   ogg_stream_packetin(&im.ogg, &packet);
   im.pending_sizes.push_back(static_cast<std::uint16_t>(bytes));
-  if (!end_of_stream && static_cast<int>(im.pending_sizes.size()) < im.packets_per_page) return nullptr;
+  if (!end_of_stream && static_cast<int>(im.pending_sizes.size()) < im.packets_per_page)
+    return nullptr;
 
   // Force the page out now: we decide page boundaries, never libogg's 4 KiB heuristic.
   auto out = std::make_shared<EncodedPage>();
   ogg_page page;
-  if (ogg_stream_flush(&im.ogg, &page) == 0) throw std::runtime_error("ogg_stream_flush produced no page");
+  if (ogg_stream_flush(&im.ogg, &page) == 0)
+    throw std::runtime_error("ogg_stream_flush produced no page");
   out->bytes.reserve(static_cast<std::size_t>(page.header_len + page.body_len));
   append_page(page, out->bytes);
   out->body_offset = static_cast<std::size_t>(page.header_len);

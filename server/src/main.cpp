@@ -1,5 +1,7 @@
 // auralis: serve (the daemon), compose (print scores), render (offline audio).
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <cstdlib>
 #include <exception>
 #include <iostream>
@@ -23,6 +25,11 @@ int compose(const auralis::config::CommandLine& cl) {
   for (int i = 0; i < cl.phrases; ++i) {
     const auto phrase = composer.next();
     std::cout << (cl.json ? auralis::music::to_json(phrase) : auralis::music::describe(phrase)) << "\n";
+  }
+  std::cout.flush();
+  if (!std::cout) {  // e.g. a full disk or a closed pipe: not a success
+    std::fprintf(stderr, "auralis: compose: cannot write the output: %s\n", std::strerror(errno));
+    return 1;
   }
   return 0;
 }

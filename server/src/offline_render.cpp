@@ -1,9 +1,13 @@
 #include "offline_render.hpp"
 
+#include <array>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
+#include <cstring>
+#include <filesystem>
 #include <memory>
+#include <random>
 #include <stdexcept>
 
 #include "auralis/devices/session_renderer.hpp"
@@ -13,66 +17,159 @@
 namespace auralis::server {
 namespace {
 
-void put_u32(std::ofstream& out, std::uint32_t v) { out.write(reinterpret_cast<const char*>(&v), 4); }
-void put_u16(std::ofstream& out, std::uint16_t v) { out.write(reinterpret_cast<const char*>(&v), 2); }
+constexpr std::int64_t kRate = 48000;
 
-// A 32-bit float WAV (format 3); sizes are patched in at the end.
-class WavWriter {
+// The output is written to a temporary file beside it and renamed into place once complete
+// and flushed, so a failed, full or interrupted render never leaves a truncated file under
+// the asked name (and an existing file stays as it was). Every write is checked.
+class OutputFile {
  public:
-  explicit WavWriter(const std::string& path) : out_(path, std::ios::binary) {
-    if (!out_) throw std::runtime_error("cannot write " + path);
-    out_.write("RIFF\0\0\0\0WAVEfmt ", 16);
-    put_u32(out_, 16);
-    put_u16(out_, 3);  // IEEE float
-    put_u16(out_, 2);
-    put_u32(out_, 48000);
-    put_u32(out_, 48000 * 2 * 4);
-    put_u16(out_, 2 * 4);
-    put_u16(out_, 32);
-    out_.write("data\0\0\0\0", 8);
+  explicit OutputFile(const std::string& path) : path_(path) {
+    // An existing name is written through (a symlink keeps pointing at the new file), and
+    // must be a regular file: not a directory, a device or a pipe.
+    std::error_code ec;
+    if (std::filesystem::exists(path, ec)) {
+      const auto target = std::filesystem::canonical(path, ec);
+      if (ec || !std::filesystem::is_regular_file(target, ec))
+        throw std::runtime_error("cannot write " + path + ": not a regular file");
+      path_ = target.string();
+    }
+    std::random_device rd;
+    temp_ = path_ + ".partial-" + std::to_string(rd());
+    file_ = std::fopen(temp_.c_str(), "wb");
+    if (!file_) throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno));
   }
-  void write(std::span<const float> interleaved) {
-    out_.write(reinterpret_cast<const char*>(interleaved.data()),
-               static_cast<std::streamsize>(interleaved.size() * sizeof(float)));
-    bytes_ += interleaved.size() * sizeof(float);
+  OutputFile(const OutputFile&) = delete;
+  OutputFile& operator=(const OutputFile&) = delete;
+  ~OutputFile() {  // not committed: an error or an exception on the way
+    if (file_) std::fclose(file_);
+    if (!committed_) std::remove(temp_.c_str());
   }
-  ~WavWriter() {
-    out_.seekp(4);
-    put_u32(out_, static_cast<std::uint32_t>(36 + bytes_));
-    out_.seekp(40);
-    put_u32(out_, static_cast<std::uint32_t>(bytes_));
+
+  void write(const void* data, std::size_t bytes) {
+    if (bytes > 0 && std::fwrite(data, 1, bytes, file_) != bytes) fail();
+  }
+  void write_at(long offset, const void* data, std::size_t bytes) {
+    if (std::fseek(file_, offset, SEEK_SET) != 0) fail();
+    write(data, bytes);
+  }
+  void commit() {
+    const bool flushed = std::fflush(file_) == 0;
+    const int flush_errno = errno;
+    const bool closed = std::fclose(file_) == 0;
+    file_ = nullptr;
+    if (!flushed || !closed) {
+      errno = flushed ? errno : flush_errno;
+      fail();
+    }
+    std::error_code ec;
+    std::filesystem::rename(temp_, path_, ec);
+    if (ec) throw std::runtime_error("cannot write " + path_ + ": " + ec.message());
+    committed_ = true;
   }
 
  private:
-  std::ofstream out_;
-  std::size_t bytes_ = 0;
+  [[noreturn]] void fail() const {
+    throw std::runtime_error("cannot write " + path_ + ": " + std::strerror(errno));
+  }
+  std::string path_, temp_;
+  std::FILE* file_ = nullptr;
+  bool committed_ = false;
 };
 
+void put_u32(std::uint8_t* p, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<std::uint8_t>(v >> (8 * i));
+}
+void put_u16(std::uint8_t* p, std::uint16_t v) {
+  p[0] = static_cast<std::uint8_t>(v);
+  p[1] = static_cast<std::uint8_t>(v >> 8);
+}
+
+// 32-bit float stereo WAV (WAVE_FORMAT_IEEE_FLOAT: an 18-byte fmt chunk and a fact chunk, as
+// the format requires for non-PCM data). Sizes are patched in once the data is written.
+class WavWriter {
+ public:
+  static constexpr std::size_t kHeaderBytes = 12 + (8 + 18) + (8 + 4) + 8;
+  static constexpr std::int64_t kBytesPerFrame = 2 * 4;
+  // RIFF sizes are 32-bit: the most frames a WAV file can hold.
+  static constexpr std::int64_t kMaxFrames =
+      (0xffffffffLL - static_cast<std::int64_t>(kHeaderBytes) + 8) / kBytesPerFrame;
+
+  explicit WavWriter(const std::string& path) : out_(path) {
+    out_.write(header(0).data(), kHeaderBytes);
+  }
+  void write(std::span<const float> interleaved) {
+    out_.write(interleaved.data(), interleaved.size() * sizeof(float));
+    frames_ += static_cast<std::int64_t>(interleaved.size() / 2);
+  }
+  void finish() {
+    out_.write_at(0, header(frames_).data(), kHeaderBytes);
+    out_.commit();
+  }
+
+ private:
+  static std::array<std::uint8_t, kHeaderBytes> header(std::int64_t frames) {
+    std::array<std::uint8_t, kHeaderBytes> h{};
+    const auto data_bytes = static_cast<std::uint32_t>(frames * kBytesPerFrame);
+    std::uint8_t* p = h.data();
+    std::memcpy(p, "RIFF", 4);
+    put_u32(p + 4, static_cast<std::uint32_t>(kHeaderBytes - 8) + data_bytes);
+    std::memcpy(p + 8, "WAVEfmt ", 8);
+    put_u32(p + 16, 18);
+    put_u16(p + 20, 3);  // IEEE float
+    put_u16(p + 22, 2);
+    put_u32(p + 24, static_cast<std::uint32_t>(kRate));
+    put_u32(p + 28, static_cast<std::uint32_t>(kRate * kBytesPerFrame));
+    put_u16(p + 32, static_cast<std::uint16_t>(kBytesPerFrame));
+    put_u16(p + 34, 32);
+    put_u16(p + 36, 0);  // cbSize: no extension
+    std::memcpy(p + 38, "fact", 4);
+    put_u32(p + 42, 4);
+    put_u32(p + 46, static_cast<std::uint32_t>(frames));
+    std::memcpy(p + 50, "data", 4);
+    put_u32(p + 54, data_bytes);
+    return h;
+  }
+  OutputFile out_;
+  std::int64_t frames_ = 0;
+};
+
+// Ogg Opus through the live stream's encoder and muxer. The serial number comes from the
+// seed, so the same seed gives the same bytes; the end is trimmed to the frames written.
 class OggWriter {
  public:
   OggWriter(const std::string& path, const config::Config& config)
-      : out_(path, std::ios::binary), encoder_(settings(config)) {
-    if (!out_) throw std::runtime_error("cannot write " + path);
+      : out_(path), encoder_(settings(config)) {
     const auto& head = encoder_.header_pages();
-    out_.write(reinterpret_cast<const char*>(head.data()), static_cast<std::streamsize>(head.size()));
+    out_.write(head.data(), head.size());
   }
   void write(std::span<const float> interleaved) {
     pending_.insert(pending_.end(), interleaved.begin(), interleaved.end());
+    frames_ += static_cast<std::int64_t>(interleaved.size() / 2);
     std::size_t used = 0;
-    for (; used + kFrame <= pending_.size(); used += kFrame) encode({pending_.data() + used, kFrame}, false);
+    for (; used + kFrame <= pending_.size(); used += kFrame)
+      encode({pending_.data() + used, kFrame});
     pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(used));
   }
-  // The last (zero-padded) frame carries EOS so players and opusinfo see a finished file.
-  ~OggWriter() {
+  // The encoder's look-ahead (pre-skip) holds back the last samples: zero frames push them
+  // out, and the last packet's granule ends the stream exactly after the last frame written.
+  void finish() {
+    const std::int64_t end = frames_ + encoder_.pre_skip();
     pending_.resize(kFrame, 0.0f);
-    encode(pending_, true);
+    while ((encoder_.packets_encoded() + 1) * proto::kOpusFrameSamples < end) {
+      encode(pending_);
+      std::fill(pending_.begin(), pending_.end(), 0.0f);
+    }
+    encode(pending_, end);
+    out_.commit();
   }
 
  private:
   static constexpr std::size_t kFrame = proto::kOpusFrameSamples * 2;
-  void encode(std::span<const float> frame, bool last) {
-    if (auto page = encoder_.encode_frame(frame, last))
-      out_.write(reinterpret_cast<const char*>(page->bytes.data()), static_cast<std::streamsize>(page->bytes.size()));
+  void encode(std::span<const float> frame, std::int64_t end_granule = -1) {
+    const bool last = end_granule >= 0;
+    if (auto page = encoder_.encode_frame(frame, last, end_granule))
+      out_.write(page->bytes.data(), page->bytes.size());
   }
   static proto::EncoderSettings settings(const config::Config& config) {
     proto::EncoderSettings s;
@@ -80,34 +177,48 @@ class OggWriter {
     s.complexity = config.complexity;
     s.packets_per_page = config.page_ms / 20;
     s.tags = {{"TITLE", config.stream_name}, {"ENCODER", "auralis"}};
+    std::uint64_t x = config.session.seed + 0x9e3779b97f4a7c15ULL;  // splitmix64 finaliser
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    s.serial = static_cast<std::uint32_t>(x ^ (x >> 31)) | 1u;  // never 0 ("random")
     return s;
   }
-  std::ofstream out_;
+  OutputFile out_;
   proto::OggOpusEncoder encoder_;
   std::vector<float> pending_;
+  std::int64_t frames_ = 0;
 };
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 }  // namespace
 
-RenderSummary render_offline(const config::Config& config, double minutes, const std::string& engine_name,
-                             const std::string& path) {
+RenderSummary render_offline(const config::Config& config, double minutes,
+                             const std::string& engine_name, const std::string& path) {
   const bool ogg = ends_with(path, ".ogg") || ends_with(path, ".opus");
-  if (!ogg && !ends_with(path, ".wav")) throw std::runtime_error("output must end in .wav, .ogg or .opus");
+  if (!ogg && !ends_with(path, ".wav"))
+    throw std::runtime_error("output must end in .wav, .ogg or .opus");
+  const auto total_frames = static_cast<std::int64_t>(minutes * 60 * kRate);
+  if (total_frames < 1) throw std::runtime_error("--minutes is shorter than one sample");
+  if (!ogg && total_frames > WavWriter::kMaxFrames)
+    throw std::runtime_error(
+        "a WAV file holds at most " + std::to_string(WavWriter::kMaxFrames / (60 * kRate)) +
+        " minutes of 48 kHz 32-bit float stereo; write .ogg for longer renders");
   auto engine = engine_name == "torch"
                     ? synthesis::make_torch_engine(config.device == "auto" ? "cpu" : config.device)
                     : synthesis::make_cpu_engine();
   std::unique_ptr<WavWriter> wav;
   std::unique_ptr<OggWriter> oggw;
-  if (ogg) oggw = std::make_unique<OggWriter>(path, config);
-  else wav = std::make_unique<WavWriter>(path);
+  if (ogg)
+    oggw = std::make_unique<OggWriter>(path, config);
+  else
+    wav = std::make_unique<WavWriter>(path);
 
   devices::SessionRenderer renderer(config.session);
   synthesis::Stems stems;
-  const auto total_frames = static_cast<std::int64_t>(minutes * 60 * 48000);
   std::int64_t written = 0;
   RenderSummary summary;
   summary.engine = std::string(engine->name()) + " on " + engine->device();
@@ -116,13 +227,20 @@ RenderSummary render_offline(const config::Config& config, double minutes, const
     const auto phrase = renderer.render_next(*engine, stems);
     const std::int64_t n = std::min(phrase.frames(), total_frames - written);
     const std::span<const float> pcm(phrase.pcm.data(), static_cast<std::size_t>(n) * 2);
-    if (oggw) oggw->write(pcm);
-    else wav->write(pcm);
+    if (oggw)
+      oggw->write(pcm);
+    else
+      wav->write(pcm);
     written += n;
     ++summary.phrases;
   }
-  summary.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  summary.audio_seconds = static_cast<double>(written) / 48000;
+  if (oggw)
+    oggw->finish();
+  else
+    wav->finish();
+  summary.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  summary.audio_seconds = static_cast<double>(written) / kRate;
   return summary;
 }
 

@@ -1,12 +1,14 @@
 // The encoder's Ogg pages are valid RFC 7845 pages and its Opus packets decode back to the input.
+#include "auralis/proto/ogg_opus_encoder.hpp"
+
 #include <gtest/gtest.h>
 #include <opus/opus.h>
 
 #include <cmath>
 #include <numbers>
+#include <stdexcept>
 #include <vector>
 
-#include "auralis/proto/ogg_opus_encoder.hpp"
 #include "auralis/proto/ogg_page_reader.hpp"
 
 namespace auralis::proto {
@@ -73,10 +75,31 @@ TEST(OggOpusEncoder, AudioPagesHaveValidCrcAndContinuousGranules) {
       for (std::size_t i = 0; i < view->packets.size(); ++i) {
         const auto slice = page->packet(i);
         ASSERT_EQ(slice.size(), view->packets[i].size());
-        EXPECT_EQ(slice.data(), page->bytes.data() + (view->packets[i].data() - page->bytes.data()));
+        EXPECT_EQ(slice.data(),
+                  page->bytes.data() + (view->packets[i].data() - page->bytes.data()));
       }
     }
   }
+}
+
+// A file's end is trimmed (RFC 7845 4.4): the end-of-stream page flushes the packets pending
+// and carries the granule of the last sample to play; one outside the last packet is refused.
+TEST(OggOpusEncoder, EndOfStreamPageTrimsToTheGivenGranule) {
+  OggOpusEncoder encoder({.packets_per_page = 2});
+  encode_frames(encoder, 3);  // one page, one packet pending
+  EXPECT_THROW(encoder.encode_frame(sine_frame(3, 440), false, 3000), std::invalid_argument);
+  EXPECT_THROW(encoder.encode_frame(sine_frame(3, 440), true, 3 * kOpusFrameSamples),
+               std::invalid_argument);
+  EXPECT_THROW(encoder.encode_frame(sine_frame(3, 440), true, 4 * kOpusFrameSamples + 1),
+               std::invalid_argument);
+  EXPECT_EQ(encoder.packets_encoded(), 3) << "a refused frame must not be encoded";
+  const auto last = encoder.encode_frame(sine_frame(3, 440), true, 3 * kOpusFrameSamples + 100);
+  ASSERT_TRUE(last);
+  const auto view = parse_ogg_page(last->bytes);
+  ASSERT_TRUE(view.has_value());
+  EXPECT_EQ(view->header_type & 4, 4) << "end-of-stream flag";
+  EXPECT_EQ(view->granule, 3 * kOpusFrameSamples + 100);
+  EXPECT_EQ(view->packets.size(), 2u);
 }
 
 TEST(OggOpusEncoder, CorruptedPageFailsCrc) {
@@ -108,8 +131,9 @@ TEST(OggOpusEncoder, PacketsDecodeBackToTheInput) {
   for (const auto& page : pages) {
     for (std::size_t i = 0; i < page->packet_sizes.size(); ++i) {
       const auto packet = page->packet(i);
-      const int n = opus_decode_float(decoder, packet.data(), static_cast<opus_int32>(packet.size()),
-                                      frame.data(), kOpusFrameSamples, 0);
+      const int n =
+          opus_decode_float(decoder, packet.data(), static_cast<opus_int32>(packet.size()),
+                            frame.data(), kOpusFrameSamples, 0);
       ASSERT_EQ(n, kOpusFrameSamples);
       output.insert(output.end(), frame.begin(), frame.begin() + 2 * n);
     }

@@ -18,9 +18,9 @@ inline constexpr int kOpusFrameSamples = 960;  // 20 ms at 48 kHz, per channel
 
 struct EncoderSettings {
   int bitrate_bps = 128000;
-  int complexity = 10;          // 0..10
-  int packets_per_page = 2;     // 20 ms packets: 1..3 gives 20-60 ms pages
-  std::uint32_t serial = 0;     // 0: a random serial number
+  int complexity = 10;       // 0..10
+  int packets_per_page = 2;  // 20 ms packets: 1..3 gives 20-60 ms pages
+  std::uint32_t serial = 0;  // 0: a random serial number
   std::vector<std::pair<std::string, std::string>> tags;  // OpusTags comments, e.g. TITLE
 };
 
@@ -29,8 +29,8 @@ struct EncodedPage {
   std::vector<std::uint8_t> bytes;
   std::size_t body_offset = 0;
   std::vector<std::uint16_t> packet_sizes;
-  std::int64_t granule = 0;          // samples at the end of the last packet, pre-skip included
-  std::int64_t first_packet = 0;     // index of the page's first audio packet in the stream
+  std::int64_t granule = 0;       // samples at the end of the last packet, pre-skip included
+  std::int64_t first_packet = 0;  // index of the page's first audio packet in the stream
   std::uint32_t page_sequence = 0;
 
   std::span<const std::uint8_t> packet(std::size_t i) const;
@@ -56,8 +56,11 @@ class OggOpusEncoder {
 
   // Encodes one 20 ms frame of interleaved stereo float (1920 samples). Returns the finished
   // page when this packet completes one, else nullptr. `end_of_stream` marks the last packet
-  // (EOS) and flushes its page (for files; a live stream never ends).
-  PagePtr encode_frame(std::span<const float> interleaved, bool end_of_stream = false);
+  // (EOS) and flushes its page. `end_granule` (EOS only, >= 0) trims the stream's end: the
+  // granule of the last sample to play, pre-skip included, inside this last packet (RFC 7845
+  // 4.4), so a file decodes to exactly the samples it was given.
+  PagePtr encode_frame(std::span<const float> interleaved, bool end_of_stream = false,
+                       std::int64_t end_granule = -1);
 
   std::int64_t packets_encoded() const { return packets_; }
 
