@@ -7,7 +7,9 @@
 #endif
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 
 #include "auralis/devices/log.hpp"
 
@@ -24,7 +26,12 @@ void lower_render_thread_priority() {
 #if defined(__linux__)
   const auto tid = static_cast<id_t>(::syscall(SYS_gettid));
   const int current = ::getpriority(PRIO_PROCESS, tid);
-  if (current < kRenderNice) ::setpriority(PRIO_PROCESS, tid, kRenderNice);
+  if (current < kRenderNice && ::setpriority(PRIO_PROCESS, tid, kRenderNice) != 0) {
+    // E.g. a seccomp filter without setpriority: say so, the service still runs.
+    const int error = errno;
+    log::get("devices")->warn("render worker stays at nice {}: setpriority: {}", current,
+                              std::strerror(error));
+  }
 #endif
 }
 }  // namespace

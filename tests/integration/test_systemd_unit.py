@@ -59,6 +59,10 @@ class SystemdUnit(unittest.TestCase):
                      "SystemCallFilter=@system-service", "LimitNOFILE=20000"):
             self.assertRegex(text, r"(?m)^" + re.escape(line) + r"$", line)
         self.assertRegex(text, r"(?m)^WatchdogSec=\d+")
+        # The deny list takes @resources away, and with it setpriority, which render workers need
+        # to run at nice 10 below the pacers: it is allowed again after the deny line.
+        deny = text.index("SystemCallFilter=~@privileged @resources")
+        self.assertRegex(text[deny:], r"(?m)^SystemCallFilter=setpriority$")
         self.assertIn("--state-dir ${STATE_DIRECTORY}", text)
         self.assertIn("--config /etc/auralis/auralis.toml", text)
 
