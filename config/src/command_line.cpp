@@ -19,7 +19,7 @@ po::options_description general_options() {
       ("log-level", po::value<std::string>(), "trace, debug, info, warn, error, off")
       ("state-dir", po::value<std::string>(), "keep API-created sessions in DIR/auralis.db (config key state.dir)")
       ("set", po::value<std::vector<std::string>>()->composing(), "KEY=VALUE: set any config key, e.g. --set audio.bitrate_kbps=96")
-      ("seed", po::value<std::uint64_t>(), "composer seed (compose/render; serve: the default session's)")
+      ("seed", po::value<std::string>(), "composer seed (compose/render; serve: the default session's)")
       ("phrases", po::value<int>(), "compose: phrases to print (default 4)")
       ("json", "compose: print JSON")
       ("minutes", po::value<double>(), "render: minutes of audio (default 1)")
@@ -86,7 +86,8 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
       set_key(cl.config, kv.substr(0, eq), kv.substr(eq + 1));
     }
   }
-  if (vm.count("seed")) set_key(cl.config, "session.seed", std::to_string(vm["seed"].as<std::uint64_t>()));
+  // Checked as session.seed, so an error quotes what was typed.
+  if (vm.count("seed")) set_key(cl.config, "session.seed", vm["seed"].as<std::string>());
   if (vm.count("phrases")) {
     cl.phrases = vm["phrases"].as<int>();
     if (cl.phrases < 1 || cl.phrases > 100000) throw ConfigError("--phrases must be 1..100000");

@@ -25,6 +25,8 @@ long long parse_int(const std::string& key, const std::string& text, long long l
   long long value = 0;
   const auto* end = text.data() + text.size();
   auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (ec == std::errc::result_out_of_range && ptr == end)  // an integer, just a huge one
+    bad(key, "must be " + std::to_string(lo) + ".." + std::to_string(hi) + ", got " + text);
   if (ec != std::errc() || ptr != end) bad(key, "expected an integer, got '" + text + "'");
   if (value < lo || value > hi)
     bad(key, "must be " + std::to_string(lo) + ".." + std::to_string(hi) + ", got " + text);

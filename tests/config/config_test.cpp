@@ -116,6 +116,18 @@ TEST(Config, CommandsAndTheirErrors) {
   EXPECT_THROW(parse_command_line(3, bad_listen), ConfigError);
   const char* bad_cmd[] = {"auralis", "dance"};
   EXPECT_THROW(parse_command_line(2, bad_cmd), ConfigError);
+  // A bad seed is reported as typed, with the range (not as a wrapped-around number).
+  for (const char* seed : {"-1", "18446744073709551615"}) {
+    const char* bad_seed[] = {"auralis", "compose", "--seed", seed};
+    try {
+      parse_command_line(4, bad_seed);
+      FAIL() << "accepted --seed " << seed;
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find(std::string("0..9007199254740991, got ") + seed),
+                std::string::npos)
+          << e.what();
+    }
+  }
   const char* help[] = {"auralis", "--help"};
   EXPECT_EQ(parse_command_line(2, help).command, Command::help);
   EXPECT_NE(usage().find("--listen"), std::string::npos);
