@@ -71,6 +71,21 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   if (vm.count("version")) cl.command = Command::version;
   if (cl.command == Command::help || cl.command == Command::version) return cl;
 
+  // An option another command reads is a mistake here, not something to ignore silently.
+  const auto only_for = [&](const char* option, std::initializer_list<Command> commands,
+                            const char* where) {
+    if (!vm.count(option)) return;
+    for (const Command c : commands)
+      if (cl.command == c) return;
+    throw ConfigError(std::string("--") + option + " is for " + where);
+  };
+  only_for("phrases", {Command::compose}, "compose");
+  only_for("json", {Command::compose}, "compose");
+  only_for("minutes", {Command::render}, "render");
+  only_for("engine", {Command::render}, "render");
+  only_for("listen", {Command::serve}, "serve");
+  only_for("state-dir", {Command::serve}, "serve");
+
   if (vm.count("config")) {
     cl.config_path = vm["config"].as<std::string>();
     apply_toml_file(cl.config, cl.config_path);

@@ -128,6 +128,12 @@ TEST(Config, CommandsAndTheirErrors) {
           << e.what();
     }
   }
+  // Options of another command are refused, naming the command they belong to.
+  const char* misplaced[][5] = {{"auralis", "render", "--phrases", "3", "x.wav"},
+                                {"auralis", "compose", "--minutes", "1", "--json"},
+                                {"auralis", "render", "--listen", "127.0.0.1:1", "x.ogg"},
+                                {"auralis", "serve", "--engine", "cpu", "--json"}};
+  for (const auto& args : misplaced) EXPECT_THROW(parse_command_line(5, args), ConfigError) << args[2];
   const char* help[] = {"auralis", "--help"};
   EXPECT_EQ(parse_command_line(2, help).command, Command::help);
   EXPECT_NE(usage().find("--listen"), std::string::npos);
