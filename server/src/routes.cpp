@@ -40,7 +40,6 @@ std::string content_type_for(std::string_view name) {
   return "application/octet-stream";
 }
 
-// Strips characters that would break a header line.
 // Header values carry no control characters (CR/LF would split the header; NUL and the rest
 // make clients such as libcurl refuse the response).
 std::string header_safe(std::string s) {
