@@ -5,7 +5,9 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <ctime>
 #include <random>
+#include <string>
 #include <variant>
+#include <vector>
 
 #include "auralis/server/api_params.hpp"
 #include "auralis/version.hpp"
@@ -375,6 +377,43 @@ Response Routes::list_sessions(const Request& req) const {
 }
 
 namespace {
+// Where a body stopped parsing: the key path being read ("layers.pad"), and whether a number
+// did not fit a double (valid JSON, like {"tempo_bpm": 1e400}, that nlohmann cannot hold).
+struct ParseFailure : nlohmann::json_sax<nlohmann::json> {
+  std::vector<std::string> path;  // one entry per open object: its current key
+  bool number_overflow = false;
+  std::string field() const {
+    std::string f;
+    for (const auto& k : path) f += (f.empty() ? "" : ".") + k;
+    return f;
+  }
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override {
+    path.emplace_back();
+    return true;
+  }
+  bool key(string_t& k) override {
+    path.back() = k;
+    return true;
+  }
+  bool end_object() override {
+    path.pop_back();
+    return true;
+  }
+  bool start_array(std::size_t) override { return true; }
+  bool end_array() override { return true; }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) override {
+    number_overflow = std::string_view(e.what()).find("number overflow") != std::string_view::npos;
+    return false;
+  }
+};
+
 // Parses a JSON request body, or returns the 415/400 answer.
 std::optional<Response> parse_json_body(const Request& req, nlohmann::json& out) {
   // The media type before any parameters (";charset=utf-8"), without case (RFC 9110 8.3.1).
@@ -385,8 +424,14 @@ std::optional<Response> parse_json_body(const Request& req, nlohmann::json& out)
     return error_response(req, http::status::unsupported_media_type, "unsupported_media_type",
                           "send the body as Content-Type: application/json");
   out = nlohmann::json::parse(req.body(), nullptr, false);
-  if (out.is_discarded())
+  if (out.is_discarded()) {
+    ParseFailure failure;
+    nlohmann::json::sax_parse(req.body(), &failure);
+    if (const auto field = failure.field(); failure.number_overflow && !field.empty())
+      return error_response(req, http::status::bad_request, "invalid_value",
+                            field + " is a number out of range", field);
     return error_response(req, http::status::bad_request, "bad_json", "the body is not valid JSON");
+  }
   return std::nullopt;
 }
 }  // namespace

@@ -154,6 +154,13 @@ class RestApi(unittest.TestCase):
         self.assert_error(status, err, 400, field="id")
         status, err, _ = self.api.call("POST", "/api/v1/sessions", raw=b"{not json", headers={"Content-Type": "application/json"})
         self.assert_error(status, err, 400, "bad_json")
+        for huge in (b"1e400", b"-1e400"):  # valid JSON, past double range: still names the field
+            status, err, _ = self.api.call("PATCH", f"/api/v1/sessions/{sid}", raw=b'{"energy": 0.5, "tempo_bpm": ' + huge + b"}",
+                                           headers={"Content-Type": "application/json"})
+            self.assert_error(status, err, 400, "invalid_value", "tempo_bpm")
+        status, err, _ = self.api.call("PATCH", f"/api/v1/sessions/{sid}", raw=b'{"layers": {"pad": 1e999}}',
+                                       headers={"Content-Type": "application/json"})
+        self.assert_error(status, err, 400, "invalid_value", "layers.pad")
         status, err, _ = self.api.call("POST", "/api/v1/sessions", raw=b"[1,2]", headers={"Content-Type": "application/json"})
         self.assert_error(status, err, 400)
         status, err, _ = self.api.call("POST", "/api/v1/sessions", raw=b"tempo=60", headers={"Content-Type": "text/plain"})
