@@ -224,7 +224,7 @@ const std::vector<KeyDef>& table() {
       STRING_KEY("state.dir", state_dir, "directory of the session database auralis.db (empty: sessions are not kept across restarts)"),
       BOOL_KEY("icecast.enabled", icecast.enabled, "push a session to an Icecast server as a source client"),
       def("icecast.session", "id of the session to push",
-          [](Config& c, const std::string& v) { c.icecast.session = session_id("icecast.session", v, false); },
+          [](Config& c, const std::string& v) { c.icecast.session = session_id("icecast.session", v, true); },
           [](const Config& c) { return c.icecast.session; }),
       STRING_KEY("icecast.host", icecast.host, "Icecast server host name or address"),
       INT_KEY("icecast.port", icecast.port, 1, 65535, "Icecast server port (1..65535)"),

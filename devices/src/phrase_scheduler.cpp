@@ -364,6 +364,21 @@ void PhraseScheduler::read(std::span<float> out) {
   }
 }
 
+void PhraseScheduler::peek(std::span<float> out) {
+  std::lock_guard lock(mutex_);
+  std::fill(out.begin(), out.end(), 0.0f);
+  const std::int64_t wanted = static_cast<std::int64_t>(out.size() / 2);
+  std::int64_t written = 0, from = read_pos_;
+  for (const auto& entry : plan_) {
+    if (written >= wanted || entry->state != Entry::State::ready) break;
+    const std::int64_t n = std::min(wanted - written, entry->frames() - from);
+    std::memcpy(out.data() + 2 * written, entry->pcm.data() + 2 * from,
+                static_cast<std::size_t>(std::max<std::int64_t>(n, 0)) * 2 * sizeof(float));
+    written += std::max<std::int64_t>(n, 0);
+    from = 0;
+  }
+}
+
 void PhraseScheduler::emit_position_events_locked() {
   if (plan_.empty() || !stream_start_) return;
   const Entry& front = *plan_.front();

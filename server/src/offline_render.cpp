@@ -1,5 +1,9 @@
 #include "offline_render.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <array>
 #include <cerrno>
 #include <chrono>
@@ -20,24 +24,33 @@ namespace {
 constexpr std::int64_t kRate = 48000;
 
 // The output is written to a temporary file beside it and renamed into place once complete
-// and flushed, so a failed, full or interrupted render never leaves a truncated file under
+// and on disk, so a failed, full or interrupted render never leaves a truncated file under
 // the asked name (and an existing file stays as it was). Every write is checked.
 class OutputFile {
  public:
   explicit OutputFile(const std::string& path) : path_(path) {
-    // An existing name is written through (a symlink keeps pointing at the new file), and
-    // must be a regular file: not a directory, a device or a pipe.
+    // A symlink (dangling too) is written through: the link keeps pointing at the new file.
+    namespace fs = std::filesystem;
     std::error_code ec;
-    if (std::filesystem::exists(path, ec)) {
-      const auto target = std::filesystem::canonical(path, ec);
-      if (ec || !std::filesystem::is_regular_file(target, ec))
-        throw std::runtime_error("cannot write " + path + ": not a regular file");
-      path_ = target.string();
+    fs::path target = path;
+    for (int hops = 0; hops < 40 && fs::is_symlink(target, ec); ++hops) {
+      const fs::path link = fs::read_symlink(target, ec);
+      target = link.is_absolute() ? link : target.parent_path() / link;
     }
+    path_ = target.string();
+    // An existing file must be a regular one (not a directory, device or pipe); the new one
+    // gets its permissions.
+    struct stat existing {};
+    const bool replacing = ::stat(path_.c_str(), &existing) == 0;
+    if (replacing && !S_ISREG(existing.st_mode))
+      throw std::runtime_error("cannot write " + path + ": not a regular file");
     std::random_device rd;
-    temp_ = path_ + ".partial-" + std::to_string(rd());
-    file_ = std::fopen(temp_.c_str(), "wb");
-    if (!file_) throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno));
+    for (int attempt = 0; !file_; ++attempt) {
+      temp_ = path_ + ".partial-" + std::to_string(rd());
+      file_ = std::fopen(temp_.c_str(), "wbx");  // exclusive: never an existing file or link
+      if (!file_ && (errno != EEXIST || attempt == 8)) fail(path);
+    }
+    if (replacing) ::fchmod(::fileno(file_), existing.st_mode & 07777);
   }
   OutputFile(const OutputFile&) = delete;
   OutputFile& operator=(const OutputFile&) = delete;
@@ -47,30 +60,34 @@ class OutputFile {
   }
 
   void write(const void* data, std::size_t bytes) {
-    if (bytes > 0 && std::fwrite(data, 1, bytes, file_) != bytes) fail();
+    if (bytes > 0 && std::fwrite(data, 1, bytes, file_) != bytes) fail(path_);
   }
   void write_at(long offset, const void* data, std::size_t bytes) {
-    if (std::fseek(file_, offset, SEEK_SET) != 0) fail();
+    if (std::fseek(file_, offset, SEEK_SET) != 0) fail(path_);
     write(data, bytes);
   }
   void commit() {
-    const bool flushed = std::fflush(file_) == 0;
-    const int flush_errno = errno;
-    const bool closed = std::fclose(file_) == 0;
+    if (std::fflush(file_) != 0 || ::fsync(::fileno(file_)) != 0) fail(path_);
+    const int closed = std::fclose(file_);
     file_ = nullptr;
-    if (!flushed || !closed) {
-      errno = flushed ? errno : flush_errno;
-      fail();
-    }
+    if (closed != 0) fail(path_);
     std::error_code ec;
     std::filesystem::rename(temp_, path_, ec);
     if (ec) throw std::runtime_error("cannot write " + path_ + ": " + ec.message());
     committed_ = true;
+    // The rename itself on disk too (best effort: some file systems refuse a directory fsync).
+    const auto dir = std::filesystem::path(path_).parent_path();
+    const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+      ::fsync(fd);
+      ::close(fd);
+    }
   }
 
  private:
-  [[noreturn]] void fail() const {
-    throw std::runtime_error("cannot write " + path_ + ": " + std::strerror(errno));
+  [[noreturn]] static void fail(const std::string& path) {
+    const int error = errno;  // before anything below can change it
+    throw std::runtime_error("cannot write " + path + ": " + std::strerror(error));
   }
   std::string path_, temp_;
   std::FILE* file_ = nullptr;

@@ -318,22 +318,24 @@ Response Routes::api(const Request& req, const std::string& path) const {
   }
   if (path == "/api/v1/openapi.json") {
     if (req.method() != http::verb::get && req.method() != http::verb::head)
-      return method_not_allowed(req, "GET");
+      return method_not_allowed(req, "GET, HEAD");
     return openapi(req);
   }
+  // HEAD is answered wherever GET is (route() drops the body).
+  const bool get = req.method() == http::verb::get || req.method() == http::verb::head;
   if (path == kSessionsPath) {
-    if (req.method() == http::verb::get) return list_sessions(req);
+    if (get) return list_sessions(req);
     if (req.method() == http::verb::post) return create_session(req);
-    return method_not_allowed(req, "GET, POST");
+    return method_not_allowed(req, "GET, HEAD, POST");
   }
   const std::string prefix = std::string(kSessionsPath) + "/";
   if (path.starts_with(prefix) && path.size() > prefix.size()) {
     const std::string id = path.substr(prefix.size());
     if (id.find('/') == std::string::npos) {
-      if (req.method() == http::verb::get) return get_session(req, id);
+      if (get) return get_session(req, id);
       if (req.method() == http::verb::patch) return patch_session(req, id);
       if (req.method() == http::verb::delete_) return delete_session(req, id);
-      return method_not_allowed(req, "GET, PATCH, DELETE");
+      return method_not_allowed(req, "GET, HEAD, PATCH, DELETE");
     }
   }
   return error_response(req, http::status::not_found, "not_found", "no route for " + path);

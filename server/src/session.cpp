@@ -120,16 +120,22 @@ void Session::close(const std::string& reason) {
     // A stream that played ends like an Ogg stream should: one more 20 ms packet, the music
     // faded to nothing in it (no click), on a page marked end-of-stream that players and
     // recorders see as the proper end.
+    // peek(): the music that would follow, without read()'s planning or silence accounting.
+    // Called from the destructor too, so nothing may escape.
     if (start_) {
-      scheduler_->read(frame_);
-      const std::size_t frames = frame_.size() / 2;
-      for (std::size_t i = 0; i < frames; ++i) {
-        const float gain = 1.0f - static_cast<float>(i + 1) / static_cast<float>(frames);
-        frame_[2 * i] *= gain;
-        frame_[2 * i + 1] *= gain;
+      try {
+        scheduler_->peek(frame_);
+        const std::size_t frames = frame_.size() / 2;
+        for (std::size_t i = 0; i < frames; ++i) {
+          const float gain = 1.0f - static_cast<float>(i + 1) / static_cast<float>(frames);
+          frame_[2 * i] *= gain;
+          frame_[2 * i + 1] *= gain;
+        }
+        last_page = encoder_.encode_frame(frame_, true);
+        ++packets_;
+      } catch (const std::exception& e) {
+        log::get("session")->error("session {}: no end-of-stream page: {}", settings_.id, e.what());
       }
-      last_page = encoder_.encode_frame(frame_, true);
-      ++packets_;
     }
   }
   scheduler_->stop();

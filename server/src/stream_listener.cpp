@@ -177,7 +177,7 @@ void StreamListener<Stream>::on_written(const boost::system::error_code& ec, std
 // A write that made no progress for write_timeout: too slow, like one skipped too often.
 template <class Stream>
 void StreamListener<Stream>::drop_stalled() {
-  if (closed_) return;
+  if (closed_ || !writing_) return;  // the write finished meanwhile: not stalled
   ++metrics_->drops;
   close("write timeout");
 }

@@ -421,6 +421,27 @@ TEST(PhraseSchedulerDrill, LookaheadKeepsPhrasesAhead) {
   }
 }
 
+// peek() shows what read() gives next, across a phrase join too, and consumes nothing: the
+// last packet of a closing session is made from it.
+TEST(PhraseSchedulerDrill, PeekShowsTheNextFramesWithoutConsumingThem) {
+  Rig rig(drill_settings(), /*with_torch=*/false);
+  const auto starts = phrase_starts(test_params(), 3);
+  rig.start();
+  while (rig.frames + kFrame < starts[1]) rig.step();
+  std::vector<float> half(kFrame);  // half a packet: the next 20 ms then span the join here
+  rig.scheduler->read(half);
+  rig.settle();
+  const auto underruns = rig.scheduler->status().underrun_frames;
+  std::vector<float> a(kFrame * 2), b(kFrame * 2), next(kFrame * 2);
+  rig.scheduler->peek(a);
+  rig.scheduler->peek(b);
+  EXPECT_EQ(a, b) << "peek consumed frames";
+  rig.scheduler->read(next);
+  EXPECT_EQ(a, next) << "peek differs from the read that follows";
+  EXPECT_GT(std::count_if(a.begin(), a.end(), [](float x) { return x != 0.0f; }), 0);
+  EXPECT_EQ(rig.scheduler->status().underrun_frames, underruns);
+}
+
 // A pool whose worker sleeps in an injected delay on a manual clock still shuts down.
 TEST(RenderPoolFaults, DestructionInterruptsAnInjectedDelay) {
   ManualClock clock;

@@ -22,7 +22,7 @@ def render(*args, limit_bytes=None):
             signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
             resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
     p = subprocess.run([AURALIS, "render", *args], capture_output=True, text=True, timeout=300,
-                       preexec_fn=limit)
+                       preexec_fn=limit, stdin=subprocess.DEVNULL)
     return p.returncode, p.stdout + p.stderr
 
 
@@ -32,8 +32,8 @@ def read(path):
 
 
 def decoded_frames(path):
-    p = subprocess.run(["ffmpeg", "-v", "error", "-i", path, "-f", "s16le", "-ac", "2", "-"],
-                       capture_output=True, timeout=120)
+    p = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", path, "-f", "s16le", "-ac", "2", "-"],
+                       capture_output=True, timeout=120, stdin=subprocess.DEVNULL)
     assert p.returncode == 0, p.stderr
     return len(p.stdout) // 4
 
@@ -103,6 +103,26 @@ class RenderCli(unittest.TestCase):
             self.assertEqual(read(out), b"an earlier file", "the earlier file was changed")
             self.assertEqual(self.leftovers(), [], "a partial file was left behind")
 
+    def test_an_existing_file_is_replaced_through_its_link_and_keeps_its_mode(self):
+        real = self.path("real.wav")
+        with open(real, "wb") as f:
+            f.write(b"old")
+        os.chmod(real, 0o600)
+        link = self.path("link.wav")
+        os.symlink("real.wav", link)
+        code, text = render("--seed", "3", "--minutes", "0.01", link)
+        self.assertEqual(code, 0, text)
+        self.assertTrue(os.path.islink(link), "the link was replaced by a file")
+        self.assertEqual(os.stat(real).st_mode & 0o777, 0o600)
+        self.assertEqual(read(real)[:4], b"RIFF")
+        dangling = self.path("dangling.ogg")
+        os.symlink("made.ogg", dangling)
+        code, text = render("--seed", "3", "--minutes", "0.01", dangling)
+        self.assertEqual(code, 0, text)
+        self.assertTrue(os.path.islink(dangling))
+        self.assertEqual(read(self.path("made.ogg"))[:4], b"OggS")
+        self.assertEqual(self.leftovers(), [])
+
     def test_impossible_requests_are_refused_before_rendering(self):
         os.mkdir(self.path("dir.wav"))
         cases = [
@@ -121,13 +141,13 @@ class RenderCli(unittest.TestCase):
     def test_compose_fails_when_its_output_cannot_be_written(self):
         with open("/dev/full", "w") as full:
             p = subprocess.run([AURALIS, "compose", "--seed", "7", "--phrases", "3"], stdout=full,
-                               stderr=subprocess.PIPE, text=True, timeout=60)
+                               stderr=subprocess.PIPE, text=True, timeout=60, stdin=subprocess.DEVNULL)
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("cannot write", p.stderr)
 
     def test_a_config_path_that_is_a_directory_is_an_error(self):
         p = subprocess.run([AURALIS, "--config", self.tmp, "--listen", "127.0.0.1:0"],
-                           capture_output=True, text=True, timeout=30)
+                           capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
         self.assertEqual(p.returncode, 2, p.stderr)
         self.assertIn("not a regular file", p.stderr)
 

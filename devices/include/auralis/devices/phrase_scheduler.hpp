@@ -91,6 +91,9 @@ class PhraseScheduler : public std::enable_shared_from_this<PhraseScheduler> {
   void poll();
   // Fills `out` (interleaved stereo) with the next frames; never blocks on a render.
   void read(std::span<float> out);
+  // The frames read() would give next where they are mixed already, zeros where not, without
+  // consuming them or anything read() does besides (planning, going silent, counting).
+  void peek(std::span<float> out);
   std::vector<PlaybackEvent> take_events();
 
   // Heard from the next phrase boundary (or the one after, within replan_guard of it).
