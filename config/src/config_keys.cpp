@@ -86,7 +86,8 @@ std::string fmt_double(double v) {
 
 std::string env_name(const std::string& key) {
   std::string env = "AURALIS_";
-  for (char c : key) env += c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (char c : key)
+    env += c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return env;
 }
 
@@ -97,140 +98,225 @@ KeyDef def(const std::string& name, const std::string& description,
   return d;
 }
 
-#define INT_KEY(NAME, FIELD, LO, HI, DESC)                                                  \
-  def(NAME, DESC,                                                                           \
-      [](Config& c, const std::string& v) { c.FIELD = static_cast<decltype(c.FIELD)>(parse_int(NAME, v, LO, HI)); }, \
+#define INT_KEY(NAME, FIELD, LO, HI, DESC)                                    \
+  def(                                                                        \
+      NAME, DESC,                                                             \
+      [](Config& c, const std::string& v) {                                   \
+        c.FIELD = static_cast<decltype(c.FIELD)>(parse_int(NAME, v, LO, HI)); \
+      },                                                                      \
       [](const Config& c) { return std::to_string(c.FIELD); })
 #define STRING_KEY(NAME, FIELD, DESC)                                   \
-  def(NAME, DESC, [](Config& c, const std::string& v) { c.FIELD = v; }, \
+  def(                                                                  \
+      NAME, DESC, [](Config& c, const std::string& v) { c.FIELD = v; }, \
       [](const Config& c) { return c.FIELD; })
-#define BOOL_KEY(NAME, FIELD, DESC)                                                      \
-  def(NAME, DESC, [](Config& c, const std::string& v) { c.FIELD = parse_bool(NAME, v); }, \
+#define BOOL_KEY(NAME, FIELD, DESC)                                                       \
+  def(                                                                                    \
+      NAME, DESC, [](Config& c, const std::string& v) { c.FIELD = parse_bool(NAME, v); }, \
       [](const Config& c) { return std::string(c.FIELD ? "true" : "false"); })
-#define PARAM_DOUBLE_KEY(NAME, FIELD, LO, HI, DESC)                                              \
-  def(NAME, DESC, [](Config& c, const std::string& v) { c.session.FIELD = parse_double(NAME, v, LO, HI); }, \
+#define PARAM_DOUBLE_KEY(NAME, FIELD, LO, HI, DESC)                                             \
+  def(                                                                                          \
+      NAME, DESC,                                                                               \
+      [](Config& c, const std::string& v) { c.session.FIELD = parse_double(NAME, v, LO, HI); }, \
       [](const Config& c) { return fmt_double(c.session.FIELD); })
-#define LAYER_KEY(NAME, FIELD, DESC)                                                             \
-  def(NAME, DESC, [](Config& c, const std::string& v) { c.session.layers.FIELD = parse_bool(NAME, v); }, \
+#define LAYER_KEY(NAME, FIELD, DESC)                                                         \
+  def(                                                                                       \
+      NAME, DESC,                                                                            \
+      [](Config& c, const std::string& v) { c.session.layers.FIELD = parse_bool(NAME, v); }, \
       [](const Config& c) { return std::string(c.session.layers.FIELD ? "true" : "false"); })
 
 const std::vector<KeyDef>& table() {
   static const std::vector<KeyDef> defs = {
-      def("server.listen", "HOST:PORT to listen on (IPv4, or [IPv6]:PORT); port 0 picks a free port",
+      def(
+          "server.listen",
+          "HOST:PORT to listen on (IPv4, or [IPv6]:PORT); port 0 picks a free port",
           [](Config& c, const std::string& v) {
             const auto colon = v.rfind(':');
-            if (colon == std::string::npos || colon == 0) bad("server.listen", "expected HOST:PORT, got '" + v + "'");
+            if (colon == std::string::npos || colon == 0)
+              bad("server.listen", "expected HOST:PORT, got '" + v + "'");
             std::string host = v.substr(0, colon);
-            if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+            if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+              host = host.substr(1, host.size() - 2);
             c.listen_host = host;
-            c.listen_port = static_cast<std::uint16_t>(parse_int("server.listen", v.substr(colon + 1), 0, 65535));
+            c.listen_port = static_cast<std::uint16_t>(
+                parse_int("server.listen", v.substr(colon + 1), 0, 65535));
           },
           [](const Config& c) {
             const bool v6 = c.listen_host.find(':') != std::string::npos;
-            return (v6 ? "[" + c.listen_host + "]" : c.listen_host) + ":" + std::to_string(c.listen_port);
+            return (v6 ? "[" + c.listen_host + "]" : c.listen_host) + ":" +
+                   std::to_string(c.listen_port);
           }),
       INT_KEY("server.io_threads", io_threads, 1, 64, "network threads (1..64)"),
-      INT_KEY("server.media_threads", media_threads, 0, 64, "threads that pace sessions and encode Opus (0: one per core)"),
+      INT_KEY("server.media_threads", media_threads, 0, 64,
+              "threads that pace sessions and encode Opus (0: one per core)"),
       STRING_KEY("server.stream_name", stream_name, "icy-name header and Ogg TITLE of streams"),
       STRING_KEY("server.stream_description", stream_description, "icy-description header"),
-      STRING_KEY("server.tls_cert", tls_cert, "PEM certificate chain file: serve HTTPS and WSS (empty: plain HTTP)"),
+      STRING_KEY("server.tls_cert", tls_cert,
+                 "PEM certificate chain file: serve HTTPS and WSS (empty: plain HTTP)"),
       STRING_KEY("server.tls_key", tls_key, "PEM private key file for server.tls_cert"),
-      def("log.level", "trace, debug, info, warn, error or off",
+      def(
+          "log.level", "trace, debug, info, warn, error or off",
           [](Config& c, const std::string& v) {
-            c.log_level = one_of("log.level", v, {"trace", "debug", "info", "warn", "error", "off"});
+            c.log_level =
+                one_of("log.level", v, {"trace", "debug", "info", "warn", "error", "off"});
           },
           [](const Config& c) { return c.log_level; }),
       INT_KEY("audio.bitrate_kbps", bitrate_kbps, 16, 510, "Opus bitrate in kb/s (16..510)"),
-      INT_KEY("audio.complexity", complexity, 0, 10, "Opus encoder complexity (0..10; 10 best, ~2x the CPU of 5)"),
-      def("audio.page_ms", "Ogg page duration in ms: 20, 40 or 60",
+      INT_KEY("audio.complexity", complexity, 0, 10,
+              "Opus encoder complexity (0..10; 10 best, ~2x the CPU of 5)"),
+      def(
+          "audio.page_ms", "Ogg page duration in ms: 20, 40 or 60",
           [](Config& c, const std::string& v) {
             const auto ms = parse_int("audio.page_ms", v, 20, 60);
             if (ms % 20 != 0) bad("audio.page_ms", "must be 20, 40 or 60, got " + v);
             c.page_ms = static_cast<int>(ms);
           },
           [](const Config& c) { return std::to_string(c.page_ms); }),
-      INT_KEY("stream.burst_ms", burst_ms, 0, 10000, "audio sent at once to a new listener so players start fast (ms)"),
-      INT_KEY("stream.fanout_ms", fanout_ms, 20, 1000, "pages are handed to listeners in batches of this length (ms); fewer writes per listener"),
-      INT_KEY("stream.http_write_ms", http_write_ms, 20, 2000, "HTTP stream listeners get a socket write per this much audio (whole fanout_ms batches; WebSocket listeners get every batch)"),
-      INT_KEY("stream.listener_queue_ms", listener_queue_ms, 200, 60000, "a listener further behind than this skips to the live edge (ms)"),
-      INT_KEY("stream.listener_queue_kib", listener_queue_kib, 16, 65536, "bytes queued per listener before it skips to the live edge (KiB)"),
-      INT_KEY("stream.listener_sndbuf_kib", listener_sndbuf_kib, 4, 16384, "kernel send buffer per listener socket (KiB), capped so slow readers are seen"),
-      INT_KEY("stream.write_timeout_s", write_timeout_s, 1, 600, "a listener whose write makes no progress for this long is closed (s)"),
-      def("engine.primary", "synthesis engine: auto (measured fastest: torch on CUDA, else cpu), cpu or torch",
-          [](Config& c, const std::string& v) { c.engine = one_of("engine.primary", v, {"auto", "cpu", "torch"}); },
+      INT_KEY("stream.burst_ms", burst_ms, 0, 10000,
+              "audio sent at once to a new listener so players start fast (ms)"),
+      INT_KEY("stream.fanout_ms", fanout_ms, 20, 1000,
+              "pages are handed to listeners in batches of this length (ms); fewer writes per "
+              "listener"),
+      INT_KEY("stream.http_write_ms", http_write_ms, 20, 2000,
+              "HTTP stream listeners get a socket write per this much audio (whole fanout_ms "
+              "batches; WebSocket listeners get every batch)"),
+      INT_KEY("stream.listener_queue_ms", listener_queue_ms, 200, 60000,
+              "a listener further behind than this skips to the live edge (ms)"),
+      INT_KEY("stream.listener_queue_kib", listener_queue_kib, 16, 65536,
+              "bytes queued per listener before it skips to the live edge (KiB)"),
+      INT_KEY("stream.listener_sndbuf_kib", listener_sndbuf_kib, 4, 16384,
+              "kernel send buffer per listener socket (KiB), capped so slow readers are seen"),
+      INT_KEY("stream.write_timeout_s", write_timeout_s, 1, 600,
+              "a listener whose write makes no progress for this long is closed (s)"),
+      def(
+          "engine.primary",
+          "synthesis engine: auto (measured fastest: torch on CUDA, else cpu), cpu or torch",
+          [](Config& c, const std::string& v) {
+            c.engine = one_of("engine.primary", v, {"auto", "cpu", "torch"});
+          },
           [](const Config& c) { return c.engine; }),
       STRING_KEY("engine.device", device, "LibTorch device: auto, cpu, cuda or cuda:N"),
-      INT_KEY("engine.render_workers", render_workers, 0, 256, "render worker threads (0: one per core)"),
-      INT_KEY("engine.lookahead_phrases", lookahead_phrases, 1, 8, "phrases rendered ahead of playback (1..8)"),
-      INT_KEY("engine.deadline_margin_ms", deadline_margin_ms, 100, 60000, "the first engine must finish a phrase this long before it plays, else the next engine takes over (ms)"),
-      INT_KEY("engine.fallback_margin_ms", fallback_margin_ms, 50, 60000, "the last engine must finish this long before the phrase plays, else it plays as silence (ms)"),
-      INT_KEY("faults.torch_delay_ms", faults_torch.delay_ms, 0, 3600000, "drill: delay added to every LibTorch render (ms)"),
-      def("faults.torch_failure_probability", "drill: probability 0..1 that a LibTorch render fails",
-          [](Config& c, const std::string& v) { c.faults_torch.failure_probability = parse_double("faults.torch_failure_probability", v, 0, 1); },
+      INT_KEY("engine.render_workers", render_workers, 0, 256,
+              "render worker threads (0: one per core)"),
+      INT_KEY("engine.lookahead_phrases", lookahead_phrases, 1, 8,
+              "phrases rendered ahead of playback (1..8)"),
+      INT_KEY("engine.deadline_margin_ms", deadline_margin_ms, 100, 60000,
+              "the first engine must finish a phrase this long before it plays, else the next "
+              "engine takes over (ms)"),
+      INT_KEY("engine.fallback_margin_ms", fallback_margin_ms, 50, 60000,
+              "the last engine must finish this long before the phrase plays, else it plays as "
+              "silence (ms)"),
+      INT_KEY("faults.torch_delay_ms", faults_torch.delay_ms, 0, 3600000,
+              "drill: delay added to every LibTorch render (ms)"),
+      def(
+          "faults.torch_failure_probability",
+          "drill: probability 0..1 that a LibTorch render fails",
+          [](Config& c, const std::string& v) {
+            c.faults_torch.failure_probability =
+                parse_double("faults.torch_failure_probability", v, 0, 1);
+          },
           [](const Config& c) { return fmt_double(c.faults_torch.failure_probability); }),
-      INT_KEY("faults.cpu_delay_ms", faults_cpu.delay_ms, 0, 3600000, "drill: delay added to every CPU-engine render (ms)"),
-      def("faults.cpu_failure_probability", "drill: probability 0..1 that a CPU-engine render fails",
-          [](Config& c, const std::string& v) { c.faults_cpu.failure_probability = parse_double("faults.cpu_failure_probability", v, 0, 1); },
+      INT_KEY("faults.cpu_delay_ms", faults_cpu.delay_ms, 0, 3600000,
+              "drill: delay added to every CPU-engine render (ms)"),
+      def(
+          "faults.cpu_failure_probability",
+          "drill: probability 0..1 that a CPU-engine render fails",
+          [](Config& c, const std::string& v) {
+            c.faults_cpu.failure_probability =
+                parse_double("faults.cpu_failure_probability", v, 0, 1);
+          },
           [](const Config& c) { return fmt_double(c.faults_cpu.failure_probability); }),
-      STRING_KEY("api.token", api_token, "bearer token required for POST/PATCH/DELETE (empty: no token); listening stays open"),
-      STRING_KEY("api.cors_origin", cors_origin, "Access-Control-Allow-Origin for the API (empty: no CORS headers)"),
-      INT_KEY("api.max_sessions", max_sessions, 1, 10000, "sessions at most; more are refused with 429"),
-      INT_KEY("limits.max_listeners", max_listeners, 1, 1000000, "listeners at most, all sessions and transports; more get 503"),
-      INT_KEY("limits.max_listeners_per_session", max_listeners_per_session, 1, 1000000, "listeners at most per session; more get 429"),
-      INT_KEY("limits.max_listeners_per_ip", max_listeners_per_ip, 0, 1000000, "listeners at most per client address (0: no limit); more get 429"),
-      INT_KEY("limits.header_timeout_s", header_timeout_s, 1, 600, "a request (headers and body) must arrive within this (s): slowloris guard"),
-      INT_KEY("limits.keepalive_timeout_s", keepalive_timeout_s, 1, 3600, "idle keep-alive connections are closed after this (s)"),
-      INT_KEY("limits.ws_max_message_bytes", ws_max_message_bytes, 125, 1048576, "largest WebSocket message a client may send (bytes)"),
-      INT_KEY("limits.idle_session_stop_s", idle_session_stop_s, 0, 31536000, "sessions created through the API with no listener for this long are ended (s; 0: never; pinned sessions and the default session stay)"),
-      def("session.name", "id of the session started at start-up (empty: none)",
-          [](Config& c, const std::string& v) { c.default_session = session_id("session.name", v, true); },
+      STRING_KEY(
+          "api.token", api_token,
+          "bearer token required for POST/PATCH/DELETE (empty: no token); listening stays open"),
+      STRING_KEY("api.cors_origin", cors_origin,
+                 "Access-Control-Allow-Origin for the API (empty: no CORS headers)"),
+      INT_KEY("api.max_sessions", max_sessions, 1, 10000,
+              "sessions at most; more are refused with 429"),
+      INT_KEY("limits.max_listeners", max_listeners, 1, 1000000,
+              "listeners at most, all sessions and transports; more get 503"),
+      INT_KEY("limits.max_listeners_per_session", max_listeners_per_session, 1, 1000000,
+              "listeners at most per session; more get 429"),
+      INT_KEY("limits.max_listeners_per_ip", max_listeners_per_ip, 0, 1000000,
+              "listeners at most per client address (0: no limit); more get 429"),
+      INT_KEY("limits.header_timeout_s", header_timeout_s, 1, 600,
+              "a request (headers and body) must arrive within this (s): slowloris guard"),
+      INT_KEY("limits.keepalive_timeout_s", keepalive_timeout_s, 1, 3600,
+              "idle keep-alive connections are closed after this (s)"),
+      INT_KEY("limits.ws_max_message_bytes", ws_max_message_bytes, 125, 1048576,
+              "largest WebSocket message a client may send (bytes)"),
+      INT_KEY("limits.idle_session_stop_s", idle_session_stop_s, 0, 31536000,
+              "sessions created through the API with no listener for this long are ended (s; 0: "
+              "never; pinned sessions and the default session stay)"),
+      def(
+          "session.name", "id of the session started at start-up (empty: none)",
+          [](Config& c, const std::string& v) {
+            c.default_session = session_id("session.name", v, true);
+          },
           [](const Config& c) { return c.default_session; }),
-      def("session.key", "tonic: C, C#, Db, D, ... B",
+      def(
+          "session.key", "tonic: C, C#, Db, D, ... B",
           [](Config& c, const std::string& v) {
             auto pc = music::parse_key(v);
             if (!pc) bad("session.key", "expected a key name like D or F#, got '" + v + "'");
             c.session.key_pc = *pc;
           },
           [](const Config& c) { return std::string(music::pitch_class_name(c.session.key_pc)); }),
-      def("session.mode", "auto (from brightness), phrygian, aeolian, dorian, mixolydian, ionian or lydian",
+      def(
+          "session.mode",
+          "auto (from brightness), phrygian, aeolian, dorian, mixolydian, ionian or lydian",
           [](Config& c, const std::string& v) {
             if (v == "auto") {
               c.session.mode.reset();
               return;
             }
             auto mode = music::parse_mode(v);
-            if (!mode) bad("session.mode", "expected auto or a mode name like dorian, got '" + v + "'");
+            if (!mode)
+              bad("session.mode", "expected auto or a mode name like dorian, got '" + v + "'");
             c.session.mode = *mode;
           },
           [](const Config& c) {
-            return c.session.mode ? std::string(music::mode_name(*c.session.mode)) : std::string("auto");
+            return c.session.mode ? std::string(music::mode_name(*c.session.mode))
+                                  : std::string("auto");
           }),
       PARAM_DOUBLE_KEY("session.tempo_bpm", tempo_bpm, 40, 120, "tempo in BPM (40..120)"),
-      PARAM_DOUBLE_KEY("session.energy", energy, 0, 1, "energy 0..1: harmonic rhythm, percussion above 0.4"),
-      PARAM_DOUBLE_KEY("session.brightness", brightness, 0, 1, "brightness 0..1: mode (when auto), chord colour, pad cutoff"),
+      PARAM_DOUBLE_KEY("session.energy", energy, 0, 1,
+                       "energy 0..1: harmonic rhythm, percussion above 0.4"),
+      PARAM_DOUBLE_KEY("session.brightness", brightness, 0, 1,
+                       "brightness 0..1: mode (when auto), chord colour, pad cutoff"),
       PARAM_DOUBLE_KEY("session.density", density, 0, 1, "density 0..1: how busy the lead is"),
-      def("session.seed", "composer seed; 0 picks a random one at start-up",
+      def(
+          "session.seed", "composer seed; 0 picks a random one at start-up",
           [](Config& c, const std::string& v) {
             const auto seed = parse_int("session.seed", v, 0, 9007199254740991LL);
             c.session.seed = static_cast<std::uint64_t>(seed);
             c.session_seed_random = seed == 0;
           },
-          [](const Config& c) { return c.session_seed_random ? std::string("0") : std::to_string(c.session.seed); }),
+          [](const Config& c) {
+            return c.session_seed_random ? std::string("0") : std::to_string(c.session.seed);
+          }),
       LAYER_KEY("session.pad", pad, "play the pad layer"),
       LAYER_KEY("session.lead", lead, "play the lead layer"),
       LAYER_KEY("session.bass", bass, "play the sub bass layer"),
       LAYER_KEY("session.texture", texture, "play the noise texture layer"),
       LAYER_KEY("session.percussion", percussion, "play percussion (only above energy 0.4)"),
-      STRING_KEY("state.dir", state_dir, "directory of the session database auralis.db (empty: sessions are not kept across restarts)"),
-      BOOL_KEY("icecast.enabled", icecast.enabled, "push a session to an Icecast server as a source client"),
-      def("icecast.session", "id of the session to push",
-          [](Config& c, const std::string& v) { c.icecast.session = session_id("icecast.session", v, true); },
+      STRING_KEY("state.dir", state_dir,
+                 "directory of the session database auralis.db (empty: sessions are not kept "
+                 "across restarts)"),
+      BOOL_KEY("icecast.enabled", icecast.enabled,
+               "push a session to an Icecast server as a source client"),
+      def(
+          "icecast.session", "id of the session to push",
+          [](Config& c, const std::string& v) {
+            c.icecast.session = session_id("icecast.session", v, true);
+          },
           [](const Config& c) { return c.icecast.session; }),
       STRING_KEY("icecast.host", icecast.host, "Icecast server host name or address"),
       INT_KEY("icecast.port", icecast.port, 1, 65535, "Icecast server port (1..65535)"),
-      def("icecast.mount", "mount point, starting with /",
+      def(
+          "icecast.mount", "mount point, starting with /",
           [](Config& c, const std::string& v) {
-            if (v.size() < 2 || v.front() != '/' || v.find_first_of(" \t\r\n?#") != std::string::npos)
+            if (v.size() < 2 || v.front() != '/' ||
+                v.find_first_of(" \t\r\n?#") != std::string::npos)
               bad("icecast.mount", "expected a path like /auralis.ogg, got '" + v + "'");
             c.icecast.mount = v;
           },
@@ -238,8 +324,10 @@ const std::vector<KeyDef>& table() {
       STRING_KEY("icecast.user", icecast.user, "source user name (Icecast's default is source)"),
       STRING_KEY("icecast.password", icecast.password, "source password (required when enabled)"),
       BOOL_KEY("icecast.tls", icecast.tls, "connect with TLS (HTTPS)"),
-      BOOL_KEY("icecast.tls_verify", icecast.tls_verify, "verify the server certificate and host name (with tls)"),
-      STRING_KEY("icecast.name", icecast.name, "Ice-Name of the stream (empty: server.stream_name)"),
+      BOOL_KEY("icecast.tls_verify", icecast.tls_verify,
+               "verify the server certificate and host name (with tls)"),
+      STRING_KEY("icecast.name", icecast.name,
+                 "Ice-Name of the stream (empty: server.stream_name)"),
   };
   return defs;
 }

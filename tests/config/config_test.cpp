@@ -1,5 +1,7 @@
 // Configuration: every key is documented in config/auralis.toml, sources apply in order, and
 // bad values are rejected with a message naming the key.
+#include "auralis/config/config.hpp"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -8,7 +10,6 @@
 #include <vector>
 
 #include "auralis/config/command_line.hpp"
-#include "auralis/config/config.hpp"
 
 #ifndef AURALIS_SOURCE_DIR
 #error "AURALIS_SOURCE_DIR must be defined"
@@ -17,7 +18,9 @@
 namespace auralis::config {
 namespace {
 
-std::string example_path() { return std::string(AURALIS_SOURCE_DIR) + "/config/auralis.toml"; }
+std::string example_path() {
+  return std::string(AURALIS_SOURCE_DIR) + "/config/auralis.toml";
+}
 
 TEST(Config, ExampleFileDocumentsEveryKeyWithItsDefault) {
   std::ifstream in(example_path());
@@ -41,7 +44,8 @@ TEST(Config, EnvironmentOverridesFileAndNamesTheKeyOnError) {
   Config c;
   apply_toml_string(c, "[audio]\nbitrate_kbps = 96\n", "test.toml");
   EXPECT_EQ(c.bitrate_kbps, 96);
-  auto unknown = apply_environment(c, {"AURALIS_AUDIO_BITRATE_KBPS=64", "AURALIS_NOPE=1", "PATH=/bin"});
+  auto unknown =
+      apply_environment(c, {"AURALIS_AUDIO_BITRATE_KBPS=64", "AURALIS_NOPE=1", "PATH=/bin"});
   EXPECT_EQ(c.bitrate_kbps, 64);
   ASSERT_EQ(unknown.size(), 1u);
   EXPECT_EQ(unknown[0], "AURALIS_NOPE");
@@ -50,7 +54,8 @@ TEST(Config, EnvironmentOverridesFileAndNamesTheKeyOnError) {
     FAIL() << "tempo 300 accepted";
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("session.tempo_bpm"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("AURALIS_SESSION_TEMPO_BPM"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("AURALIS_SESSION_TEMPO_BPM"), std::string::npos)
+        << e.what();
   }
 }
 
@@ -72,7 +77,8 @@ TEST(Config, BadFileValuesNameKeyAndFile) {
 // configuration error naming the key (it used to surface later as "invalid session id").
 TEST(Config, SessionIdsAreCheckedWhereTheyAreSet) {
   Config c;
-  const std::vector<std::string> bad_ids = {"bad/id", "a.b", "bad id", "\x01", std::string(65, 'x')};
+  const std::vector<std::string> bad_ids = {"bad/id", "a.b", "bad id", "\x01",
+                                            std::string(65, 'x')};
   for (const auto& bad : bad_ids) {
     try {
       set_key(c, "session.name", bad);
@@ -92,8 +98,8 @@ TEST(Config, SessionIdsAreCheckedWhereTheyAreSet) {
 }
 
 TEST(Config, FlagsOverrideEverything) {
-  const char* argv[] = {"auralis", "--listen", "127.0.0.1:0", "--log-level", "debug",
-                        "--set", "audio.page_ms=20", "--seed", "42"};
+  const char* argv[] = {"auralis", "--listen",         "127.0.0.1:0", "--log-level", "debug",
+                        "--set",   "audio.page_ms=20", "--seed",      "42"};
   const auto cl = parse_command_line(9, argv);
   EXPECT_EQ(cl.command, Command::serve);
   EXPECT_EQ(cl.config.listen_port, 0);
@@ -104,7 +110,8 @@ TEST(Config, FlagsOverrideEverything) {
 }
 
 TEST(Config, CommandsAndTheirErrors) {
-  const char* render[] = {"auralis", "render", "--seed", "3", "--minutes", "0.5", "--engine", "cpu", "x.wav"};
+  const char* render[] = {"auralis", "render",   "--seed", "3",    "--minutes",
+                          "0.5",     "--engine", "cpu",    "x.wav"};
   const auto cl = parse_command_line(9, render);
   EXPECT_EQ(cl.command, Command::render);
   EXPECT_EQ(cl.output_path, "x.wav");
@@ -134,7 +141,8 @@ TEST(Config, CommandsAndTheirErrors) {
                                 {"auralis", "compose", "--minutes", "1", "--json"},
                                 {"auralis", "render", "--listen", "127.0.0.1:1", "x.ogg"},
                                 {"auralis", "serve", "--engine", "cpu", "--json"}};
-  for (const auto& args : misplaced) EXPECT_THROW(parse_command_line(5, args), ConfigError) << args[2];
+  for (const auto& args : misplaced)
+    EXPECT_THROW(parse_command_line(5, args), ConfigError) << args[2];
   const char* help[] = {"auralis", "--help"};
   EXPECT_EQ(parse_command_line(2, help).command, Command::help);
   EXPECT_NE(usage().find("--listen"), std::string::npos);
