@@ -64,17 +64,11 @@ std::string one_of(const std::string& key, const std::string& text,
   bad(key, "must be one of " + list + ", got '" + text + "'");
 }
 
-// A session id as the API accepts it (1-64 of A-Z a-z 0-9 _ -), or empty where `empty_ok`.
+// A session id (valid_session_id), or empty where `empty_ok`.
 std::string session_id(const std::string& key, const std::string& text, bool empty_ok) {
-  if (text.empty() && empty_ok) return text;
-  const bool ok = !text.empty() && text.size() <= 64 &&
-                  std::all_of(text.begin(), text.end(), [](unsigned char c) {
-                    return std::isalnum(c) || c == '_' || c == '-';
-                  });
-  if (!ok)
-    bad(key, "must be a session id: 1-64 characters of A-Z a-z 0-9 _ -" +
-                 std::string(empty_ok ? " (or empty)" : "") + ", got '" + text + "'");
-  return text;
+  if ((text.empty() && empty_ok) || valid_session_id(text)) return text;
+  bad(key, "must be a session id: 1-64 characters of A-Z a-z 0-9 _ -" +
+               std::string(empty_ok ? " (or empty)" : "") + ", got '" + text + "'");
 }
 
 std::string fmt_double(double v) {
@@ -359,6 +353,12 @@ std::string get_key(const Config& config, const std::string& key) {
   const KeyDef* d = find(key);
   if (!d) throw ConfigError(key + ": unknown configuration key");
   return d->get(config);
+}
+
+bool valid_session_id(const std::string& id) {
+  return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '_' || c == '-';
+  });
 }
 
 }  // namespace auralis::config

@@ -116,9 +116,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
                               std::string(req.target()), e.what());
       result = error_response(req, http::status::internal_server_error, "internal_error",
                               "internal error");
-      if (req.method() == http::verb::head) std::get<Response>(result).body().clear();
     }
     if (auto* response = std::get_if<Response>(&result)) {
+      // HEAD: the GET answer's status and headers (its Content-Length included), never a body.
+      if (req.method() == http::verb::head) response->body().clear();
       if (response->result_int() >= 400) ++routes_.metrics()->rejected_requests;
       const bool close_after = !req.keep_alive();
       return send(std::move(*response), close_after);

@@ -6,7 +6,6 @@
 #include <ctime>
 #include <random>
 #include <string>
-#include <variant>
 #include <vector>
 
 #include "auralis/server/api_params.hpp"
@@ -125,14 +124,6 @@ void Routes::apply_live(const config::Config& config) {
 }
 
 RouteResult Routes::route(const Request& req, const std::string& client) const {
-  RouteResult result = dispatch(req, client);
-  // HEAD: the GET answer's status and headers (its Content-Length included), never a body.
-  if (req.method() == http::verb::head)
-    if (auto* res = std::get_if<Response>(&result)) res->body().clear();
-  return result;
-}
-
-RouteResult Routes::dispatch(const Request& req, const std::string& client) const {
   ++metrics_->requests;
   const std::string target(req.target());
   const std::string path = target.substr(0, target.find('?'));
@@ -321,7 +312,7 @@ Response Routes::api(const Request& req, const std::string& path) const {
       return method_not_allowed(req, "GET, HEAD");
     return openapi(req);
   }
-  // HEAD is answered wherever GET is (route() drops the body).
+  // HEAD is answered wherever GET is (HttpSession drops the body).
   const bool get = req.method() == http::verb::get || req.method() == http::verb::head;
   if (path == kSessionsPath) {
     if (get) return list_sessions(req);

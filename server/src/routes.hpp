@@ -54,7 +54,6 @@ class Routes {
   const config::Config& config() const { return config_; }
 
  private:
-  RouteResult dispatch(const Request& req, const std::string& client) const;
   Response health(const Request& req) const;
   Response ready(const Request& req) const;
   Response metrics_text(const Request& req) const;

@@ -1,8 +1,5 @@
 #include "auralis/server/session_registry.hpp"
 
-#include <algorithm>
-#include <cctype>
-
 namespace auralis::server {
 
 std::shared_ptr<Session> SessionRegistry::find(const std::string& id) const {
@@ -35,12 +32,6 @@ std::vector<std::shared_ptr<Session>> SessionRegistry::all() const {
 std::size_t SessionRegistry::size() const {
   std::lock_guard lock(mutex_);
   return sessions_.size();
-}
-
-bool valid_session_id(const std::string& id) {
-  return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](unsigned char c) {
-    return std::isalnum(c) || c == '_' || c == '-';
-  });
 }
 
 }  // namespace auralis::server

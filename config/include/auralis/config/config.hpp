@@ -66,17 +66,17 @@ struct Config {
   Faults faults_torch;
   Faults faults_cpu;
   // [api]
-  std::string api_token;           // non-empty: POST/PATCH/DELETE need "Authorization: Bearer <token>"
-  std::string cors_origin = "*";   // Access-Control-Allow-Origin for the API; empty: no CORS headers
+  std::string api_token;  // non-empty: POST/PATCH/DELETE need "Authorization: Bearer <token>"
+  std::string cors_origin = "*";  // Access-Control-Allow-Origin for the API; empty: no CORS headers
   int max_sessions = 32;
   // [limits]
-  int max_listeners = 15000;             // all sessions, both transports
+  int max_listeners = 15000;  // all sessions, both transports
   int max_listeners_per_session = 10000;
-  int max_listeners_per_ip = 100;        // 0: no per-address limit
-  int header_timeout_s = 10;             // a request's headers and body must arrive within this
-  int keepalive_timeout_s = 30;          // idle keep-alive connections are closed after this
-  int ws_max_message_bytes = 4096;       // largest WebSocket message a client may send
-  int idle_session_stop_s = 0;           // API sessions without listeners this long are ended (0: never)
+  int max_listeners_per_ip = 100;   // 0: no per-address limit
+  int header_timeout_s = 10;        // a request's headers and body must arrive within this
+  int keepalive_timeout_s = 30;     // idle keep-alive connections are closed after this
+  int ws_max_message_bytes = 4096;  // largest WebSocket message a client may send
+  int idle_session_stop_s = 0;      // API sessions without listeners this long are ended (0: never)
   // [session]: the default session started at start-up
   std::string default_session = "default";
   music::SessionParams session;
@@ -118,5 +118,8 @@ std::vector<std::string> apply_environment(Config& config, const std::vector<std
 
 // Cross-field checks after all sources are applied; throws ConfigError.
 void validate(const Config& config);
+
+// Session ids (session.name, icecast.session, the API's): 1-64 of [A-Za-z0-9_-].
+bool valid_session_id(const std::string& id);
 
 }  // namespace auralis::config

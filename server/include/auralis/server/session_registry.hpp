@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "auralis/config/config.hpp"
 #include "auralis/server/session.hpp"
 
 namespace auralis::server {
@@ -25,7 +26,7 @@ class SessionRegistry {
   std::map<std::string, std::shared_ptr<Session>> sessions_;
 };
 
-// Session ids: 1-64 of [A-Za-z0-9_-].
-bool valid_session_id(const std::string& id);
+// Session ids: 1-64 of [A-Za-z0-9_-] (the configuration checks its ids with the same rule).
+using config::valid_session_id;
 
 }  // namespace auralis::server
