@@ -51,6 +51,11 @@ std::string header_safe(std::string s) {
   return s;
 }
 
+// GET, or HEAD: answered wherever GET is (HttpSession drops the body).
+bool is_get(const Request& req) {
+  return req.method() == http::verb::get || req.method() == http::verb::head;
+}
+
 Response method_not_allowed(const Request& req, const std::string& allow) {
   auto res =
       error_response(req, http::status::method_not_allowed, "method_not_allowed",
@@ -127,10 +132,9 @@ RouteResult Routes::route(const Request& req, const std::string& client) const {
   ++metrics_->requests;
   const std::string target(req.target());
   const std::string path = target.substr(0, target.find('?'));
-  const bool get_or_head = req.method() == http::verb::get || req.method() == http::verb::head;
 
   auto only_get = [&](auto&& handler) -> RouteResult {
-    if (!get_or_head) return method_not_allowed(req, "GET, HEAD");
+    if (!is_get(req)) return method_not_allowed(req, "GET, HEAD");
     return handler();
   };
   // Beast accepts targets such as "?x" or "*": everything below expects an absolute path.
@@ -150,7 +154,7 @@ RouteResult Routes::route(const Request& req, const std::string& client) const {
   constexpr std::string_view kOgg = ".ogg";
   if (path.starts_with(kStream) && path.ends_with(kOgg) &&
       path.size() > kStream.size() + kOgg.size()) {
-    if (!get_or_head) return method_not_allowed(req, "GET, HEAD");
+    if (!is_get(req)) return method_not_allowed(req, "GET, HEAD");
     return stream(req, path.substr(kStream.size(), path.size() - kStream.size() - kOgg.size()),
                   client);
   }
@@ -308,14 +312,11 @@ Response Routes::api(const Request& req, const std::string& path) const {
     return res;
   }
   if (path == "/api/v1/openapi.json") {
-    if (req.method() != http::verb::get && req.method() != http::verb::head)
-      return method_not_allowed(req, "GET, HEAD");
+    if (!is_get(req)) return method_not_allowed(req, "GET, HEAD");
     return openapi(req);
   }
-  // HEAD is answered wherever GET is (HttpSession drops the body).
-  const bool get = req.method() == http::verb::get || req.method() == http::verb::head;
   if (path == kSessionsPath) {
-    if (get) return list_sessions(req);
+    if (is_get(req)) return list_sessions(req);
     if (req.method() == http::verb::post) return create_session(req);
     return method_not_allowed(req, "GET, HEAD, POST");
   }
@@ -323,7 +324,7 @@ Response Routes::api(const Request& req, const std::string& path) const {
   if (path.starts_with(prefix) && path.size() > prefix.size()) {
     const std::string id = path.substr(prefix.size());
     if (id.find('/') == std::string::npos) {
-      if (get) return get_session(req, id);
+      if (is_get(req)) return get_session(req, id);
       if (req.method() == http::verb::patch) return patch_session(req, id);
       if (req.method() == http::verb::delete_) return delete_session(req, id);
       return method_not_allowed(req, "GET, HEAD, PATCH, DELETE");
