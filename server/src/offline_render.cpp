@@ -206,17 +206,12 @@ class OggWriter {
   std::int64_t frames_ = 0;
 };
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 }  // namespace
 
 RenderSummary render_offline(const config::Config& config, double minutes,
                              const std::string& engine_name, const std::string& path) {
-  const bool ogg = ends_with(path, ".ogg") || ends_with(path, ".opus");
-  if (!ogg && !ends_with(path, ".wav"))
+  const bool ogg = path.ends_with(".ogg") || path.ends_with(".opus");
+  if (!ogg && !path.ends_with(".wav"))
     throw std::runtime_error("output must end in .wav, .ogg or .opus");
   const auto total_frames = static_cast<std::int64_t>(minutes * 60 * kRate);
   if (total_frames < 1) throw std::runtime_error("--minutes is shorter than one sample");
