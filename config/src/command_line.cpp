@@ -1,7 +1,6 @@
 #include "auralis/config/command_line.hpp"
 
 #include <boost/program_options.hpp>
-
 #include <sstream>
 
 namespace po = boost::program_options;
@@ -11,19 +10,20 @@ namespace {
 
 po::options_description general_options() {
   po::options_description opts("Options");
-  opts.add_options()
-      ("help,h", "print this help")
-      ("version", "print the version")
-      ("config,c", po::value<std::string>(), "TOML configuration file (see config/auralis.toml)")
-      ("listen,l", po::value<std::string>(), "HOST:PORT to listen on (default 127.0.0.1:8000)")
-      ("log-level", po::value<std::string>(), "trace, debug, info, warn, error, off")
-      ("state-dir", po::value<std::string>(), "keep API-created sessions in DIR/auralis.db (config key state.dir)")
-      ("set", po::value<std::vector<std::string>>()->composing(), "KEY=VALUE: set any config key, e.g. --set audio.bitrate_kbps=96")
-      ("seed", po::value<std::string>(), "composer seed (compose/render; serve: the default session's)")
-      ("phrases", po::value<int>(), "compose: phrases to print (default 4)")
-      ("json", "compose: print JSON")
-      ("minutes", po::value<double>(), "render: minutes of audio (default 1)")
-      ("engine", po::value<std::string>(), "render: cpu or torch (default cpu)");
+  opts.add_options()("help,h", "print this help")("version", "print the version")(
+      "config,c", po::value<std::string>(), "TOML configuration file (see config/auralis.toml)")(
+      "listen,l", po::value<std::string>(), "HOST:PORT to listen on (default 127.0.0.1:8000)")(
+      "log-level", po::value<std::string>(), "trace, debug, info, warn, error, off")(
+      "state-dir", po::value<std::string>(),
+      "keep API-created sessions in DIR/auralis.db (config key state.dir)")(
+      "set", po::value<std::vector<std::string>>()->composing(),
+      "KEY=VALUE: set any config key, e.g. --set audio.bitrate_kbps=96")(
+      "seed", po::value<std::string>(),
+      "composer seed (compose/render; serve: the default session's)")(
+      "phrases", po::value<int>(), "compose: phrases to print (default 4)")(
+      "json", "compose: print JSON")("minutes", po::value<double>(),
+                                     "render: minutes of audio (default 1)")(
+      "engine", po::value<std::string>(), "render: cpu or torch (default cpu)");
   return opts;
 }
 
@@ -37,7 +37,8 @@ std::string usage() {
          "                                          print composed phrases\n"
          "  auralis render --seed N --minutes M [--engine cpu|torch] OUT.wav|OUT.ogg\n"
          "                                          render offline what a listener hears\n\n"
-         "Configuration: defaults < --config FILE < AURALIS_<SECTION>_<KEY> environment < flags.\n\n"
+         "Configuration: defaults < --config FILE < AURALIS_<SECTION>_<KEY> environment < "
+         "flags.\n\n"
       << general_options();
   return out.str();
 }
@@ -47,11 +48,16 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (!args.empty() && !args.front().starts_with("-")) {
     const std::string cmd = args.front();
-    if (cmd == "serve") cl.command = Command::serve;
-    else if (cmd == "compose") cl.command = Command::compose;
-    else if (cmd == "render") cl.command = Command::render;
-    else if (cmd == "help") cl.command = Command::help;
-    else throw ConfigError("unknown command '" + cmd + "' (serve, compose, render, help)");
+    if (cmd == "serve")
+      cl.command = Command::serve;
+    else if (cmd == "compose")
+      cl.command = Command::compose;
+    else if (cmd == "render")
+      cl.command = Command::render;
+    else if (cmd == "help")
+      cl.command = Command::help;
+    else
+      throw ConfigError("unknown command '" + cmd + "' (serve, compose, render, help)");
     args.erase(args.begin());
   }
 
@@ -110,7 +116,8 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   cl.json = vm.count("json") > 0;
   if (vm.count("minutes")) {
     cl.minutes = vm["minutes"].as<double>();
-    if (!(cl.minutes > 0 && cl.minutes <= 24 * 60)) throw ConfigError("--minutes must be > 0 and <= 1440");
+    if (!(cl.minutes > 0 && cl.minutes <= 24 * 60))
+      throw ConfigError("--minutes must be > 0 and <= 1440");
   }
   if (vm.count("engine")) {
     cl.render_engine = vm["engine"].as<std::string>();

@@ -27,7 +27,8 @@ std::string node_text(const toml::node& node, const std::string& key, const std:
 void apply_table(Config& config, const toml::table& table, const std::string& prefix,
                  const std::string& origin) {
   for (const auto& [name, node] : table) {
-    const std::string key = prefix.empty() ? std::string(name.str()) : prefix + "." + std::string(name.str());
+    const std::string key =
+        prefix.empty() ? std::string(name.str()) : prefix + "." + std::string(name.str());
     if (const auto* sub = node.as_table()) {
       apply_table(config, *sub, key, origin);
       continue;
@@ -70,7 +71,8 @@ void apply_toml_file(Config& config, const std::string& path) {
   apply_table(config, table, "", path);
 }
 
-std::vector<std::string> apply_environment(Config& config, const std::vector<std::string>& entries) {
+std::vector<std::string> apply_environment(Config& config,
+                                           const std::vector<std::string>& entries) {
   std::vector<std::string> unknown;
   for (const auto& entry : entries) {
     const auto eq = entry.find('=');

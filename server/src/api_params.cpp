@@ -11,8 +11,8 @@ ApiError invalid(const std::string& field, const std::string& message) {
   return {400, "invalid_value", message, field};
 }
 
-std::optional<ApiError> number_in(const nlohmann::json& v, const std::string& field, double lo, double hi,
-                                  double& out) {
+std::optional<ApiError> number_in(const nlohmann::json& v, const std::string& field, double lo,
+                                  double hi, double& out) {
   if (!v.is_number()) return invalid(field, field + " must be a number");
   const double x = v.get<double>();
   if (!std::isfinite(x) || x < lo || x > hi)
@@ -48,8 +48,8 @@ std::optional<ApiError> parse_params(const nlohmann::json& body, const music::Se
   for (const auto& [field, v] : body.items()) {
     if (field == "name") {
       if (!v.is_string() || !valid_display_name(v.get<std::string>()))
-        return invalid(field,
-                       "name must be a string of 1-100 characters, none of them a control character");
+        return invalid(
+            field, "name must be a string of 1-100 characters, none of them a control character");
       update.name = v.get<std::string>();
     } else if (field == "id" && allow_id) {
       if (!v.is_string() || !valid_session_id(v.get<std::string>()))
@@ -69,7 +69,8 @@ std::optional<ApiError> parse_params(const nlohmann::json& body, const music::Se
       } else {
         auto mode = music::parse_mode(v.get<std::string>());
         if (!mode)
-          return invalid(field, "mode must be auto, phrygian, aeolian, dorian, mixolydian, ionian or lydian");
+          return invalid(
+              field, "mode must be auto, phrygian, aeolian, dorian, mixolydian, ionian or lydian");
         p.mode = *mode;
       }
     } else if (field == "tempo_bpm") {
@@ -92,12 +93,18 @@ std::optional<ApiError> parse_params(const nlohmann::json& body, const music::Se
         const std::string name = "layers." + layer;
         if (!on.is_boolean()) return invalid(name, name + " must be true or false");
         const bool b = on.get<bool>();
-        if (layer == "pad") p.layers.pad = b;
-        else if (layer == "lead") p.layers.lead = b;
-        else if (layer == "bass") p.layers.bass = b;
-        else if (layer == "texture") p.layers.texture = b;
-        else if (layer == "percussion") p.layers.percussion = b;
-        else return ApiError{400, "unknown_field", "unknown layer '" + layer + "'", name};
+        if (layer == "pad")
+          p.layers.pad = b;
+        else if (layer == "lead")
+          p.layers.lead = b;
+        else if (layer == "bass")
+          p.layers.bass = b;
+        else if (layer == "texture")
+          p.layers.texture = b;
+        else if (layer == "percussion")
+          p.layers.percussion = b;
+        else
+          return ApiError{400, "unknown_field", "unknown layer '" + layer + "'", name};
       }
     } else {
       return ApiError{400, "unknown_field", "unknown field '" + field + "'", field};

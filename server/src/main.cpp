@@ -1,8 +1,8 @@
 // auralis: serve (the daemon), compose (print scores), render (offline audio).
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <iostream>
 #include <string>
@@ -24,7 +24,8 @@ int compose(const auralis::config::CommandLine& cl) {
   auralis::music::Composer composer(cl.config.session);
   for (int i = 0; i < cl.phrases; ++i) {
     const auto phrase = composer.next();
-    std::cout << (cl.json ? auralis::music::to_json(phrase) : auralis::music::describe(phrase)) << "\n";
+    std::cout << (cl.json ? auralis::music::to_json(phrase) : auralis::music::describe(phrase))
+              << "\n";
   }
   std::cout.flush();
   if (!std::cout) {  // e.g. a full disk or a closed pipe: not a success

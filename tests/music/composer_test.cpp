@@ -193,7 +193,8 @@ TEST(Composer, PadCommonTonesAreHeldAcrossPhraseJoins) {
         const auto& prev = phrases[k - 1];
         const double end = prev.bars * prev.beats_per_bar;
         for (const auto& n : layer_notes(prev, Layer::pad))
-          if (std::abs(n.onset_beats + n.duration_beats - end) < 1e-9) sounding_at_end_before.insert(n.midi);
+          if (std::abs(n.onset_beats + n.duration_beats - end) < 1e-9)
+            sounding_at_end_before.insert(n.midi);
       }
       const auto& first = phrases[k].chords.front().pitches;
       for (const auto& n : layer_notes(phrases[k], Layer::pad)) {

@@ -29,13 +29,13 @@ struct Note {
 };
 
 struct ChordEvent {
-  std::string name;         // display name, e.g. "Dm9"
-  int root_pc = 0;          // pitch class of the chord root, 0 = C
-  int degree = 1;           // scale degree of the root, 1..7
-  int bar = 0;              // 0-based bar in the phrase
+  std::string name;  // display name, e.g. "Dm9"
+  int root_pc = 0;   // pitch class of the chord root, 0 = C
+  int degree = 1;    // scale degree of the root, 1..7
+  int bar = 0;       // 0-based bar in the phrase
   double onset_beats = 0;
   double onset_s = 0;
-  std::vector<int> pitches; // pad voicing, MIDI, ascending
+  std::vector<int> pitches;  // pad voicing, MIDI, ascending
 };
 
 struct Phrase {
@@ -45,7 +45,7 @@ struct Phrase {
   double tempo_bpm = 70;
   int bars = 8;
   int beats_per_bar = 4;
-  double duration_s = 0;    // bars * beats_per_bar * 60 / tempo_bpm
+  double duration_s = 0;  // bars * beats_per_bar * 60 / tempo_bpm
   // Sound-shaping parameters in force for this phrase (synthesis maps them to patches).
   double energy = 0.5;
   double brightness = 0.5;
@@ -54,8 +54,8 @@ struct Phrase {
   std::vector<Note> notes;  // sorted by onset_s
 };
 
-const char* mode_name(Mode mode);        // "dorian"
-const char* pitch_class_name(int pc);    // "C", "C#", ... "B"
-const char* layer_name(Layer layer);     // "pad"
+const char* mode_name(Mode mode);      // "dorian"
+const char* pitch_class_name(int pc);  // "C", "C#", ... "B"
+const char* layer_name(Layer layer);   // "pad"
 
 }  // namespace auralis::music
