@@ -7,6 +7,18 @@
 
 namespace auralis::synthesis::dsp {
 
+namespace block_lti_detail {
+// The same test the target_clones resolvers make for "arch=x86-64-v4".
+#if defined(__x86_64__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
+const bool wide_clones = [] {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("x86-64-v4") != 0;
+}();
+#else
+const bool wide_clones = false;
+#endif
+}  // namespace block_lti_detail
+
 double svf_prewarp(double cutoff_hz, double sample_rate_hz) {
   const double fc = std::clamp(cutoff_hz, 1.0, 0.49 * sample_rate_hz);
   return std::tan(kPi * fc / sample_rate_hz);

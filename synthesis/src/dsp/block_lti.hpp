@@ -21,6 +21,12 @@
 
 namespace auralis::synthesis::dsp {
 
+namespace block_lti_detail {
+// True where the loader picks the AVX-512 (x86-64-v4) clones of the DSP loops: there, stereo
+// filters run both channels in one 16-wide register.
+extern const bool wide_clones;
+}  // namespace block_lti_detail
+
 // A continuous-valued description in double: the design is done once per coefficient change.
 template <int N>
 struct StateSpace {
@@ -107,8 +113,15 @@ class BlockLti {
   void process(const float* const* in, float* const* out, std::size_t n);
   void process(const float* in, float* out, std::size_t n) { process(&in, &out, n); }
 
+  // process() with the path chosen: kPacked runs stereo pairs 16-wide (what process() does where
+  // block_lti_detail::wide_clones), else channel by channel. Each is split-invariant.
+  template <bool kPacked>
+  void process_blocks(const float* const* in, float* const* out, std::size_t n);
+
  private:
   void run_block(const float* const* x, float* const* y, bool update);
+  void run_block_packed(const float* const* x, float* const* y, bool update)
+    requires(C == 2);
 
   alignas(32) std::array<std::array<float, kBlock>, N> v_{};        // (C A^j)_i, per i
   alignas(32) std::array<std::array<float, kBlock>, kBlock> t_{};   // h[j - m], per m

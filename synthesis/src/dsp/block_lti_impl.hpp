@@ -2,7 +2,9 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstring>
+#include <utility>
 
 // The vector helpers below are inlined into AVX2 clones; their by-value ABI never matters.
 #pragma GCC diagnostic push
@@ -11,6 +13,7 @@
 namespace auralis::synthesis::dsp {
 
 namespace block_lti_detail {
+using V16 = float __attribute__((vector_size(64)));
 using V8 = float __attribute__((vector_size(32)));
 using V4 = float __attribute__((vector_size(16)));
 template <int W>
@@ -25,6 +28,22 @@ inline V load(const float* p) {
 template <typename V>
 inline void store(float* p, V v) {
   std::memcpy(p, &v, sizeof(V));
+}
+// [v | v]: an 8-wide row for both channels of a packed pair.
+inline __attribute__((always_inline)) V16 both(const float* p) {
+  const V8 v = load<V8>(p);
+  return __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7);
+}
+// [a[k] x8 | b[k] x8] from a packed pair [a | b].
+template <int K>
+inline __attribute__((always_inline)) V16 lanes(V16 v) {
+  return __builtin_shufflevector(v, v, K, K, K, K, K, K, K, K, 8 + K, 8 + K, 8 + K, 8 + K, 8 + K,
+                                 8 + K, 8 + K, 8 + K);
+}
+template <int... K>
+inline __attribute__((always_inline)) std::array<V16, sizeof...(K)> all_lanes(
+    V16 v, std::integer_sequence<int, K...>) {
+  return {lanes<K>(v)...};
 }
 }  // namespace block_lti_detail
 
@@ -68,10 +87,77 @@ inline __attribute__((always_inline)) void BlockLti<N, C>::run_block(const float
   }
 }
 
+// Stereo with 16-wide vectors: both channels' blocks side by side in one register, [left |
+// right], every coefficient row used for both: the products and sums of run_block in the same
+// order at half the multiply-adds (the bits can still differ from run_block's where the compiler
+// fuses a different multiply-add). Only where the DSP clones are the AVX-512 ones: elsewhere
+// 16-wide vectors would be split in two and gain nothing.
+template <int N, int C>
+inline __attribute__((always_inline)) void BlockLti<N, C>::run_block_packed(const float* const* x,
+                                                                            float* const* y,
+                                                                            bool update)
+  requires(C == 2)
+{
+  using namespace block_lti_detail;
+  const V8 xl = load<V8>(x[0]), xr = load<V8>(x[1]);
+  const V16 xs = __builtin_shufflevector(xl, xr, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+                                         15);
+  const V16 s = load<V16>(state_[0].data());  // state_[0] and state_[1] are contiguous
+  const auto sk = all_lanes(s, std::make_integer_sequence<int, N>());
+  const auto xk = all_lanes(xs, std::make_integer_sequence<int, kBlock>());
+  V16 ys = both(v_[0].data()) * sk[0];
+  for (int i = 1; i < N; ++i) ys += both(v_[i].data()) * sk[i];
+  V16 ya = both(t_[0].data()) * xk[0];
+  V16 yb = both(t_[1].data()) * xk[1];
+  for (int m = 2; m < kBlock; m += 2) {
+    ya += both(t_[m].data()) * xk[m];
+    yb += both(t_[m + 1].data()) * xk[m + 1];
+  }
+  if (update) {
+    V16 ua = both(g_[0].data()) * xk[0];
+    V16 ub = both(g_[1].data()) * xk[1];
+    for (int m = 2; m < kBlock; m += 2) {
+      ua += both(g_[m].data()) * xk[m];
+      ub += both(g_[m + 1].data()) * xk[m + 1];
+    }
+    V16 sa = both(a8_[0].data()) * sk[0];
+    V16 sb{};
+    if constexpr (N > 1) sb = both(a8_[1].data()) * sk[1];
+    for (int i = 2; i < N; ++i) {
+      if (i % 2 == 0)
+        sa += both(a8_[i].data()) * sk[i];
+      else
+        sb += both(a8_[i].data()) * sk[i];
+    }
+    store(state_[0].data(), (sa + sb) + (ua + ub));
+  }
+  const V16 out = ys + (ya + yb);
+  store(y[0], __builtin_shufflevector(out, out, 0, 1, 2, 3, 4, 5, 6, 7));
+  store(y[1], __builtin_shufflevector(out, out, 8, 9, 10, 11, 12, 13, 14, 15));
+}
+
 template <int N, int C>
 inline __attribute__((always_inline)) void BlockLti<N, C>::process(const float* const* in,
                                                                    float* const* out,
                                                                    std::size_t n) {
+  if constexpr (C == 2) {
+    if (block_lti_detail::wide_clones) return process_blocks<true>(in, out, n);
+  }
+  process_blocks<false>(in, out, n);
+}
+
+template <int N, int C>
+template <bool kPacked>
+inline __attribute__((always_inline)) void BlockLti<N, C>::process_blocks(const float* const* in,
+                                                                          float* const* out,
+                                                                          std::size_t n) {
+  const auto run = [this](const float* const* x, float* const* y, bool update)
+      __attribute__((always_inline)) {
+    if constexpr (kPacked)
+      run_block_packed(x, y, update);
+    else
+      run_block(x, y, update);
+  };
   std::size_t done = 0;
   while (done < n) {
     if (pos_ == 0 && n - done >= kBlock) {
@@ -82,7 +168,7 @@ inline __attribute__((always_inline)) void BlockLti<N, C>::process(const float* 
         x[c] = in[c] + done;
         y[c] = out[c] + done;
       }
-      run_block(x, y, true);
+      run(x, y, true);
       done += kBlock;
       continue;
     }
@@ -97,7 +183,7 @@ inline __attribute__((always_inline)) void BlockLti<N, C>::process(const float* 
       y[c] = tmp[c];
     }
     const bool complete = pos_ + static_cast<int>(take) == kBlock;
-    run_block(x, y, complete);
+    run(x, y, complete);
     for (int c = 0; c < C; ++c) std::copy_n(tmp[c] + pos_, take, out[c] + done);
     if (complete) {
       for (auto& p : pending_) p.fill(0);

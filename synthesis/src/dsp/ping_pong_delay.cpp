@@ -23,9 +23,15 @@ PingPongDelay::PingPongDelay(float sample_rate_hz, PingPongParams params)
       // Room for a block written ahead of the longest read.
       left_line_(static_cast<int>(params.max_delay_s * sample_rate_hz) + 4 + kChunk),
       right_line_(static_cast<int>(params.max_delay_s * sample_rate_hz) + 4 + kChunk),
-      lowpass_coef_(one_pole_coef_hz(params.loop_cutoff_hz, sample_rate_hz)),
       glide_coef_(one_pole_coef_s(0.05f, sample_rate_hz)),
       max_samples_(params.max_delay_s * sample_rate_hz) {
+  const double coef = one_pole_coef_hz(params.loop_cutoff_hz, sample_rate_hz);
+  StateSpace<2> lowpass;  // s' = (1 - coef) s + coef x, y = s'
+  lowpass.a[0][0] = 1.0 - coef;
+  lowpass.b[0] = coef;
+  lowpass.c[0] = 1.0 - coef;
+  lowpass.d = coef;
+  loop_lowpass_.set(lowpass);
 }
 
 void PingPongDelay::set_delay_s(float delay_s) {
@@ -36,7 +42,7 @@ void PingPongDelay::set_delay_s(float delay_s) {
 void PingPongDelay::reset() {
   left_line_.reset();
   right_line_.reset();
-  lowpass_l_ = lowpass_r_ = 0;
+  loop_lowpass_.reset();
 }
 
 // Blocks no longer than the shortest delay inside them: every read sees only earlier blocks'
@@ -52,8 +58,6 @@ void PingPongDelay::process(std::span<float> left, std::span<float> right) {
   const std::uint32_t mask = left_line_.mask();
   std::uint32_t w = left_line_.write_index();
   float d = delay_samples_;
-  const float coef = lowpass_coef_, keep = 1.0f - lowpass_coef_;
-  float lp_l = lowpass_l_, lp_r = lowpass_r_;
   alignas(32) float yl[kChunk], yr[kChunk], xl[kChunk], xr[kChunk], tl[kChunk + 1],
       tr[kChunk + 1];
   std::size_t i = 0;
@@ -96,16 +100,14 @@ void PingPongDelay::process(std::span<float> left, std::span<float> right) {
       }
     }
     // The mono input enters the left line, each repeat crosses to the other side through the
-    // loop low-pass, y = (1 - c) y + c x: one multiply-add per sample on the serial chain.
+    // loop low-pass (a block filter: no per-sample chain).
     for (std::size_t k = 0; k < n; ++k) {
-      xl[k] = coef * (0.5f * (l[k] + r[k]) + fb * yr[k]);
-      xr[k] = coef * (fb * yl[k]);
+      xl[k] = 0.5f * (l[k] + r[k]) + fb * yr[k];
+      xr[k] = fb * yl[k];
     }
-    for (std::size_t k = 0; k < n; ++k) {
-      lp_l = keep * lp_l + xl[k];
-      lp_r = keep * lp_r + xr[k];
-      xl[k] = lp_l;
-      xr[k] = lp_r;
+    {
+      float* io[2] = {xl, xr};
+      loop_lowpass_.process(io, io, n);
     }
     const std::uint32_t at = w & mask;
     const std::size_t first = std::min<std::size_t>(n, mask + 1 - at);
@@ -123,8 +125,6 @@ void PingPongDelay::process(std::span<float> left, std::span<float> right) {
   left_line_.set_write_index(w);
   right_line_.set_write_index(w);
   delay_samples_ = d;
-  lowpass_l_ = lp_l;
-  lowpass_r_ = lp_r;
 }
 
 }  // namespace auralis::synthesis::dsp

@@ -2,8 +2,10 @@
 // other side, a one-pole low-pass in the loop darkens every repeat (tape-like, never harsh).
 #pragma once
 
+#include <cstdint>
 #include <span>
 
+#include "dsp/block_lti.hpp"
 #include "dsp/delay_line.hpp"
 
 namespace auralis::synthesis::dsp {
@@ -22,6 +24,8 @@ class PingPongDelay {
   // New delay target; the delay glides there (~50 ms) so a tempo change never jumps the read.
   void set_delay_s(float delay_s);
   void reset();
+  // Puts the loop filter's block grid on the absolute timeline (next sample is `frame`).
+  void align(std::int64_t frame) { loop_lowpass_.align(frame); }
 
   // In place on the lead bus.
   void process(std::span<float> left, std::span<float> right);
@@ -30,8 +34,9 @@ class PingPongDelay {
   float sample_rate_hz_;
   PingPongParams params_;
   DelayLine left_line_, right_line_;
-  float lowpass_coef_;  // one-pole in each loop: y += coef (x - y)
-  float lowpass_l_ = 0, lowpass_r_ = 0;
+  // The one-pole of each loop, y += coef (x - y), as a block filter; a second, idle state keeps
+  // it on the 2-state kernel, whose sums split the same way in every call.
+  BlockLti<2, 2> loop_lowpass_;
   float delay_samples_ = -1;  // current (gliding); negative until the first target
   float target_samples_ = 1;
   float glide_coef_;
