@@ -127,6 +127,15 @@ AURALIS_DSP_CLONES void BlockLti<N, C>::set(const StateSpace<N>& sys) {
   for (int m = 0; m < kBlock; ++m)
     for (int r = 0; r < kWidth; ++r)
       g_[m][r] = r < N ? static_cast<float>(ab[kBlock - 1 - m][r]) : 0;
+  if constexpr (kRow > kBlock) {
+    auto repeat = [](auto& rows) {
+      for (auto& row : rows) std::copy_n(row.begin(), kBlock, row.begin() + kBlock);
+    };
+    repeat(v_);
+    repeat(t_);
+    repeat(a8_);
+    repeat(g_);
+  }
 }
 
 template void BlockLti<2, 1>::set(const StateSpace<2>&);

@@ -29,11 +29,6 @@ template <typename V>
 inline void store(float* p, V v) {
   std::memcpy(p, &v, sizeof(V));
 }
-// [v | v]: an 8-wide row for both channels of a packed pair.
-inline __attribute__((always_inline)) V16 both(const float* p) {
-  const V8 v = load<V8>(p);
-  return __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7);
-}
 // [a[k] x8 | b[k] x8] from a packed pair [a | b].
 template <int K>
 inline __attribute__((always_inline)) V16 lanes(V16 v) {
@@ -105,29 +100,29 @@ inline __attribute__((always_inline)) void BlockLti<N, C>::run_block_packed(cons
   const V16 s = load<V16>(state_[0].data());  // state_[0] and state_[1] are contiguous
   const auto sk = all_lanes(s, std::make_integer_sequence<int, N>());
   const auto xk = all_lanes(xs, std::make_integer_sequence<int, kBlock>());
-  V16 ys = both(v_[0].data()) * sk[0];
-  for (int i = 1; i < N; ++i) ys += both(v_[i].data()) * sk[i];
-  V16 ya = both(t_[0].data()) * xk[0];
-  V16 yb = both(t_[1].data()) * xk[1];
+  V16 ys = load<V16>(v_[0].data()) * sk[0];
+  for (int i = 1; i < N; ++i) ys += load<V16>(v_[i].data()) * sk[i];
+  V16 ya = load<V16>(t_[0].data()) * xk[0];
+  V16 yb = load<V16>(t_[1].data()) * xk[1];
   for (int m = 2; m < kBlock; m += 2) {
-    ya += both(t_[m].data()) * xk[m];
-    yb += both(t_[m + 1].data()) * xk[m + 1];
+    ya += load<V16>(t_[m].data()) * xk[m];
+    yb += load<V16>(t_[m + 1].data()) * xk[m + 1];
   }
   if (update) {
-    V16 ua = both(g_[0].data()) * xk[0];
-    V16 ub = both(g_[1].data()) * xk[1];
+    V16 ua = load<V16>(g_[0].data()) * xk[0];
+    V16 ub = load<V16>(g_[1].data()) * xk[1];
     for (int m = 2; m < kBlock; m += 2) {
-      ua += both(g_[m].data()) * xk[m];
-      ub += both(g_[m + 1].data()) * xk[m + 1];
+      ua += load<V16>(g_[m].data()) * xk[m];
+      ub += load<V16>(g_[m + 1].data()) * xk[m + 1];
     }
-    V16 sa = both(a8_[0].data()) * sk[0];
+    V16 sa = load<V16>(a8_[0].data()) * sk[0];
     V16 sb{};
-    if constexpr (N > 1) sb = both(a8_[1].data()) * sk[1];
+    if constexpr (N > 1) sb = load<V16>(a8_[1].data()) * sk[1];
     for (int i = 2; i < N; ++i) {
       if (i % 2 == 0)
-        sa += both(a8_[i].data()) * sk[i];
+        sa += load<V16>(a8_[i].data()) * sk[i];
       else
-        sb += both(a8_[i].data()) * sk[i];
+        sb += load<V16>(a8_[i].data()) * sk[i];
     }
     store(state_[0].data(), (sa + sb) + (ua + ub));
   }
