@@ -22,6 +22,8 @@
 namespace auralis::synthesis::dsp {
 
 namespace block_lti_detail {
+using V16 = float __attribute__((vector_size(64)));
+using V8 = float __attribute__((vector_size(32)));
 // True where the loader picks the AVX-512 (x86-64-v4) clones of the DSP loops: there, stereo
 // filters run both channels in one 16-wide register.
 extern const bool wide_clones;
@@ -119,8 +121,10 @@ class BlockLti {
   void process_blocks(const float* const* in, float* const* out, std::size_t n);
 
  private:
-  void run_block(const float* const* x, float* const* y, bool update);
-  void run_block_packed(const float* const* x, float* const* y, bool update)
+  void run_block(const float* const* x, float* const* y, bool update,
+                 std::array<block_lti_detail::V8, C>& state);
+  void run_block_packed(const float* const* x, float* const* y, bool update,
+                        block_lti_detail::V16& state)
     requires(C == 2);
 
   // Coefficient rows of 8; stereo filters store each twice, [row | row], for the packed path.
@@ -129,7 +133,7 @@ class BlockLti {
   alignas(64) std::array<std::array<float, kRow>, kBlock> t_{};  // h[j - m], per m
   alignas(64) std::array<std::array<float, kRow>, N> a8_{};      // columns of A^8
   alignas(64) std::array<std::array<float, kRow>, kBlock> g_{};  // A^(7-m) B, per m
-  alignas(32) std::array<std::array<float, kWidth>, C> state_{};    // at the block's start
+  alignas(64) std::array<std::array<float, kWidth>, C> state_{};    // at the block's start
   alignas(32) std::array<std::array<float, kBlock>, C> pending_{};  // inputs of an open block
   int pos_ = 0;                                                     // frames into that block
 };

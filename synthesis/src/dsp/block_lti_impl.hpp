@@ -13,8 +13,6 @@
 namespace auralis::synthesis::dsp {
 
 namespace block_lti_detail {
-using V16 = float __attribute__((vector_size(64)));
-using V8 = float __attribute__((vector_size(32)));
 using V4 = float __attribute__((vector_size(16)));
 template <int W>
 using Vec = std::conditional_t<W == 4, V4, V8>;
@@ -43,13 +41,13 @@ inline __attribute__((always_inline)) std::array<V16, sizeof...(K)> all_lanes(
 }  // namespace block_lti_detail
 
 template <int N, int C>
-inline __attribute__((always_inline)) void BlockLti<N, C>::run_block(const float* const* x,
-                                                                     float* const* y, bool update) {
+inline __attribute__((always_inline)) void BlockLti<N, C>::run_block(
+    const float* const* x, float* const* y, bool update, std::array<block_lti_detail::V8, C>& state) {
   using namespace block_lti_detail;
   using VS = Vec<kWidth>;
   for (int c = 0; c < C; ++c) {
     const float* xc = x[c];
-    const VS s = load<VS>(state_[c].data());
+    const VS s = state[c];
     // Outputs: the state's contribution and the input's (lower-triangular Toeplitz), in two
     // accumulators each; a fixed order, so every call computes the same bits.
     V8 ys = load<V8>(v_[0].data()) * s[0];
@@ -76,7 +74,7 @@ inline __attribute__((always_inline)) void BlockLti<N, C>::run_block(const float
         else
           sb += load<VS>(a8_[i].data()) * s[i];
       }
-      store(state_[c].data(), (sa + sb) + (ua + ub));
+      state[c] = (sa + sb) + (ua + ub);
     }
     store(y[c], ys + (ya + yb));
   }
@@ -88,16 +86,15 @@ inline __attribute__((always_inline)) void BlockLti<N, C>::run_block(const float
 // fuses a different multiply-add). Only where the DSP clones are the AVX-512 ones: elsewhere
 // 16-wide vectors would be split in two and gain nothing.
 template <int N, int C>
-inline __attribute__((always_inline)) void BlockLti<N, C>::run_block_packed(const float* const* x,
-                                                                            float* const* y,
-                                                                            bool update)
+inline __attribute__((always_inline)) void BlockLti<N, C>::run_block_packed(
+    const float* const* x, float* const* y, bool update, block_lti_detail::V16& state)
   requires(C == 2)
 {
   using namespace block_lti_detail;
   const V8 xl = load<V8>(x[0]), xr = load<V8>(x[1]);
   const V16 xs = __builtin_shufflevector(xl, xr, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
                                          15);
-  const V16 s = load<V16>(state_[0].data());  // state_[0] and state_[1] are contiguous
+  const V16 s = state;
   const auto sk = all_lanes(s, std::make_integer_sequence<int, N>());
   const auto xk = all_lanes(xs, std::make_integer_sequence<int, kBlock>());
   V16 ys = load<V16>(v_[0].data()) * sk[0];
@@ -124,7 +121,7 @@ inline __attribute__((always_inline)) void BlockLti<N, C>::run_block_packed(cons
       else
         sb += load<V16>(a8_[i].data()) * sk[i];
     }
-    store(state_[0].data(), (sa + sb) + (ua + ub));
+    state = (sa + sb) + (ua + ub);
   }
   const V16 out = ys + (ya + yb);
   store(y[0], __builtin_shufflevector(out, out, 0, 1, 2, 3, 4, 5, 6, 7));
@@ -146,12 +143,18 @@ template <bool kPacked>
 inline __attribute__((always_inline)) void BlockLti<N, C>::process_blocks(const float* const* in,
                                                                           float* const* out,
                                                                           std::size_t n) {
-  const auto run = [this](const float* const* x, float* const* y, bool update)
+  // The state stays in registers from block to block (a store to memory and the reload were on
+  // the loop-carried chain).
+  using namespace block_lti_detail;
+  using Registers = std::conditional_t<kPacked, V16, std::array<V8, C>>;
+  Registers state;
+  std::memcpy(&state, state_.data(), sizeof state);  // state_[c] are contiguous
+  const auto run = [this, &state](const float* const* x, float* const* y, bool update)
       __attribute__((always_inline)) {
     if constexpr (kPacked)
-      run_block_packed(x, y, update);
+      run_block_packed(x, y, update, state);
     else
-      run_block(x, y, update);
+      run_block(x, y, update, state);
   };
   std::size_t done = 0;
   while (done < n) {
@@ -188,6 +191,7 @@ inline __attribute__((always_inline)) void BlockLti<N, C>::process_blocks(const 
     }
     done += take;
   }
+  std::memcpy(state_.data(), &state, sizeof state);
 }
 
 }  // namespace auralis::synthesis::dsp
