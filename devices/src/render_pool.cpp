@@ -75,6 +75,10 @@ bool RenderPool::busy() const {
 void RenderPool::run(synthesis::Engine& engine) {
   lower_render_thread_priority();
   std::vector<DryRender> batch;
+  // Stems buffers the mixers have finished with, for this worker's next renders: a phrase's
+  // stems are tens of MB, and a reused buffer needs neither zeroing nor fresh pages, and keeps
+  // the engine's silence flags (silent layers are not written again). One per batch slot at most.
+  std::vector<std::shared_ptr<synthesis::Stems>> spare;
   for (;;) {
     batch.clear();
     {
@@ -131,7 +135,12 @@ void RenderPool::run(synthesis::Engine& engine) {
     std::vector<synthesis::Stems*> out_ptrs;
     for (auto& r : batch) {
       jobs.push_back(r.job.get());
-      outs.push_back(std::make_shared<synthesis::Stems>());
+      if (spare.empty()) {
+        outs.push_back(std::make_shared<synthesis::Stems>());
+      } else {
+        outs.push_back(std::move(spare.back()));
+        spare.pop_back();
+      }
       out_ptrs.push_back(outs.back().get());
     }
     DryResult common;
@@ -147,12 +156,15 @@ void RenderPool::run(synthesis::Engine& engine) {
     common.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     for (std::size_t i = 0; i < batch.size(); ++i) {
       DryResult result = common;
-      if (common.error.empty()) result.stems = std::move(outs[i]);
+      if (common.error.empty()) result.stems = outs[i];
       try {
         batch[i].done(std::move(result));
       } catch (const std::exception& e) {
         log::get("devices")->error("render completion handler threw: {}", e.what());
       }
+      // Only a buffer nobody kept (the mix is done with it) is reused.
+      if (outs[i].use_count() == 1 && static_cast<int>(spare.size()) < max_batch_)
+        spare.push_back(std::move(outs[i]));
     }
     std::lock_guard lock(mutex_);
     --running_;

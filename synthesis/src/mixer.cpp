@@ -230,7 +230,9 @@ void Mixer::State::run_step(const Stems* stems, std::int64_t offset, int n, std:
       __attribute__((always_inline)) {  // inlined: it must compile into this clone
     const float* in[2] = {plane(layer, 0), plane(layer, 1)};
     float* out2[2] = {out_l, out_r};
-    if (all_zero(in[0], n) && all_zero(in[1], n) && filter.skip_if_resting(un)) {
+    const bool quiet =
+        !stems || stems->silent(layer, offset, n) || (all_zero(in[0], n) && all_zero(in[1], n));
+    if (quiet && filter.skip_if_resting(un)) {
       std::fill_n(out_l, n, 0.0f);
       std::fill_n(out_r, n, 0.0f);
     } else {

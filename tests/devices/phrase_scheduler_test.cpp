@@ -6,12 +6,15 @@
 #include <gtest/gtest.h>
 #include <spdlog/sinks/base_sink.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "auralis/devices/clock.hpp"
@@ -482,6 +485,56 @@ TEST(RenderPoolFaults, RemovingTheDelayEndsTheSleep) {
   const auto t0 = std::chrono::steady_clock::now();
   while (!done && std::chrono::steady_clock::now() - t0 < 30s) std::this_thread::sleep_for(1ms);
   EXPECT_TRUE(done);
+}
+
+// The CPU engine, noting the size of each buffer it is handed (0: a new one).
+class BufferNotingEngine final : public synthesis::Engine {
+ public:
+  explicit BufferNotingEngine(std::vector<std::int64_t>& seen) : seen_(seen) {}
+  std::string_view name() const override { return "cpu"; }
+  std::string device() const override { return "cpu"; }
+  void render(const synthesis::RenderJob& job, synthesis::Stems& out) override {
+    seen_.push_back(out.frames());
+    engine_->render(job, out);
+  }
+
+ private:
+  std::vector<std::int64_t>& seen_;
+  std::unique_ptr<synthesis::Engine> engine_ = synthesis::make_cpu_engine();
+};
+
+// A worker renders the next phrase into the buffer of the last one once its mix let go of it,
+// and into a new buffer while it is still held; each render equals one into a new buffer.
+TEST(RenderPoolBuffers, ReusesStemsNobodyHolds) {
+  ManualClock clock;
+  std::vector<std::int64_t> seen;  // written by the worker, read after each render completes
+  RenderPool pool(
+      1, [&] { return std::make_unique<BufferNotingEngine>(seen); }, 1, clock);
+  music::Composer composer(test_params());
+  synthesis::Timeline timeline;
+  auto render = [&](bool keep) {
+    auto job = std::make_shared<synthesis::RenderJob>(timeline.place(composer.next()));
+    std::promise<std::shared_ptr<synthesis::Stems>> got;
+    auto future = got.get_future();
+    pool.submit({job, std::make_shared<std::atomic<bool>>(false), [&](DryResult r) {
+                   synthesis::Stems fresh;
+                   synthesis::make_cpu_engine()->render(*job, fresh);
+                   for (auto layer : {music::Layer::pad, music::Layer::kick}) {
+                     const auto a = std::as_const(fresh).plane(layer, 1);
+                     const auto b = std::as_const(*r.stems).plane(layer, 1);
+                     EXPECT_TRUE(std::equal(a.begin(), a.end(), b.begin(), b.end()));
+                   }
+                   got.set_value(keep ? r.stems : nullptr);
+                 }});
+    return future.get();
+  };
+  const auto held = render(true);
+  render(false);  // the first buffer is still held: a new one
+  render(false);  // the second came back: reused
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0], 0);
+  EXPECT_EQ(seen[1], 0);
+  EXPECT_GT(seen[2], 0);  // the buffer of the second phrase
 }
 
 }  // namespace

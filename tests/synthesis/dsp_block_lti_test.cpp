@@ -129,7 +129,7 @@ TEST(DspBlockLti, AnySplitGivesTheSameBits) {
 // the same bits.
 template <bool kPacked>
 __attribute__((target("arch=x86-64-v4"))) void filter_v4(BlockLti<4, 2>& f, float* l, float* r,
-                                                        std::size_t n) {
+                                                         std::size_t n) {
   float* io[2] = {l, r};
   f.process_blocks<kPacked>(io, io, n);
 }

@@ -9,6 +9,7 @@
 #include <limits>
 #include <numbers>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../../synthesis/src/voice_model.hpp"
@@ -159,6 +160,35 @@ TEST_P(EngineTest, RenderOverwritesAReusedBuffer) {
             << "layer " << l << " channel " << ch << " kept samples of the old buffer";
       }
     EXPECT_LE(max_difference(fresh, reused, 0), split_tolerance(GetParam()));
+  }
+}
+
+// One buffer for phrase after phrase, as a render pool reuses it: each render equals a fresh
+// one, and every grain the stems call silent holds zeros in both channels.
+TEST_P(EngineTest, ReusedBufferKeepsSilenceFlagsTruthful) {
+  Timeline timeline;
+  Stems reused;
+  for (int p = 0; p < 3; ++p) {
+    const auto job = timeline.place(reference_phrase(p));
+    Stems fresh;
+    engine->render(job, fresh);
+    engine->render(job, reused);
+    EXPECT_LE(max_difference(fresh, reused, 0), split_tolerance(GetParam())) << "phrase " << p;
+    int silent_grains = 0;
+    for (int l = 0; l < music::kLayerCount; ++l)
+      for (std::int64_t g = 0; g * Stems::kGrain < job.frames; ++g) {
+        const std::int64_t n = std::min(Stems::kGrain, job.frames - g * Stems::kGrain);
+        if (!std::as_const(reused).silent(static_cast<Layer>(l), g * Stems::kGrain, n)) continue;
+        ++silent_grains;
+        for (int ch = 0; ch < 2; ++ch) {
+          const auto plane = std::as_const(reused).plane(static_cast<Layer>(l), ch);
+          for (std::int64_t i = g * Stems::kGrain; i < g * Stems::kGrain + n; ++i)
+            ASSERT_EQ(plane[static_cast<std::size_t>(i)], 0.0f) << "layer " << l << " frame " << i;
+        }
+      }
+    if (GetParam() == "cpu") {
+      EXPECT_GT(silent_grains, 0);  // the CPU engine marks its silence
+    }
   }
 }
 

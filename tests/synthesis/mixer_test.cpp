@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <new>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "audio_analysis.hpp"
@@ -141,6 +142,26 @@ TEST(MixerContinuity, AnyWindowSizesGiveTheSameOutputAsOneWindow) {
   ASSERT_EQ(a.size(), b.size());
   EXPECT_EQ(a, b);
   EXPECT_TRUE(std::equal(c.begin(), c.end(), a.begin()));
+}
+
+// Layers the stems mark silent are not read (Stems::silent): the output is the same bits as
+// for the same samples without the marks.
+TEST(MixerSilence, StemsSilenceFlagsChangeNoBits) {
+  const std::int64_t start = 777, frames = 5 * 48000;
+  Stems marked;
+  synth_stems(start, frames, marked);
+  for (Layer layer : {Layer::texture, Layer::brush, Layer::kick, Layer::lead})
+    marked.store_silence(layer, frames / 5, frames / 2);  // zeros, flagged grain by grain
+  ASSERT_TRUE(std::as_const(marked).silent(Layer::texture, frames / 4, 48000));
+  Stems unmarked = marked;
+  for (Layer layer : {Layer::texture, Layer::brush, Layer::kick, Layer::lead})
+    (void)unmarked.plane(layer, 0);  // a writable plane drops the flags, keeps the samples
+  ASSERT_FALSE(std::as_const(unmarked).silent(Layer::texture, frames / 4, 48000));
+  std::vector<float> a(static_cast<std::size_t>(2 * frames)), b(a.size());
+  Mixer with_flags, without_flags;
+  with_flags.process(job_for(start, frames), marked, a);
+  without_flags.process(job_for(start, frames), unmarked, b);
+  EXPECT_EQ(a, b);
 }
 
 TEST(MixerSnapshot, CopyIsAnIndependentSnapshot) {

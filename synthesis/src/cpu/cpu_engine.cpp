@@ -3,7 +3,6 @@
 // L1-resident bus that is then stored into the stems once. No allocation once warmed up.
 #include <algorithm>
 #include <array>
-#include <cstring>
 #include <vector>
 
 #include "auralis/synthesis/engine.hpp"
@@ -61,6 +60,7 @@ class CpuEngine final : public Engine {
         render_layer(layer, block, window, job, out);
       }
     }
+    for (int layer = 0; layer < music::kLayerCount; ++layer) flush_silence(layer, out);
   }
 
  private:
@@ -85,9 +85,8 @@ class CpuEngine final : public Engine {
   // frames are stored.
   void render_layer(int layer, std::int64_t block, Range window, const RenderJob& job, Stems& out) {
     const auto l = static_cast<music::Layer>(layer);
-    float* dst_l = out.plane(l, 0).data() + (block + window.begin - job.start_frame);
-    float* dst_r = out.plane(l, 1).data() + (block + window.begin - job.start_frame);
-    const auto n = static_cast<std::size_t>(window.end - window.begin);
+    const std::int64_t at = block + window.begin - job.start_frame;  // in the stems
+    const std::int64_t n = window.end - window.begin;
     bool sounding = false;
     for (std::size_t i = layer_begin_[layer]; i < layer_begin_[layer + 1]; ++i) {
       const PreparedVoice& v = voices_[i];
@@ -102,12 +101,21 @@ class CpuEngine final : public Engine {
       render_voice(v, block, r);
     }
     if (sounding) {
-      std::memcpy(dst_l, acc_l_.data() + window.begin, n * sizeof(float));
-      std::memcpy(dst_r, acc_r_.data() + window.begin, n * sizeof(float));
+      flush_silence(layer, out);
+      out.store(l, at, acc_l_.data() + window.begin, acc_r_.data() + window.begin, n);
+    } else if (silence_[layer].frames > 0) {
+      silence_[layer].frames += n;  // blocks are rendered in order: the run grows contiguously
     } else {
-      std::memset(dst_l, 0, n * sizeof(float));
-      std::memset(dst_r, 0, n * sizeof(float));
+      silence_[layer] = {at, n};
     }
+  }
+
+  // A layer's silent blocks are stored as one run, so that only its ends can cut a grain of the
+  // stems' silence flags (Stems::store_silence skips what is already known silent).
+  void flush_silence(int layer, Stems& out) {
+    Run& run = silence_[layer];
+    if (run.frames > 0) out.store_silence(static_cast<music::Layer>(layer), run.begin, run.frames);
+    run = {};
   }
 
   void render_voice(const PreparedVoice& v, std::int64_t block, Range r) {
@@ -152,6 +160,10 @@ class CpuEngine final : public Engine {
     cpu::envelope_mix(v.env, t0, v.gain_l, v.gain_r, r, x, acc_l_.data(), acc_r_.data());
   }
 
+  struct Run {
+    std::int64_t begin = 0, frames = 0;
+  };
+  std::array<Run, music::kLayerCount> silence_{};  // silent frames not yet stored, per layer
   std::vector<PreparedVoice> voices_;
   std::array<std::size_t, music::kLayerCount + 1> layer_begin_{};
   alignas(64) std::array<float, kBlockFrames> x_{};

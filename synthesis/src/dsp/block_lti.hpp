@@ -124,15 +124,14 @@ class BlockLti {
   void run_block(const float* const* x, float* const* y, bool update,
                  std::array<block_lti_detail::V8, C>& state);
   void run_block_packed(const float* const* x, float* const* y, bool update,
-                        block_lti_detail::V16& state)
-    requires(C == 2);
+                        block_lti_detail::V16& state) requires(C == 2);
 
   // Coefficient rows of 8; stereo filters store each twice, [row | row], for the packed path.
   static constexpr int kRow = C == 2 ? 2 * kBlock : kBlock;
-  alignas(64) std::array<std::array<float, kRow>, N> v_{};       // (C A^j)_i, per i
-  alignas(64) std::array<std::array<float, kRow>, kBlock> t_{};  // h[j - m], per m
-  alignas(64) std::array<std::array<float, kRow>, N> a8_{};      // columns of A^8
-  alignas(64) std::array<std::array<float, kRow>, kBlock> g_{};  // A^(7-m) B, per m
+  alignas(64) std::array<std::array<float, kRow>, N> v_{};          // (C A^j)_i, per i
+  alignas(64) std::array<std::array<float, kRow>, kBlock> t_{};     // h[j - m], per m
+  alignas(64) std::array<std::array<float, kRow>, N> a8_{};         // columns of A^8
+  alignas(64) std::array<std::array<float, kRow>, kBlock> g_{};     // A^(7-m) B, per m
   alignas(64) std::array<std::array<float, kWidth>, C> state_{};    // at the block's start
   alignas(32) std::array<std::array<float, kBlock>, C> pending_{};  // inputs of an open block
   int pos_ = 0;                                                     // frames into that block

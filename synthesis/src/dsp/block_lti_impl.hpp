@@ -42,7 +42,8 @@ inline __attribute__((always_inline)) std::array<V16, sizeof...(K)> all_lanes(
 
 template <int N, int C>
 inline __attribute__((always_inline)) void BlockLti<N, C>::run_block(
-    const float* const* x, float* const* y, bool update, std::array<block_lti_detail::V8, C>& state) {
+    const float* const* x, float* const* y, bool update,
+    std::array<block_lti_detail::V8, C>& state) {
   using namespace block_lti_detail;
   using VS = Vec<kWidth>;
   for (int c = 0; c < C; ++c) {
@@ -87,13 +88,12 @@ inline __attribute__((always_inline)) void BlockLti<N, C>::run_block(
 // 16-wide vectors would be split in two and gain nothing.
 template <int N, int C>
 inline __attribute__((always_inline)) void BlockLti<N, C>::run_block_packed(
-    const float* const* x, float* const* y, bool update, block_lti_detail::V16& state)
-  requires(C == 2)
-{
+    const float* const* x, float* const* y, bool update,
+    block_lti_detail::V16& state) requires(C == 2) {
   using namespace block_lti_detail;
   const V8 xl = load<V8>(x[0]), xr = load<V8>(x[1]);
-  const V16 xs = __builtin_shufflevector(xl, xr, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
-                                         15);
+  const V16 xs =
+      __builtin_shufflevector(xl, xr, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   const V16 s = state;
   const auto sk = all_lanes(s, std::make_integer_sequence<int, N>());
   const auto xk = all_lanes(xs, std::make_integer_sequence<int, kBlock>());
@@ -149,7 +149,7 @@ inline __attribute__((always_inline)) void BlockLti<N, C>::process_blocks(const 
   using Registers = std::conditional_t<kPacked, V16, std::array<V8, C>>;
   Registers state;
   std::memcpy(&state, state_.data(), sizeof state);  // state_[c] are contiguous
-  const auto run = [this, &state](const float* const* x, float* const* y, bool update)
+  const auto run = [ this, &state ](const float* const* x, float* const* y, bool update)
       __attribute__((always_inline)) {
     if constexpr (kPacked)
       run_block_packed(x, y, update, state);

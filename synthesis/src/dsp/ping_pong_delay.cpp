@@ -58,8 +58,7 @@ void PingPongDelay::process(std::span<float> left, std::span<float> right) {
   const std::uint32_t mask = left_line_.mask();
   std::uint32_t w = left_line_.write_index();
   float d = delay_samples_;
-  alignas(32) float yl[kChunk], yr[kChunk], xl[kChunk], xr[kChunk], tl[kChunk + 1],
-      tr[kChunk + 1];
+  alignas(32) float yl[kChunk], yr[kChunk], xl[kChunk], xr[kChunk], tl[kChunk + 1], tr[kChunk + 1];
   std::size_t i = 0;
   while (i < frames) {
     // The delay only moves toward the target: its whole part stays >= that of the smaller.
