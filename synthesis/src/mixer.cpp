@@ -209,9 +209,11 @@ AURALIS_DSP_CLONES
 void Mixer::State::run_step(const Stems* stems, std::int64_t offset, int n, std::int64_t frame,
                             float* out) {
   const auto un = static_cast<std::size_t>(n);
-  // A layer's channel plane for this step, or zeros while rendering silence.
+  // A layer's channel plane for this step, or zeros (in L1) while rendering silence or where
+  // the stems know the layer is silent: its samples need not come from memory then.
   auto plane = [&](Layer layer, int ch) -> const float* {
-    return stems ? stems->plane(layer, ch).data() + offset : zeros.data();
+    return stems && !stems->silent(layer, offset, n) ? stems->plane(layer, ch).data() + offset
+                                                    : zeros.data();
   };
 
   static const float lead_gain = dsp::db_to_gain(kLevels.lead_db);
@@ -230,8 +232,7 @@ void Mixer::State::run_step(const Stems* stems, std::int64_t offset, int n, std:
       __attribute__((always_inline)) {  // inlined: it must compile into this clone
     const float* in[2] = {plane(layer, 0), plane(layer, 1)};
     float* out2[2] = {out_l, out_r};
-    const bool quiet =
-        !stems || stems->silent(layer, offset, n) || (all_zero(in[0], n) && all_zero(in[1], n));
+    const bool quiet = in[0] == zeros.data() || (all_zero(in[0], n) && all_zero(in[1], n));
     if (quiet && filter.skip_if_resting(un)) {
       std::fill_n(out_l, n, 0.0f);
       std::fill_n(out_r, n, 0.0f);
