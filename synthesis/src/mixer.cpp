@@ -213,7 +213,7 @@ void Mixer::State::run_step(const Stems* stems, std::int64_t offset, int n, std:
   // the stems know the layer is silent: its samples need not come from memory then.
   auto plane = [&](Layer layer, int ch) -> const float* {
     return stems && !stems->silent(layer, offset, n) ? stems->plane(layer, ch).data() + offset
-                                                    : zeros.data();
+                                                     : zeros.data();
   };
 
   static const float lead_gain = dsp::db_to_gain(kLevels.lead_db);

@@ -13,7 +13,8 @@
 // build of each, picked at load time, so one binary runs anywhere and fast where it can.
 // Not under TSan: its runtime is not up yet when the loader runs the ifunc resolvers.
 #if defined(__x86_64__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
-#define AURALIS_DSP_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#define AURALIS_DSP_CLONES \
+  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define AURALIS_DSP_CLONES
 #endif
