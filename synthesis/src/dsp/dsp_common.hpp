@@ -9,8 +9,9 @@
 #include <xmmintrin.h>
 #endif
 
-// Function multiversioning for the hot block loops: an AVX2+FMA build and a baseline x86-64
-// build of each, picked at load time, so one binary runs anywhere and fast where it can.
+// Function multiversioning for the hot block loops: an AVX-512 build, an AVX2+FMA build and a
+// baseline x86-64 build of each, picked at load time, so one binary runs anywhere and fast
+// where it can (stereo block filters use 16-wide registers in the AVX-512 build).
 // Not under TSan: its runtime is not up yet when the loader runs the ifunc resolvers.
 #if defined(__x86_64__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
 #define AURALIS_DSP_CLONES \
