@@ -121,6 +121,8 @@ class BlockLti {
   void process_blocks(const float* const* in, float* const* out, std::size_t n);
 
  private:
+  template <typename V, typename States, typename Inputs>
+  V block_math(const States& sk, const Inputs& xk, bool update, V& state) const;
   void run_block(const float* const* x, float* const* y, bool update,
                  std::array<block_lti_detail::V8, C>& state);
   void run_block_packed(const float* const* x, float* const* y, bool update,

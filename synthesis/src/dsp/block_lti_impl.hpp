@@ -13,9 +13,6 @@
 namespace auralis::synthesis::dsp {
 
 namespace block_lti_detail {
-using V4 = float __attribute__((vector_size(16)));
-template <int W>
-using Vec = std::conditional_t<W == 4, V4, V8>;
 
 template <typename V>
 inline V load(const float* p) {
@@ -40,44 +37,53 @@ inline __attribute__((always_inline)) std::array<V16, sizeof...(K)> all_lanes(
 }
 }  // namespace block_lti_detail
 
+// One block's arithmetic for vectors V (8 frames of one channel, or the packed pair): `sk[i]`
+// and `xk[m]` are the state and inputs as multipliers (scalars, or lanes spread per channel).
+// Outputs: the state's contribution and the input's (lower-triangular Toeplitz), in two
+// accumulators each; a fixed order, so every call computes the same bits.
+template <int N, int C>
+template <typename V, typename States, typename Inputs>
+inline __attribute__((always_inline)) V BlockLti<N, C>::block_math(const States& sk,
+                                                                   const Inputs& xk, bool update,
+                                                                   V& state) const {
+  using block_lti_detail::load;
+  V ys = load<V>(v_[0].data()) * sk[0];
+  for (int i = 1; i < N; ++i) ys += load<V>(v_[i].data()) * sk[i];
+  V ya = load<V>(t_[0].data()) * xk[0];
+  V yb = load<V>(t_[1].data()) * xk[1];
+  for (int m = 2; m < kBlock; m += 2) {
+    ya += load<V>(t_[m].data()) * xk[m];
+    yb += load<V>(t_[m + 1].data()) * xk[m + 1];
+  }
+  if (update) {
+    V ua = load<V>(g_[0].data()) * xk[0];
+    V ub = load<V>(g_[1].data()) * xk[1];
+    for (int m = 2; m < kBlock; m += 2) {
+      ua += load<V>(g_[m].data()) * xk[m];
+      ub += load<V>(g_[m + 1].data()) * xk[m + 1];
+    }
+    V sa = load<V>(a8_[0].data()) * sk[0];
+    V sb{};
+    if constexpr (N > 1) sb = load<V>(a8_[1].data()) * sk[1];
+    for (int i = 2; i < N; ++i) {
+      if (i % 2 == 0)
+        sa += load<V>(a8_[i].data()) * sk[i];
+      else
+        sb += load<V>(a8_[i].data()) * sk[i];
+    }
+    state = (sa + sb) + (ua + ub);
+  }
+  return ys + (ya + yb);
+}
+
 template <int N, int C>
 inline __attribute__((always_inline)) void BlockLti<N, C>::run_block(
     const float* const* x, float* const* y, bool update,
     std::array<block_lti_detail::V8, C>& state) {
-  using namespace block_lti_detail;
-  using VS = Vec<kWidth>;
   for (int c = 0; c < C; ++c) {
-    const float* xc = x[c];
-    const VS s = state[c];
-    // Outputs: the state's contribution and the input's (lower-triangular Toeplitz), in two
-    // accumulators each; a fixed order, so every call computes the same bits.
-    V8 ys = load<V8>(v_[0].data()) * s[0];
-    for (int i = 1; i < N; ++i) ys += load<V8>(v_[i].data()) * s[i];
-    V8 ya = load<V8>(t_[0].data()) * xc[0];
-    V8 yb = load<V8>(t_[1].data()) * xc[1];
-    for (int m = 2; m < kBlock; m += 2) {
-      ya += load<V8>(t_[m].data()) * xc[m];
-      yb += load<V8>(t_[m + 1].data()) * xc[m + 1];
-    }
-    if (update) {  // before the store: `y` may be `x`
-      VS ua = load<VS>(g_[0].data()) * xc[0];
-      VS ub = load<VS>(g_[1].data()) * xc[1];
-      for (int m = 2; m < kBlock; m += 2) {
-        ua += load<VS>(g_[m].data()) * xc[m];
-        ub += load<VS>(g_[m + 1].data()) * xc[m + 1];
-      }
-      VS sa = load<VS>(a8_[0].data()) * s[0];
-      VS sb{};
-      if constexpr (N > 1) sb = load<VS>(a8_[1].data()) * s[1];
-      for (int i = 2; i < N; ++i) {
-        if (i % 2 == 0)
-          sa += load<VS>(a8_[i].data()) * s[i];
-        else
-          sb += load<VS>(a8_[i].data()) * s[i];
-      }
-      state[c] = (sa + sb) + (ua + ub);
-    }
-    store(y[c], ys + (ya + yb));
+    const block_lti_detail::V8 s = state[c];
+    // Computed before the store: `y` may be `x`.
+    block_lti_detail::store(y[c], block_math(s, x[c], update, state[c]));
   }
 }
 
@@ -94,36 +100,9 @@ inline __attribute__((always_inline)) void BlockLti<N, C>::run_block_packed(
   const V8 xl = load<V8>(x[0]), xr = load<V8>(x[1]);
   const V16 xs =
       __builtin_shufflevector(xl, xr, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  const V16 s = state;
-  const auto sk = all_lanes(s, std::make_integer_sequence<int, N>());
+  const auto sk = all_lanes(state, std::make_integer_sequence<int, N>());
   const auto xk = all_lanes(xs, std::make_integer_sequence<int, kBlock>());
-  V16 ys = load<V16>(v_[0].data()) * sk[0];
-  for (int i = 1; i < N; ++i) ys += load<V16>(v_[i].data()) * sk[i];
-  V16 ya = load<V16>(t_[0].data()) * xk[0];
-  V16 yb = load<V16>(t_[1].data()) * xk[1];
-  for (int m = 2; m < kBlock; m += 2) {
-    ya += load<V16>(t_[m].data()) * xk[m];
-    yb += load<V16>(t_[m + 1].data()) * xk[m + 1];
-  }
-  if (update) {
-    V16 ua = load<V16>(g_[0].data()) * xk[0];
-    V16 ub = load<V16>(g_[1].data()) * xk[1];
-    for (int m = 2; m < kBlock; m += 2) {
-      ua += load<V16>(g_[m].data()) * xk[m];
-      ub += load<V16>(g_[m + 1].data()) * xk[m + 1];
-    }
-    V16 sa = load<V16>(a8_[0].data()) * sk[0];
-    V16 sb{};
-    if constexpr (N > 1) sb = load<V16>(a8_[1].data()) * sk[1];
-    for (int i = 2; i < N; ++i) {
-      if (i % 2 == 0)
-        sa += load<V16>(a8_[i].data()) * sk[i];
-      else
-        sb += load<V16>(a8_[i].data()) * sk[i];
-    }
-    state = (sa + sb) + (ua + ub);
-  }
-  const V16 out = ys + (ya + yb);
+  const V16 out = block_math(sk, xk, update, state);
   store(y[0], __builtin_shufflevector(out, out, 0, 1, 2, 3, 4, 5, 6, 7));
   store(y[1], __builtin_shufflevector(out, out, 8, 9, 10, 11, 12, 13, 14, 15));
 }
@@ -157,37 +136,37 @@ inline __attribute__((always_inline)) void BlockLti<N, C>::process_blocks(const 
       run_block(x, y, update, state);
   };
   std::size_t done = 0;
+  alignas(32) float tmp[C][kBlock];
   while (done < n) {
-    if (pos_ == 0 && n - done >= kBlock) {
-      // Whole blocks straight from the caller's buffers.
-      const float* x[C];
-      float* y[C];
-      for (int c = 0; c < C; ++c) {
-        x[c] = in[c] + done;
-        y[c] = out[c] + done;
-      }
-      run(x, y, true);
-      done += kBlock;
-      continue;
-    }
-    // An open block: gather its inputs, compute it (unknown inputs are zero), emit the new part.
-    const auto take = std::min<std::size_t>(n - done, static_cast<std::size_t>(kBlock - pos_));
+    // Whole blocks straight from the caller's buffers; an open block gathers its inputs (the
+    // unknown ones are zero), is computed whole and emits its new part. Both go through the
+    // one call below, so the compiler fuses the same multiply-adds for both: a split never
+    // changes a bit.
+    const bool whole = pos_ == 0 && n - done >= kBlock;
+    const auto take =
+        whole ? kBlock : std::min<std::size_t>(n - done, static_cast<std::size_t>(kBlock - pos_));
+    const bool complete = pos_ + static_cast<int>(take) == kBlock;
     const float* x[C];
-    alignas(32) float tmp[C][kBlock];
     float* y[C];
     for (int c = 0; c < C; ++c) {
-      std::copy_n(in[c] + done, take, pending_[c].data() + pos_);
-      x[c] = pending_[c].data();
-      y[c] = tmp[c];
+      if (whole) {
+        x[c] = in[c] + done;
+        y[c] = out[c] + done;
+      } else {
+        std::copy_n(in[c] + done, take, pending_[c].data() + pos_);
+        x[c] = pending_[c].data();
+        y[c] = tmp[c];
+      }
     }
-    const bool complete = pos_ + static_cast<int>(take) == kBlock;
     run(x, y, complete);
-    for (int c = 0; c < C; ++c) std::copy_n(tmp[c] + pos_, take, out[c] + done);
-    if (complete) {
-      for (auto& p : pending_) p.fill(0);
-      pos_ = 0;
-    } else {
-      pos_ += static_cast<int>(take);
+    if (!whole) {
+      for (int c = 0; c < C; ++c) std::copy_n(tmp[c] + pos_, take, out[c] + done);
+      if (complete) {
+        for (auto& p : pending_) p.fill(0);
+        pos_ = 0;
+      } else {
+        pos_ += static_cast<int>(take);
+      }
     }
     done += take;
   }
