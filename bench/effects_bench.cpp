@@ -61,13 +61,18 @@ Figures measure(auralis::synthesis::Engine& engine, const auralis::synthesis::Re
       if (window == frames) {
         mixer.process(w, stems, std::span<float>(out).first(static_cast<std::size_t>(2 * n)));
       } else {
-        // Copying a window of stems is part of a windowed caller's cost too, but small.
+        // Copying a window of stems (with its silence flags) is part of a windowed caller's
+        // cost too, but small.
         part.resize(n);
-        for (int l = 0; l < music::kLayerCount; ++l)
-          for (int c = 0; c < 2; ++c) {
-            const auto src = stems.plane(static_cast<music::Layer>(l), c);
-            std::copy_n(src.begin() + done, n, part.plane(static_cast<music::Layer>(l), c).begin());
-          }
+        const synthesis::Stems& from = stems;
+        for (int l = 0; l < music::kLayerCount; ++l) {
+          const auto layer = static_cast<music::Layer>(l);
+          if (from.silent(layer, done, n))
+            part.store_silence(layer, 0, n);
+          else
+            part.store(layer, 0, from.plane(layer, 0).data() + done,
+                       from.plane(layer, 1).data() + done, n);
+        }
         mixer.process(w, part, std::span<float>(out).first(static_cast<std::size_t>(2 * n)));
       }
     }

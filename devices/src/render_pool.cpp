@@ -7,6 +7,7 @@
 #endif
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -162,9 +163,13 @@ void RenderPool::run(synthesis::Engine& engine) {
       } catch (const std::exception& e) {
         log::get("devices")->error("render completion handler threw: {}", e.what());
       }
-      // Only a buffer nobody kept (the mix is done with it) is reused.
-      if (outs[i].use_count() == 1 && static_cast<int>(spare.size()) < max_batch_)
+      // Only a buffer nobody kept (the mix is done with it) is reused. use_count() is a relaxed
+      // read: the fence orders this worker's next writes after another thread's last reads,
+      // should a handler ever pass the stems on.
+      if (outs[i].use_count() == 1 && static_cast<int>(spare.size()) < max_batch_) {
+        std::atomic_thread_fence(std::memory_order_acquire);
         spare.push_back(std::move(outs[i]));
+      }
     }
     std::lock_guard lock(mutex_);
     --running_;

@@ -37,6 +37,7 @@ std::span<const float> Stems::plane(music::Layer layer, int channel) const {
 
 void Stems::store(music::Layer layer, std::int64_t begin, const float* left, const float* right,
                   std::int64_t n) {
+  if (n <= 0) return;
   const auto l = static_cast<std::size_t>(layer);
   const auto at = static_cast<std::size_t>(begin);
   const auto bytes = static_cast<std::size_t>(n) * sizeof(float);
@@ -47,6 +48,7 @@ void Stems::store(music::Layer layer, std::int64_t begin, const float* left, con
 }
 
 void Stems::store_silence(music::Layer layer, std::int64_t begin, std::int64_t n) {
+  if (n <= 0) return;
   const auto l = static_cast<std::size_t>(layer);
   auto& flags = silent_[l];
   const std::int64_t end = begin + n;

@@ -51,6 +51,7 @@ class CpuEngine final : public Engine {
     DenormalGuard guard;
     out.resize(job.frames);
     prepare(job);
+    silence_ = {};
     const std::int64_t job_end = job.start_frame + job.frames;
     for (std::int64_t block = floor_to_block(job.start_frame); block < job_end;
          block += kBlockFrames) {

@@ -9,7 +9,7 @@ namespace auralis::synthesis::dsp {
 
 namespace block_lti_detail {
 // The same test the target_clones resolvers make for "arch=x86-64-v4".
-#if defined(__x86_64__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
+#if AURALIS_HAVE_DSP_CLONES
 const bool wide_clones = [] {
   __builtin_cpu_init();
   return __builtin_cpu_supports("x86-64-v4") != 0;
@@ -138,6 +138,7 @@ AURALIS_DSP_CLONES void BlockLti<N, C>::set(const StateSpace<N>& sys) {
   }
 }
 
+template void BlockLti<1, 2>::set(const StateSpace<1>&);
 template void BlockLti<2, 1>::set(const StateSpace<2>&);
 template void BlockLti<2, 2>::set(const StateSpace<2>&);
 template void BlockLti<3, 1>::set(const StateSpace<3>&);

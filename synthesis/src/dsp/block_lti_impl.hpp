@@ -15,13 +15,13 @@ namespace auralis::synthesis::dsp {
 namespace block_lti_detail {
 
 template <typename V>
-inline V load(const float* p) {
+inline __attribute__((always_inline)) V load(const float* p) {
   V v;
   std::memcpy(&v, p, sizeof(V));
   return v;
 }
 template <typename V>
-inline void store(float* p, V v) {
+inline __attribute__((always_inline)) void store(float* p, V v) {
   std::memcpy(p, &v, sizeof(V));
 }
 // [a[k] x8 | b[k] x8] from a packed pair [a | b].

@@ -23,9 +23,8 @@ StereoChorus::StereoChorus(float sample_rate_hz, ChorusParams params)
       // longer than a segment (the line has room for the segment on top of the longest delay).
       segment_writes_first_((params.base_delay_s - params.depth_s) * sample_rate_hz > kGrid + 2) {
   for (int k = 0; k < kAnchorEvery; ++k) {
-    const double angle = kTwoPi * std::fmod(static_cast<double>(k * kGrid) * params.rate_hz /
-                                                sample_rate_hz,
-                                            1.0);
+    const double angle =
+        kTwoPi * std::fmod(static_cast<double>(k * kGrid) * params.rate_hz / sample_rate_hz, 1.0);
     step_cos_[k] = std::cos(angle);
     step_sin_[k] = std::sin(angle);
   }
@@ -85,7 +84,8 @@ inline __attribute__((always_inline)) void mix_taps(const float* line, std::uint
     std::size_t end = one_run ? n : k + 1;
     while (end < n && whole[end] == back) ++end;
     // t[m] = line[w + k + m - back - 1], m = 0 .. end - k.
-    const std::uint32_t from = (w + static_cast<std::uint32_t>(k - 1) - static_cast<std::uint32_t>(back)) & mask;
+    const std::uint32_t from =
+        (w + static_cast<std::uint32_t>(k - 1) - static_cast<std::uint32_t>(back)) & mask;
     const std::size_t count = end - k + 1;
     const float* src = line + from;
     if (from + count > mask + 1) {

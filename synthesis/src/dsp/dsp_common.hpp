@@ -14,9 +14,11 @@
 // where it can (stereo block filters use 16-wide registers in the AVX-512 build).
 // Not under TSan: its runtime is not up yet when the loader runs the ifunc resolvers.
 #if defined(__x86_64__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
+#define AURALIS_HAVE_DSP_CLONES 1
 #define AURALIS_DSP_CLONES \
   __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
+#define AURALIS_HAVE_DSP_CLONES 0
 #define AURALIS_DSP_CLONES
 #endif
 

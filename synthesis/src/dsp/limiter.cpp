@@ -150,8 +150,8 @@ inline __attribute__((always_inline)) void Limiter::process_exact(float* left, f
   float* const delay_r = delay_right_.data();
   for (std::size_t i = 0; i < frames; ++i) {
     const float xl = left[i], xr = right[i];
-    const float mid = std::max(std::fabs(midpoint(h3l, h2l, h1l, xl)),
-                               std::fabs(midpoint(h3r, h2r, h1r, xr)));
+    const float mid =
+        std::max(std::fabs(midpoint(h3l, h2l, h1l, xl)), std::fabs(midpoint(h3r, h2r, h1r, xr)));
     // Peak around sample n-2: itself and the midpoints on both sides.
     const float peak = std::max(std::max(std::fabs(h2l), std::fabs(h2r)), std::max(mid, prev_mid));
     prev_mid = mid;

@@ -58,7 +58,7 @@ class Limiter {
   double env_sum_ = 0;
 
   std::array<float, kRing> delay_left_{}, delay_right_{};
-  std::uint32_t index_ = 0;  // detector index of the sample being decided
+  std::uint32_t index_ = 0;       // detector index of the sample being decided
   std::uint32_t steady_ = kRing;  // trailing run of equal values in env_ring_ (saturating)
   float last_gain_ = 1;
 };

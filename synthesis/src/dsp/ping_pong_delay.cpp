@@ -26,7 +26,7 @@ PingPongDelay::PingPongDelay(float sample_rate_hz, PingPongParams params)
       glide_coef_(one_pole_coef_s(0.05f, sample_rate_hz)),
       max_samples_(params.max_delay_s * sample_rate_hz) {
   const double coef = one_pole_coef_hz(params.loop_cutoff_hz, sample_rate_hz);
-  StateSpace<2> lowpass;  // s' = (1 - coef) s + coef x, y = s'
+  StateSpace<1> lowpass;  // s' = (1 - coef) s + coef x, y = s'
   lowpass.a[0][0] = 1.0 - coef;
   lowpass.b[0] = coef;
   lowpass.c[0] = 1.0 - coef;

@@ -34,10 +34,8 @@ class PingPongDelay {
   float sample_rate_hz_;
   PingPongParams params_;
   DelayLine left_line_, right_line_;
-  // The one-pole of each loop, y += coef (x - y), as a block filter; a second, idle state keeps
-  // it on the 2-state kernel, whose sums split the same way in every call.
-  BlockLti<2, 2> loop_lowpass_;
-  float delay_samples_ = -1;  // current (gliding); negative until the first target
+  BlockLti<1, 2> loop_lowpass_;  // the one-pole of each loop, y += coef (x - y), as a block filter
+  float delay_samples_ = -1;     // current (gliding); negative until the first target
   float target_samples_ = 1;
   float glide_coef_;
   float max_samples_;

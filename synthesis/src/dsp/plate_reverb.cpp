@@ -72,9 +72,8 @@ PlateReverb::PlateReverb(float sample_rate_hz, PlateParams params)
   input_filter_.set(
       cascade(biquad_state_space(send_hp_.b0, send_hp_.b1, send_hp_.b2, send_hp_.a1, send_hp_.a2),
               bandlimit));
-  // Tank damping, d += (1 - damping) (x - d), tanks A and B as two channels; a second, idle
-  // state keeps it on the 2-state kernel.
-  StateSpace<2> damp;
+  // Tank damping, d += (1 - damping) (x - d), tanks A and B as two channels.
+  StateSpace<1> damp;
   damp.a[0][0] = params.damping;
   damp.b[0] = 1.0 - params.damping;
   damp.c[0] = params.damping;

@@ -61,9 +61,9 @@ class PlateReverb {
   PlateParams params_;
   float rate_hz_;
   BiquadCoefs send_hp_;
-  BlockLti<3> input_filter_;   // send high-pass, then band-limiting (before the pre-delay)
-  BlockLti<2, 2> damping_;     // both tanks' damping one-poles
-  std::uint32_t tick_ = 0;  // shared write position of every line (each masks it)
+  BlockLti<3> input_filter_;  // send high-pass, then band-limiting (before the pre-delay)
+  BlockLti<1, 2> damping_;    // both tanks' damping one-poles
+  std::uint32_t tick_ = 0;    // shared write position of every line (each masks it)
   DelayLine predelay_;
   int predelay_samples_ = 1;
   std::array<Allpass, 4> diffusers_;
