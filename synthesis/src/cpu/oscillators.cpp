@@ -1,32 +1,77 @@
 // Pitched oscillators of the CPU engine (pad, lead, sub bass, kick): one vectorised loop each.
+#include <cmath>
+
 #include "clones.hpp"
 #include "fast_math.hpp"
 #include "kernels.hpp"
 
 namespace auralis::synthesis::cpu {
 
-// PolyBLEP saws: naive 2p-1 plus the residual around the wrap, written branch-free as clamped
-// squares: a = (1 - p/dt)+ just after the wrap, b = (1 - (1-p)/dt)+ just before it;
-// saw = 2p - 1 + a^2 - b^2. All three saws in one pass (one store per sample).
+// PolyBLEP saws: saw = 2p - 1 + a^2 - b^2 with a = (1 - p/dt)+ just after the wrap and
+// b = (1 - (1-p)/dt)+ just before it. The residual a^2 - b^2 is non-zero only on the sample
+// before and the sample after each wrap (a 200 Hz saw wraps every 240 samples), so the three
+// naive saws run as one vectorised loop and the residuals are added wrap by wrap, each from the
+// phase that loop used for its sample.
+namespace {
+// floor() as one rounding instruction where the CPU has one (SSE4.1 and later: the AVX2 and
+// AVX-512 clones).
+AURALIS_ALWAYS_INLINE float wrap_phase(float cycles) {
+  return cycles - __builtin_floorf(cycles);
+}
+
+// Adds residual / 3 of one saw on the two samples around each of its wraps in r.
+AURALIS_ALWAYS_INLINE void add_blep_residuals(float phase, float inc, float inv_inc, Range r,
+                                              float* __restrict out) {
+  const auto at_phase = [&](int i) AURALIS_ALWAYS_INLINE_LAMBDA {
+    return wrap_phase(phase + static_cast<float>(i) * inc);
+  };
+  const auto residual = [&](float p) AURALIS_ALWAYS_INLINE_LAMBDA {
+    const float q = p * inv_inc;
+    const float a = max_f(1.0f - q, 0.0f);
+    const float b = max_f(q + (1.0f - inv_inc), 0.0f);
+    return (a - b) * (a + b) * (1.0f / 3.0f);
+  };
+  if (!(inc > 0.0f && inc < 0.25f)) {  // wraps closer than 4 samples: every sample may need one
+    for (int i = r.begin; i < r.end; ++i) out[i] += residual(at_phase(i));
+    return;
+  }
+  // Wrap m falls between samples `at` and at + 1, at = floor((m - phase) / inc) in exact
+  // arithmetic; the float phase the loop used may put it one sample either side, which the
+  // phases of those two samples tell. Further from the wrap the residual is zero (p >= dt
+  // after it, 1 - p >= dt before it).
+  const double first = std::floor(phase + static_cast<double>(r.begin - 1) * inc) + 1;
+  for (double m = first;; m += 1) {
+    int at = static_cast<int>(std::floor((m - phase) / inc));
+    if (at >= r.end) break;
+    float before = at_phase(at), after = at_phase(at + 1);
+    if (before < after) {  // no wrap between them in float: it is just before or just after
+      if (before < 0.5f) {
+        --at;
+        after = before;
+        before = at_phase(at);
+      } else {
+        ++at;
+        before = after;
+        after = at_phase(at + 1);
+      }
+    }
+    if (at >= r.begin && at < r.end) out[at] += residual(before);
+    if (at + 1 >= r.begin && at + 1 < r.end) out[at + 1] += residual(after);
+  }
+}
+}  // namespace
+
 AURALIS_CLONES void pad_saws(const SawParams& p, Range r, float* __restrict out) {
   const float ph0 = p.phase[0], ph1 = p.phase[1], ph2 = p.phase[2];
   const float inc0 = p.inc[0], inc1 = p.inc[1], inc2 = p.inc[2];
-  const float inv0 = p.inv_inc[0], inv1 = p.inv_inc[1], inv2 = p.inv_inc[2];
-  const auto residual = [](float phase, float inv_inc) AURALIS_ALWAYS_INLINE_LAMBDA {
-    const float q = phase * inv_inc;
-    const float a = max_f(1.0f - q, 0.0f);
-    const float b = max_f(q + (1.0f - inv_inc), 0.0f);
-    return (a - b) * (a + b);
-  };
   for (int i = r.begin; i < r.end; ++i) {
     const float fi = static_cast<float>(i);
-    const float p0 = wrap01(ph0 + fi * inc0);
-    const float p1 = wrap01(ph1 + fi * inc1);
-    const float p2 = wrap01(ph2 + fi * inc2);
-    const float naive = 2.0f * (p0 + p1 + p2) - 3.0f;
-    const float blep = residual(p0, inv0) + residual(p1, inv1) + residual(p2, inv2);
-    out[i] = (naive + blep) * (1.0f / 3.0f);
+    const float p0 = wrap_phase(ph0 + fi * inc0);
+    const float p1 = wrap_phase(ph1 + fi * inc1);
+    const float p2 = wrap_phase(ph2 + fi * inc2);
+    out[i] = (2.0f * (p0 + p1 + p2) - 3.0f) * (1.0f / 3.0f);
   }
+  for (int k = 0; k < 3; ++k) add_blep_residuals(p.phase[k], p.inc[k], p.inv_inc[k], r, out);
 }
 
 // The vibrato (5 Hz) and the index decay (0.6 s) are evaluated exactly every kLeadNode frames on
