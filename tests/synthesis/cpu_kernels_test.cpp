@@ -3,7 +3,9 @@
 // nodes, shaping as a polynomial) that must not change what they compute.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <vector>
 
 #include "cpu/kernels.hpp"
@@ -64,6 +66,85 @@ TEST(CpuKernels, PadSawsEqualThePerSamplePolyBlepSum) {
     }
   }
   EXPECT_GT(checked, 100000);
+}
+
+
+// The phase a kernel computes in float for sample i (multiply-add fused, as in the AVX2 and
+// AVX-512 builds), and how far an unfused build's phase may be from it.
+float float_phase(float phase, float inc, int i) {
+  return std::fma(static_cast<float>(i), inc, phase);
+}
+double phase_slack(float phase) {
+  return 2 * std::abs(phase) * 0x1p-23;
+}
+
+TEST(CpuKernels, SubBassIsTheNormalisedTanhOfASine) {
+  const double drive = 1.5;  // the bass patch's
+  std::vector<float> out(kBlockFrames);
+  SubParams p{};
+  p.shape = soft_clip_shape(drive);
+  double worst = 0;
+  for (const double f : {27.5, 41.2, 98.0, 196.0}) {
+    for (const double start : {0.0, 0.37, 0.99}) {
+      p.phase = static_cast<float>(start);
+      p.inc = static_cast<float>(f / 48000.0);
+      sub_bass(p, {0, kBlockFrames}, out.data());
+      for (int i = 0; i < kBlockFrames; ++i) {
+        const float ph = float_phase(p.phase, p.inc, i);
+        const double want = std::tanh(drive * std::sin(2 * M_PI * ph)) / std::tanh(drive);
+        // The shaper's slope is at most 2 pi drive / tanh(drive) per cycle of phase.
+        const double tolerance = 3e-7 + phase_slack(ph) * 2 * M_PI * drive / std::tanh(drive);
+        ASSERT_NEAR(out[i], want, tolerance) << "f " << f << " sample " << i;
+        worst = std::max(worst, std::abs(out[i] - want));
+      }
+    }
+  }
+  std::printf("[ kernels ] sub bass: worst |error| %.2e\n", worst);
+}
+
+TEST(CpuKernels, LeadIsTwoOperatorFmWithDelayedVibratoAndDecayingIndex) {
+  // The lead patch's constants, as voice_setup derives them for a 440 Hz note of timbre 1.
+  const double sr = 48000, f = 440, vib_hz = 5, cents = 10, delay_s = 0.7, fade_s = 0.5;
+  const double index0 = 1.5, floor = 0.3, decay_s = 0.6;
+  FmParams p{};
+  p.inc = static_cast<float>(f / sr);
+  p.vib_inc = static_cast<float>(vib_hz / sr);
+  p.vib_amp_cycles =
+      static_cast<float>(f * (cents * std::log(2.0) / 1200) / (2 * M_PI * vib_hz));
+  p.vib_delay_frames = static_cast<float>(delay_s * sr);
+  p.vib_inv_fade = static_cast<float>(1 / (fade_s * sr));
+  p.index_cycles = static_cast<float>(index0 / (2 * M_PI));
+  p.index_floor = static_cast<float>(floor);
+  p.index_decay_log2 = static_cast<float>(-std::log2(std::exp(1.0)) / (decay_s * sr));
+  std::vector<float> out(kBlockFrames, 123.0f);
+  double worst = 0;
+  // Blocks at note-on, in the attack of the vibrato, and once it is at full depth.
+  for (const double t0_s : {0.0, 0.8, 1.6}) {
+    for (const Range r : {Range{0, kBlockFrames}, Range{3, 1001}}) {
+      p.t0_frames = static_cast<float>(t0_s * sr);
+      p.phase = 0.25f;
+      std::fill(out.begin(), out.end(), 123.0f);
+      lead_fm(p, r, out.data());
+      for (int i = 0; i < kBlockFrames; ++i) {
+        if (i < r.begin || i >= r.end) {
+          ASSERT_EQ(out[i], 123.0f) << "wrote outside the range at " << i;
+          continue;
+        }
+        const double t = p.t0_frames + i;
+        const double fade = std::clamp((t - p.vib_delay_frames) * p.vib_inv_fade, 0.0, 1.0);
+        const double vib = p.vib_amp_cycles * fade * std::sin(2 * M_PI * p.vib_inc * t);
+        const double index =
+            p.index_cycles * (floor + (1 - floor) * std::exp2(p.index_decay_log2 * t));
+        const double carrier = float_phase(p.phase, p.inc, i) + vib;
+        const double want = std::sin(2 * M_PI * (carrier + index * std::sin(2 * M_PI * carrier)));
+        // Vibrato and index are linear between 16-frame nodes: ~1e-6 cycles of phase at full
+        // vibrato, times the output's slope in phase (2 pi (1 + 2 pi index)).
+        ASSERT_NEAR(out[i], want, 5e-5) << "t0 " << t0_s << " sample " << i;
+        worst = std::max(worst, std::abs(out[i] - want));
+      }
+    }
+  }
+  std::printf("[ kernels ] lead: worst |error| %.2e\n", worst);
 }
 
 }  // namespace

@@ -38,11 +38,10 @@ AURALIS_ALWAYS_INLINE float copy_sign_f(float magnitude, float sign) {
                               (std::bit_cast<std::uint32_t>(sign) & 0x80000000u));
 }
 
-// floor() for |x| < 2^31 through a truncating conversion (vectorises even on plain SSE2).
+// floor(): one rounding instruction in the clones for x86-64-v2 and later (SSE4.1 roundps,
+// AVX-512 vrndscaleps); plain SSE2 has none, so the baseline clone computes it per sample.
 AURALIS_ALWAYS_INLINE float floor_fast(float x) {
-  std::int32_t i = static_cast<std::int32_t>(x);
-  i -= static_cast<std::int32_t>(x < static_cast<float>(i));
-  return static_cast<float>(i);
+  return __builtin_floorf(x);
 }
 
 AURALIS_ALWAYS_INLINE float wrap01(float cycles) {

@@ -4,6 +4,7 @@
 // starts or ends (bit-identical renders across any window split).
 #pragma once
 
+#include <array>
 #include <cstdint>
 
 #include "voice_model.hpp"
@@ -40,13 +41,15 @@ struct FmParams {
 };
 void lead_fm(const FmParams& p, Range r, float* out);
 
-// Sub bass: tanh(drive * sine) / tanh(drive).
+// Sub bass: tanh(drive * sine) / tanh(drive), as sine * P(sine^2).
+inline constexpr int kShapeTerms = 10;
 struct SubParams {
   float phase;
   float inc;
-  float drive;
-  float inv_norm;
+  std::array<float, kShapeTerms> shape;  // P's coefficients, constant term first
 };
+// The coefficients of P for a drive (a few microseconds: compute once per patch).
+std::array<float, kShapeTerms> soft_clip_shape(double drive);
 void sub_bass(const SubParams& p, Range r, float* out);
 
 // Kick: sine with an exponential pitch sweep, phase in closed form from note-on.

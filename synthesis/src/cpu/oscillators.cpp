@@ -77,13 +77,16 @@ AURALIS_CLONES void pad_saws(const SawParams& p, Range r, float* __restrict out)
 // The vibrato (5 Hz) and the index decay (0.6 s) are evaluated exactly every kLeadNode frames on
 // the block grid and linear in between: the error is ~1e-5 of the vibrato depth and ~1e-7 of
 // the index, far below hearing, and the per-sample work drops from four polynomials to two.
+// The nodes are spread into per-sample arrays first (one 16-wide line per node), so the
+// oscillator itself is one loop over the range.
 namespace {
 constexpr int kLeadNode = 16;
 }
 
 AURALIS_CLONES void lead_fm(const FmParams& p, Range r, float* __restrict out) {
-  constexpr int kMaxNodes = kBlockFrames / kLeadNode + 2;
-  alignas(32) float vib[kMaxNodes], index[kMaxNodes];
+  constexpr int kMaxNodes = kBlockFrames / kLeadNode + 1;
+  alignas(64) float vib[kMaxNodes], index[kMaxNodes];
+  alignas(64) float vib_at[kBlockFrames], index_at[kBlockFrames];
   const int first = r.begin / kLeadNode;
   const int last = (r.end + kLeadNode - 1) / kLeadNode;  // node at or after the range's end
   for (int k = first; k <= last; ++k) {
@@ -97,21 +100,30 @@ AURALIS_CLONES void lead_fm(const FmParams& p, Range r, float* __restrict out) {
   for (int k = first; k < last; ++k) {
     const float v0 = vib[k - first], dv = (vib[k - first + 1] - v0) * kStep;
     const float x0 = index[k - first], dx = (index[k - first + 1] - x0) * kStep;
-    const int node = k * kLeadNode;
-    const int begin = max_i(r.begin, node), end = min_i(r.end, node + kLeadNode);
-    for (int i = begin; i < end; ++i) {
-      const auto fi = static_cast<float>(i);
-      const auto into = static_cast<float>(i - node);
-      const float carrier = p.phase + fi * p.inc + (v0 + dv * into);
-      out[i] = sin_cycles(carrier + (x0 + dx * into) * sin_cycles(carrier));
+    float* const v = vib_at + k * kLeadNode;
+    float* const x = index_at + k * kLeadNode;
+    for (int j = 0; j < kLeadNode; ++j) {
+      const auto into = static_cast<float>(j);
+      v[j] = v0 + dv * into;
+      x[j] = x0 + dx * into;
     }
+  }
+  for (int i = r.begin; i < r.end; ++i) {
+    const float carrier = p.phase + static_cast<float>(i) * p.inc + vib_at[i];
+    out[i] = sin_cycles(carrier + index_at[i] * sin_cycles(carrier));
   }
 }
 
+// tanh(drive s) / tanh(drive) = s P(s^2), P the Chebyshev interpolant on s^2 in [0, 1] written
+// as a polynomial (|error| < 2e-7 for drives up to 1.5): eleven multiply-adds, no exp or divide.
 AURALIS_CLONES void sub_bass(const SubParams& p, Range r, float* __restrict out) {
+  const auto& c = p.shape;
   for (int i = r.begin; i < r.end; ++i) {
     const float s = sin_cycles(p.phase + static_cast<float>(i) * p.inc);
-    out[i] = tanh_fast(p.drive * s) * p.inv_norm;
+    const float u = s * s;
+    float poly = c[kShapeTerms - 1];
+    for (int k = kShapeTerms - 2; k >= 0; --k) poly = poly * u + c[k];
+    out[i] = s * poly;
   }
 }
 

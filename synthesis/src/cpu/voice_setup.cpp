@@ -53,14 +53,15 @@ PreparedVoice prepare_voice(const VoiceSpec& spec) {
       v.fm.index_decay_log2 = static_cast<float>(-kLog2e / (kIndexDecayS * kSr));
       break;
     }
-    case music::Layer::bass:
+    case music::Layer::bass: {
+      static const auto shape = soft_clip_shape(patches::bass::kDrive);
       v.oscillators = 1;
       v.freq_hz[0] = spec.freq_hz;
       v.start_phase[0] = voice::start_phase(spec.seed, 0);
       v.sub.inc = static_cast<float>(spec.freq_hz / kSr);
-      v.sub.drive = static_cast<float>(patches::bass::kDrive);
-      v.sub.inv_norm = static_cast<float>(1.0 / std::tanh(patches::bass::kDrive));
+      v.sub.shape = shape;
       break;
+    }
     case music::Layer::kick: {
       using namespace patches::kick;
       const double start_hz = spec.freq_hz * (kStartHz / kEndHz);
