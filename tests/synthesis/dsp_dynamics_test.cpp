@@ -130,6 +130,35 @@ TEST(DspCompressor, TwoToOneAboveThreshold) {
   EXPECT_NEAR(ta::db(out_peak), -14.0, 0.5);
 }
 
+// The detector runs at control rate (64-sample steps) but keeps the sheet's ballistics: a jump
+// in level is caught within a few attack times (15 ms), a drop released over the 250 ms release.
+TEST(DspCompressor, AttackAndReleaseFollowTheirTimeConstants) {
+  Compressor comp(48000, {.threshold_db = -20, .ratio = 2, .knee_db = 0.1f});
+  const auto run = [&](float amplitude, int frames) {
+    std::vector<float> l(frames), r(frames);
+    for (int i = 0; i < frames; ++i)
+      l[i] = r[i] = amplitude * static_cast<float>(std::sin(kTwoPi * 1000 * i / kFs));
+    comp.process(std::span<float>(l), std::span<float>(r));
+    return comp.gain_reduction_db();
+  };
+  run(db_to_gain(-30), 48000);  // below threshold: no reduction
+  EXPECT_NEAR(run(db_to_gain(-30), 480), 0.0, 0.01);
+  // -8 dBFS peaks: 6 dB of reduction when settled. The envelope reaches 1 - 1/e of the jump
+  // in one attack time; the reduction (a log of it) gets most of the way there.
+  const double after_3ms = run(db_to_gain(-8), 144);
+  const double after_15ms = run(db_to_gain(-8), 576);
+  const double after_100ms = run(db_to_gain(-8), 4080);
+  EXPECT_GT(after_3ms, -3.0) << "attack faster than 15 ms";
+  EXPECT_LT(after_15ms, -3.0) << "attack slower than 15 ms";
+  EXPECT_NEAR(after_100ms, -6.0, 0.3);
+  // Back to -30 dBFS: after one release time (250 ms) the envelope has fallen to 1/e of the
+  // step above threshold, which is still 4.4 dB over it; after 1.5 s it is gone.
+  const double after_250ms = run(db_to_gain(-30), 12000);
+  EXPECT_LT(after_250ms, -1.0) << "release faster than 250 ms";
+  EXPECT_GT(after_250ms, -3.0) << "release slower than 250 ms";
+  EXPECT_NEAR(run(db_to_gain(-30), 60000), 0.0, 0.05);
+}
+
 TEST(DspLoudnessMeter, ReadsMinus20dBFSSineAsMinus20Lufs) {
   // EBU Tech 3341: a 1 kHz sine in both channels reads its level in dBFS as LUFS.
   LoudnessMeter meter;

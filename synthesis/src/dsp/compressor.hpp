@@ -1,6 +1,7 @@
-// Gentle stereo-linked bus compressor ("glue"): soft-knee 2:1 on a smoothed peak detector.
-// The gain is computed every 64 samples and ramped linearly in between: the detector follows
-// every sample's peak, the log/exp run only at control rate.
+// Gentle stereo-linked bus compressor ("glue"): soft-knee 2:1 on a smoothed peak detector, all
+// at control rate: every 64 samples (1.3 ms, a tenth of the 15 ms attack) the step's stereo
+// peak moves the detector by its attack or release over 64 samples, and the gain computed from
+// it is ramped linearly across the next step. Per sample only the peak and the gain ramp run.
 #pragma once
 
 #include <array>
@@ -31,12 +32,13 @@ class Compressor {
   float gain_db_for(float level_db) const;
 
   CompressorParams params_;
-  float attack_coef_, release_coef_;
+  float attack_coef_, release_coef_;  // one-pole coefficients per sample
+  float attack_step_, release_step_;  // the same over a whole step (1 - (1 - c)^64)
   float envelope_ = 0;
   float gain_from_ = 1, gain_to_ = 1;  // linear, ramped across each 64-sample step
   float gain_db_ = 0;
-  unsigned position_ = 0;             // samples into the current step
-  std::array<float, kStep> peaks_{};  // the current step's input peaks, for the detector
+  unsigned position_ = 0;  // samples into the current step
+  float step_peak_ = 0;    // the current step's stereo peak so far
 };
 
 }  // namespace auralis::synthesis::dsp
