@@ -104,16 +104,23 @@ void PingPongDelay::process(std::span<float> left, std::span<float> right) {
       xl[k] = 0.5f * (l[k] + r[k]) + fb * yr[k];
       xr[k] = fb * yl[k];
     }
-    {
-      float* io[2] = {xl, xr};
-      loop_lowpass_.process(io, io, n);
-    }
+    // The loop low-pass writes straight into the lines unless the write wraps.
     const std::uint32_t at = w & mask;
     const std::size_t first = std::min<std::size_t>(n, mask + 1 - at);
-    std::copy_n(xl, first, bl + at);
-    std::copy_n(xl + first, n - first, bl);
-    std::copy_n(xr, first, br + at);
-    std::copy_n(xr + first, n - first, br);
+    {
+      const float* in2[2] = {xl, xr};
+      if (first == n) {
+        float* out2[2] = {bl + at, br + at};
+        loop_lowpass_.process(in2, out2, n);
+      } else {
+        float* io[2] = {xl, xr};
+        loop_lowpass_.process(in2, io, n);
+        std::copy_n(xl, first, bl + at);
+        std::copy_n(xl + first, n - first, bl);
+        std::copy_n(xr, first, br + at);
+        std::copy_n(xr + first, n - first, br);
+      }
+    }
     for (std::size_t k = 0; k < n; ++k) {
       l[k] += wet * yl[k];
       r[k] += wet * yr[k];
