@@ -11,4 +11,9 @@ void Engine::render_batch(std::span<const RenderJob* const> jobs, std::span<Stem
   for (std::size_t i = 0; i < jobs.size(); ++i) render(*jobs[i], *outs[i]);
 }
 
+void Engine::render_windows(const RenderJob& job, Stems& scratch, const WindowConsumer& consume) {
+  render(job, scratch);
+  consume(0, job.frames, scratch);
+}
+
 }  // namespace auralis::synthesis

@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "../../synthesis/src/voice_model.hpp"
+#include "auralis/synthesis/mixer.hpp"
+#include "auralis/synthesis/render_mix.hpp"
 #include "auralis/synthesis/timeline.hpp"
 #include "synthesis/reference_phrase.hpp"
 #include "synthesis/signal_stats.hpp"
@@ -132,6 +134,55 @@ TEST_P(EngineTest, RenderBatchEqualsIndividualRenders) {
   ASSERT_EQ(bb.frames(), b.frames);
   EXPECT_LE(max_difference(sa, ba, 0), split_tolerance(GetParam()));
   EXPECT_LE(max_difference(sb, bb, 0), split_tolerance(GetParam()));
+}
+
+// render_windows covers the job with consecutive windows whose stems are the whole render's,
+// and render_and_mix gives the same audio as a whole render mixed in one call.
+TEST_P(EngineTest, WindowsAndRenderAndMixEqualTheWholeRender) {
+  Timeline timeline;
+  timeline.place(reference_phrase(0));
+  RenderJob job = timeline.place(reference_phrase(1));
+  job.frames = 5 * 48000 + 777;  // a window of the phrase that ends inside an engine block
+  Stems whole, window;
+  engine->render(job, whole);
+  std::int64_t next = 0;
+  int windows = 0;
+  engine->render_windows(job, window, [&](std::int64_t offset, std::int64_t frames,
+                                          const Stems& stems) {
+    ASSERT_EQ(offset, next) << "windows must follow each other";
+    ASSERT_GT(frames, 0);
+    ASSERT_GE(stems.frames(), frames);
+    for (int l = 0; l < music::kLayerCount; ++l) {
+      const auto layer = static_cast<Layer>(l);
+      for (int ch = 0; ch < 2; ++ch) {
+        const auto a = whole.plane(layer, ch).subspan(static_cast<std::size_t>(offset));
+        const auto b = stems.plane(layer, ch);
+        for (std::int64_t i = 0; i < frames; ++i) {
+          ASSERT_LE(std::abs(a[i] - b[i]), split_tolerance(GetParam()))
+              << "layer " << l << " frame " << offset + i;
+        }
+        // A silence flag on the window's stems must be the truth.
+        if (stems.silent(layer, 0, frames)) {
+          for (std::int64_t i = 0; i < frames; ++i) ASSERT_EQ(b[i], 0.0f);
+        }
+      }
+    }
+    next = offset + frames;
+    ++windows;
+  });
+  EXPECT_EQ(next, job.frames);
+  if (GetParam() == "cpu") {
+    EXPECT_GT(windows, 100) << "the CPU engine hands over engine blocks";
+  }
+
+  Mixer one_call, windowed;
+  std::vector<float> expected(static_cast<std::size_t>(2 * job.frames));
+  std::vector<float> got(expected.size(), -1.0f);
+  one_call.process(job, whole, expected);
+  const auto times = render_and_mix(*engine, job, windowed, window, got);
+  EXPECT_EQ(got, expected);  // bit-exact: the CPU engine's windows and the Mixer split exactly
+  EXPECT_GT(times.render_s, 0.0);
+  EXPECT_GT(times.mix_s, 0.0);
 }
 
 // Render pools hand an engine the buffers of earlier phrases: every frame of every plane is

@@ -47,9 +47,20 @@ class CpuEngine final : public Engine {
   std::string_view name() const override { return "cpu"; }
   std::string device() const override { return "cpu"; }
 
-  void render(const RenderJob& job, Stems& out) override {
+  void render(const RenderJob& job, Stems& out) override { run(job, out, nullptr); }
+
+  // One window per grid block, rendered into the scratch stems' first frames.
+  void render_windows(const RenderJob& job, Stems& scratch,
+                      const WindowConsumer& consume) override {
+    run(job, scratch, &consume);
+  }
+
+ private:
+  // Renders the job block by block on the absolute grid: into `out` at the job's offsets, or,
+  // with a consumer, each block's window into out's first frames, handed over at once.
+  void run(const RenderJob& job, Stems& out, const WindowConsumer* consume) {
     DenormalGuard guard;
-    out.resize(job.frames);
+    out.resize(consume ? std::min<std::int64_t>(job.frames, kBlockFrames) : job.frames);
     prepare(job);
     silence_ = {};
     const std::int64_t job_end = job.start_frame + job.frames;
@@ -57,14 +68,19 @@ class CpuEngine final : public Engine {
          block += kBlockFrames) {
       const Range window{static_cast<int>(std::max(job.start_frame, block) - block),
                          static_cast<int>(std::min(job_end, block + kBlockFrames) - block)};
+      const std::int64_t offset = block + window.begin - job.start_frame;
       for (int layer = 0; layer < music::kLayerCount; ++layer) {
-        render_layer(layer, block, window, job, out);
+        render_layer(layer, block, window, consume ? 0 : offset, out);
+      }
+      if (consume) {
+        for (int layer = 0; layer < music::kLayerCount; ++layer) flush_silence(layer, out);
+        (*consume)(offset, window.end - window.begin, out);
       }
     }
     for (int layer = 0; layer < music::kLayerCount; ++layer) flush_silence(layer, out);
   }
 
- private:
+
   // Voices overlapping the window, grouped by layer in job order (the summation order).
   void prepare(const RenderJob& job) {
     voices_.clear();
@@ -84,9 +100,9 @@ class CpuEngine final : public Engine {
   // it: the vectorised loops then split (aligned body, epilogue) identically for every window,
   // so FMA contraction cannot make a sample depend on where a window starts. Only the window's
   // frames are stored.
-  void render_layer(int layer, std::int64_t block, Range window, const RenderJob& job, Stems& out) {
+  // `at`: where the window's first frame goes in `out`.
+  void render_layer(int layer, std::int64_t block, Range window, std::int64_t at, Stems& out) {
     const auto l = static_cast<music::Layer>(layer);
-    const std::int64_t at = block + window.begin - job.start_frame;  // in the stems
     const std::int64_t n = window.end - window.begin;
     bool sounding = false;
     for (std::size_t i = layer_begin_[layer]; i < layer_begin_[layer + 1]; ++i) {

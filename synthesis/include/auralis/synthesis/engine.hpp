@@ -2,6 +2,8 @@
 // Engines are interchangeable: the same job gives the same stems (within the parity bound).
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -24,6 +26,15 @@ class Engine {
 
   // Renders several jobs (e.g. of several sessions) in one pass where the engine can batch.
   virtual void render_batch(std::span<const RenderJob* const> jobs, std::span<Stems* const> outs);
+
+  // Renders the job as consecutive windows into `scratch` (resized to hold one window) and
+  // hands each to `consume(offset, frames, scratch)`, offset counted from job.start_frame,
+  // before rendering the next; scratch's frames [0, frames) hold the window. The CPU engine
+  // gives windows of its 2,048-frame block, so a consumer that mixes each at once reads stems
+  // still in cache (see render_and_mix); the default renders the job as one window.
+  using WindowConsumer =
+      std::function<void(std::int64_t offset, std::int64_t frames, const Stems& window)>;
+  virtual void render_windows(const RenderJob& job, Stems& scratch, const WindowConsumer& consume);
 };
 
 std::unique_ptr<Engine> make_cpu_engine();
