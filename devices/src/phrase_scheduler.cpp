@@ -11,9 +11,6 @@ namespace {
 
 constexpr std::int64_t kFadeFrames = synthesis::kSampleRate / 20;  // 50 ms
 constexpr std::uint64_t kMaxFastForward = 100000;
-// A phrase still mixing this close to its start is given up (played as silence) while the
-// previous phrase's tail can still be faded: the fade plus two packets.
-constexpr auto kMixAbandon = std::chrono::milliseconds(50 + 40);
 // The mixer's tails are gone after a few seconds of silent input (Mixer::process_silence), so
 // ringing out longer than this after an outage is wasted time that would delay the recovery.
 constexpr std::int64_t kMaxRingOutFrames = std::int64_t{synthesis::kSampleRate} * 10;
@@ -25,7 +22,7 @@ double ms_between(Clock::time_point a, Clock::time_point b) {
 }  // namespace
 
 struct PhraseScheduler::Entry {
-  enum class State { rendering, mixing, ready, silent };
+  enum class State { rendering, ready, silent };
 
   std::uint64_t index = 0;
   int generation = 0;
@@ -110,10 +107,10 @@ PhraseScheduler::Entry* PhraseScheduler::find_locked(std::uint64_t index) {
 }
 
 void PhraseScheduler::plan_next_locked() {
-  while (!stopped_ && !mixing_) {
+  while (!stopped_) {
     if (!plan_.empty()) {
       if (!plan_.back()->finished())
-        return;  // one phrase in the works at a time: mixing is sequential
+        return;  // one phrase in the works at a time: its Mixer state is the last one's end
       const int beyond_front = static_cast<int>(plan_.size()) - 1;
       if (beyond_front >= settings_.lookahead_phrases) return;
     }
@@ -154,14 +151,18 @@ void PhraseScheduler::submit_locked(Entry& entry) {
   const auto index = entry.index;
   const int generation = entry.generation;
   const int attempt = entry.attempt;
-  pool->submit({entry.job, entry.cancelled, [weak, index, generation, attempt](DryResult result) {
+  // The worker finishes the phrase from the Mixer as the phrase before left it, after letting
+  // the effects ring out across the silent phrase(s) in between, if any, so it starts clean.
+  MixTask mix{mixer_, std::min(silence_debt_frames_, kMaxRingOutFrames), silence_controls_};
+  pool->submit({entry.job, entry.cancelled, std::move(mix),
+                [weak, index, generation, attempt](RenderResult result) {
                   if (auto self = weak.lock())
-                    self->on_dry_done(index, generation, attempt, std::move(result));
+                    self->on_rendered(index, generation, attempt, std::move(result));
                 }});
 }
 
-void PhraseScheduler::on_dry_done(std::uint64_t index, int generation, int attempt,
-                                  DryResult result) {
+void PhraseScheduler::on_rendered(std::uint64_t index, int generation, int attempt,
+                                  RenderResult result) {
   std::unique_lock lock(mutex_);
   Entry* entry = find_locked(index);
   if (stopped_ || !entry || entry->generation != generation || entry->attempt != attempt ||
@@ -174,7 +175,7 @@ void PhraseScheduler::on_dry_done(std::uint64_t index, int generation, int attem
               settings_.session_id, index, result.engine, result.seconds * 1000);
     return;
   }
-  if (!result.stems) {
+  if (!result.ok) {
     ++metrics_->render_failures;
     // One ERROR line, written where the phrase goes next (escalate_locked / go_silent_locked).
     escalate_locked(*entry,
@@ -182,50 +183,13 @@ void PhraseScheduler::on_dry_done(std::uint64_t index, int generation, int attem
     return;
   }
   metrics_->render_seconds.observe(result.seconds);
+  metrics_->mix_seconds.observe(result.mix_seconds);
   entry->engine = result.engine;
-  entry->state = Entry::State::mixing;
-
-  // Mix outside the lock: the pacer keeps reading meanwhile. Only one mix runs at a time.
-  mixing_ = true;
-  synthesis::Mixer mixer = std::move(mixer_);
-  const std::int64_t debt = std::min(silence_debt_frames_, kMaxRingOutFrames);
-  silence_debt_frames_ = 0;
-  const synthesis::MixControls silence_controls = silence_controls_;
-  const auto job = entry->job;
-  lock.unlock();
-
-  const auto t0 = std::chrono::steady_clock::now();
-  if (debt > 0) {
-    // Let the effects ring out across the silent phrase(s) so the next phrase starts clean.
-    std::vector<float> scratch(static_cast<std::size_t>(synthesis::kSampleRate) * 2);
-    for (std::int64_t left = debt; left > 0;) {
-      const std::int64_t n = std::min<std::int64_t>(left, synthesis::kSampleRate);
-      mixer.process_silence(silence_controls, n, {scratch.data(), static_cast<std::size_t>(n) * 2});
-      left -= n;
-    }
-  }
-  std::vector<float> pcm(static_cast<std::size_t>(job->frames) * 2);
-  mixer.process(*job, *result.stems, pcm);
-  metrics_->mix_seconds.observe(
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-
-  lock.lock();
-  mixer_ = std::move(mixer);
-  mixing_ = false;
-  entry = find_locked(index);
-  if (entry && entry->generation == generation && entry->attempt == attempt &&
-      entry->state == Entry::State::mixing) {
-    entry->pcm = std::move(pcm);
-    entry->state = Entry::State::ready;
-    metrics_->count_phrase(entry->engine);
-  }
-  if (pending_params_) {
-    auto params = *pending_params_;
-    pending_params_.reset();
-    lock.unlock();
-    set_params(params);
-    lock.lock();
-  }
+  entry->pcm = std::move(result.pcm);
+  entry->state = Entry::State::ready;
+  metrics_->count_phrase(entry->engine);
+  mixer_ = std::move(*result.mixer);
+  silence_debt_frames_ = 0;  // rung out before this phrase
   plan_next_locked();
 }
 
@@ -305,16 +269,6 @@ void PhraseScheduler::poll() {
     return;
   }
   for (auto& e : plan_) {
-    if (e->state == Entry::State::mixing) {
-      // The render made it but the mix is still out: give up while the tail before can fade.
-      const auto start = *phrase_start_time_locked(*e);
-      if (now < start - kMixAbandon) continue;
-      ++metrics_->deadline_misses;
-      go_silent_locked(
-          *e, fmt::format("engine {} rendered it but the mix was not done {} ms before the phrase",
-                          e->engine, kMixAbandon.count()));
-      return;  // plan_ may have changed
-    }
     if (e->state != Entry::State::rendering) continue;
     const bool last_engine = e->engine_pos + 1 == chain_.size();
     const auto margin = last_engine ? settings_.fallback_margin : settings_.deadline_margin;
@@ -428,10 +382,6 @@ void PhraseScheduler::set_params(const music::SessionParams& params) {
   std::lock_guard lock(mutex_);
   if (auto err = music::validate(params))
     throw std::invalid_argument(err->field + ": " + err->message);
-  if (mixing_) {
-    pending_params_ = params;  // a mix is out on a worker: re-plan when it lands
-    return;
-  }
   // The first phrase not started and far enough ahead is re-planned, with everything after it.
   const auto now = clock_.now();
   std::size_t first = stream_start_ ? 1 : 0;
@@ -461,7 +411,7 @@ void PhraseScheduler::set_params(const music::SessionParams& params) {
 
 music::SessionParams PhraseScheduler::params() const {
   std::lock_guard lock(mutex_);
-  return pending_params_ ? *pending_params_ : composer_.params();
+  return composer_.params();
 }
 
 NowPlaying PhraseScheduler::now_playing() const {
@@ -482,14 +432,10 @@ SchedulerStatus PhraseScheduler::status() const {
 }
 
 bool PhraseScheduler::settled() const {
-  {
-    std::lock_guard lock(mutex_);
-    if (mixing_) return false;
-  }
+  // Workers render and mix, and call back before they count as idle.
   for (auto* pool : chain_)
     if (pool->busy()) return false;
-  std::lock_guard lock(mutex_);
-  return !mixing_;
+  return true;
 }
 
 void PhraseScheduler::stop() {

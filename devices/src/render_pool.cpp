@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "auralis/devices/log.hpp"
+#include "auralis/synthesis/render_mix.hpp"
 
 namespace auralis::devices {
 namespace {
@@ -35,6 +36,57 @@ void lower_render_thread_priority() {
   }
 #endif
 }
+
+// Silence the Mixer rings out before a phrase, at most a second at a time.
+void ring_out(MixTask& task) {
+  if (task.ring_out_frames <= 0) return;
+  const std::int64_t chunk = synthesis::kSampleRate;
+  std::vector<float> scratch(static_cast<std::size_t>(2 * std::min(chunk, task.ring_out_frames)));
+  for (std::int64_t left = task.ring_out_frames; left > 0;) {
+    const std::int64_t n = std::min(left, chunk);
+    task.mixer.process_silence(task.ring_out_controls, n,
+                               {scratch.data(), static_cast<std::size_t>(2 * n)});
+    left -= n;
+  }
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// A job taken alone: ring out, then render and mix it window by window.
+void finish(synthesis::Engine& engine, RenderRequest& request, synthesis::Stems& window_stems,
+            RenderResult& result) {
+  MixTask& task = *request.mix;
+  const auto t0 = std::chrono::steady_clock::now();
+  ring_out(task);
+  const double ring_s = seconds_since(t0);
+  result.pcm.assign(static_cast<std::size_t>(2 * request.job->frames), 0.0f);
+  const auto times =
+      synthesis::render_and_mix(engine, *request.job, task.mixer, window_stems, result.pcm);
+  result.seconds = times.render_s;
+  result.mix_seconds = ring_s + times.mix_s;
+  result.mixer = std::move(task.mixer);
+}
+
+// A batch member's dry stems through its Mixer.
+void mix_stems(const synthesis::RenderJob& job, const synthesis::Stems& stems, MixTask& task,
+               RenderResult& result) {
+  const auto t0 = std::chrono::steady_clock::now();
+  ring_out(task);
+  result.pcm.assign(static_cast<std::size_t>(2 * job.frames), 0.0f);
+  task.mixer.process(job, stems, result.pcm);
+  result.mix_seconds = seconds_since(t0);
+  result.mixer = std::move(task.mixer);
+}
+
+void deliver(RenderRequest& request, RenderResult result) {
+  try {
+    request.done(std::move(result));
+  } catch (const std::exception& e) {
+    log::get("devices")->error("render completion handler threw: {}", e.what());
+  }
+}
 }  // namespace
 
 RenderPool::RenderPool(int threads, const EngineFactory& factory, int max_batch, Clock& clock)
@@ -56,7 +108,7 @@ RenderPool::~RenderPool() {
   for (auto& w : workers_) w.join();
 }
 
-void RenderPool::submit(DryRender request) {
+void RenderPool::submit(RenderRequest request) {
   {
     std::lock_guard lock(mutex_);
     queue_.push_back(std::move(request));
@@ -75,11 +127,13 @@ bool RenderPool::busy() const {
 
 void RenderPool::run(synthesis::Engine& engine) {
   lower_render_thread_priority();
-  std::vector<DryRender> batch;
+  std::vector<RenderRequest> batch;
   // Stems buffers the mixers have finished with, for this worker's next renders: a phrase's
   // stems are tens of MB, and a reused buffer needs neither zeroing nor fresh pages, and keeps
   // the engine's silence flags (silent layers are not written again). One per batch slot at most.
   std::vector<std::shared_ptr<synthesis::Stems>> spare;
+  // One window of stems for jobs rendered and mixed alone.
+  synthesis::Stems window_stems;
   for (;;) {
     batch.clear();
     {
@@ -120,7 +174,7 @@ void RenderPool::run(synthesis::Engine& engine) {
       }
       if (stopped) return;
       // Jobs given up during the delay are not worth rendering.
-      std::erase_if(batch, [](const DryRender& r) { return r.cancelled && *r.cancelled; });
+      std::erase_if(batch, [](const RenderRequest& r) { return r.cancelled && *r.cancelled; });
       if (batch.empty()) continue;
       ++running_;
     }
@@ -131,44 +185,71 @@ void RenderPool::run(synthesis::Engine& engine) {
           std::uniform_real_distribution<double>(0, 1)(fault_rng_) < faults.failure_probability;
     }
 
-    std::vector<const synthesis::RenderJob*> jobs;
-    std::vector<std::shared_ptr<synthesis::Stems>> outs;
-    std::vector<synthesis::Stems*> out_ptrs;
-    for (auto& r : batch) {
-      jobs.push_back(r.job.get());
-      if (spare.empty()) {
-        outs.push_back(std::make_shared<synthesis::Stems>());
-      } else {
-        outs.push_back(std::move(spare.back()));
-        spare.pop_back();
-      }
-      out_ptrs.push_back(outs.back().get());
-    }
-    DryResult common;
+    RenderResult common;
     common.engine = engine_name_;
     common.batch_size = static_cast<int>(batch.size());
-    const auto t0 = std::chrono::steady_clock::now();
-    try {
-      if (inject_failure) throw std::runtime_error("injected failure ([faults])");
-      engine.render_batch(jobs, out_ptrs);
-    } catch (const std::exception& e) {
-      common.error = e.what();
-    }
-    common.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      DryResult result = common;
-      if (common.error.empty()) result.stems = outs[i];
+    if (batch.size() == 1 && batch.front().mix) {
+      // One job to finish: rendered and mixed window by window.
+      RenderRequest& request = batch.front();
+      RenderResult result = common;
+      const auto t0 = std::chrono::steady_clock::now();
       try {
-        batch[i].done(std::move(result));
+        if (inject_failure) throw std::runtime_error("injected failure ([faults])");
+        finish(engine, request, window_stems, result);
+        result.ok = true;
       } catch (const std::exception& e) {
-        log::get("devices")->error("render completion handler threw: {}", e.what());
+        result.error = e.what();
+        result.seconds = seconds_since(t0);
+        result.pcm = {};
+        result.mixer.reset();
       }
-      // Only a buffer nobody kept (the mix is done with it) is reused. use_count() is a relaxed
-      // read: the fence orders this worker's next writes after another thread's last reads,
-      // should a handler ever pass the stems on.
-      if (outs[i].use_count() == 1 && static_cast<int>(spare.size()) < max_batch_) {
-        std::atomic_thread_fence(std::memory_order_acquire);
-        spare.push_back(std::move(outs[i]));
+      deliver(request, std::move(result));
+    } else {
+      std::vector<const synthesis::RenderJob*> jobs;
+      std::vector<std::shared_ptr<synthesis::Stems>> outs;
+      std::vector<synthesis::Stems*> out_ptrs;
+      for (auto& r : batch) {
+        jobs.push_back(r.job.get());
+        if (spare.empty()) {
+          outs.push_back(std::make_shared<synthesis::Stems>());
+        } else {
+          outs.push_back(std::move(spare.back()));
+          spare.pop_back();
+        }
+        out_ptrs.push_back(outs.back().get());
+      }
+      const auto t0 = std::chrono::steady_clock::now();
+      try {
+        if (inject_failure) throw std::runtime_error("injected failure ([faults])");
+        engine.render_batch(jobs, out_ptrs);
+        common.ok = true;
+      } catch (const std::exception& e) {
+        common.error = e.what();
+      }
+      common.seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        RenderResult result = common;
+        if (result.ok) {
+          if (batch[i].mix) {
+            try {
+              mix_stems(*batch[i].job, *outs[i], *batch[i].mix, result);
+            } catch (const std::exception& e) {
+              result.ok = false;
+              result.error = e.what();
+            }
+          } else {
+            result.stems = outs[i];
+          }
+        }
+        deliver(batch[i], std::move(result));
+        // Only a buffer nobody kept (the mix is done with it) is reused. use_count() is a
+        // relaxed read: the fence orders this worker's next writes after another thread's
+        // last reads, should a handler ever pass the stems on.
+        if (outs[i].use_count() == 1 && static_cast<int>(spare.size()) < max_batch_) {
+          std::atomic_thread_fence(std::memory_order_acquire);
+          spare.push_back(std::move(outs[i]));
+        }
       }
     }
     std::lock_guard lock(mutex_);

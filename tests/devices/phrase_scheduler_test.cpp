@@ -455,8 +455,8 @@ TEST(RenderPoolFaults, DestructionInterruptsAnInjectedDelay) {
   synthesis::Timeline timeline;
   auto job = std::make_shared<synthesis::RenderJob>(timeline.place(composer.next()));
   std::atomic<bool> called{false};
-  pool->submit(
-      {job, std::make_shared<std::atomic<bool>>(false), [&](DryResult) { called = true; }});
+  pool->submit({job, std::make_shared<std::atomic<bool>>(false), std::nullopt,
+                [&](RenderResult) { called = true; }});
   while (clock.sleepers() == 0) std::this_thread::sleep_for(1ms);
   EXPECT_FALSE(pool->busy());
   const auto t0 = std::chrono::steady_clock::now();
@@ -475,7 +475,9 @@ TEST(RenderPoolFaults, RemovingTheDelayEndsTheSleep) {
   synthesis::Timeline timeline;
   auto job = std::make_shared<synthesis::RenderJob>(timeline.place(composer.next()));
   std::atomic<bool> done{false};
-  pool.submit({job, std::make_shared<std::atomic<bool>>(false), [&](DryResult r) {
+  pool.submit({job, std::make_shared<std::atomic<bool>>(false), std::nullopt,
+               [&](RenderResult r) {
+                 EXPECT_TRUE(r.ok);
                  EXPECT_TRUE(r.stems);
                  done = true;
                }});
@@ -516,7 +518,8 @@ TEST(RenderPoolBuffers, ReusesStemsNobodyHolds) {
     auto job = std::make_shared<synthesis::RenderJob>(timeline.place(composer.next()));
     std::promise<std::shared_ptr<synthesis::Stems>> got;
     auto future = got.get_future();
-    pool.submit({job, std::make_shared<std::atomic<bool>>(false), [&](DryResult r) {
+    pool.submit({job, std::make_shared<std::atomic<bool>>(false), std::nullopt,
+                 [&](RenderResult r) {
                    synthesis::Stems fresh;
                    synthesis::make_cpu_engine()->render(*job, fresh);
                    for (auto layer : {music::Layer::pad, music::Layer::kick}) {
@@ -535,6 +538,85 @@ TEST(RenderPoolBuffers, ReusesStemsNobodyHolds) {
   EXPECT_EQ(seen[0], 0);
   EXPECT_EQ(seen[1], 0);
   EXPECT_GT(seen[2], 0);  // the buffer of the second phrase
+}
+
+// A request with its Mixer comes back finished: the audio of the dry render mixed after the
+// silence it asked to ring out, and the Mixer as that left it. Alone on a worker (windowed) or
+// in a batch, with the CPU engine and, where built, LibTorch.
+TEST(RenderPoolMixing, FinishedAudioEqualsRenderThenMix) {
+  std::vector<std::string> engines{"cpu"};
+  if (torch_available()) engines.push_back("torch");
+  for (const std::string& name : engines) {
+    for (const int batch : {1, 2}) {
+      SCOPED_TRACE(name + " batch " + std::to_string(batch));
+      auto make = [&]() -> std::unique_ptr<synthesis::Engine> {
+        return name == "cpu" ? synthesis::make_cpu_engine() : synthesis::make_torch_engine("cpu");
+      };
+      ManualClock clock;
+      music::Composer composer(test_params());
+      synthesis::Timeline timeline;
+      timeline.place(composer.next());
+      std::vector<std::shared_ptr<synthesis::RenderJob>> jobs;
+      for (int i = 0; i < batch; ++i)
+        jobs.push_back(std::make_shared<synthesis::RenderJob>(timeline.place(composer.next())));
+
+      // What the scheduler did before mixing moved to the workers, job by job.
+      auto engine = make();
+      std::vector<std::vector<float>> expected;
+      std::vector<synthesis::Mixer> after;
+      for (const auto& job : jobs) {
+        synthesis::Mixer mixer;
+        std::vector<float> scratch(2 * 4800);
+        mixer.process_silence(job->controls, 4800, scratch);
+        synthesis::Stems stems;
+        engine->render(*job, stems);
+        expected.emplace_back(static_cast<std::size_t>(2 * job->frames));
+        mixer.process(*job, stems, expected.back());
+        after.push_back(mixer);
+      }
+
+      std::vector<std::promise<RenderResult>> results(jobs.size());
+      {
+        RenderPool pool(1, make, batch, clock);
+        // Batches form from what is queued: hold the worker in an injected delay on a short
+        // job while the jobs under test go in.
+        pool.faults().set({std::chrono::hours(1), 0});
+        auto first = std::make_shared<synthesis::RenderJob>(*jobs.front());
+        first->frames = 480;
+        std::promise<void> first_done;
+        pool.submit({first, std::make_shared<std::atomic<bool>>(false), std::nullopt,
+                     [&](RenderResult) { first_done.set_value(); }});
+        while (clock.sleepers() == 0) std::this_thread::sleep_for(1ms);
+        for (std::size_t i = 0; i < jobs.size(); ++i) {
+          pool.submit({jobs[i], std::make_shared<std::atomic<bool>>(false),
+                       MixTask{synthesis::Mixer{}, 4800, jobs[i]->controls},
+                       [&results, i](RenderResult r) { results[i].set_value(std::move(r)); }});
+        }
+        pool.faults().set({});
+        clock.advance(200ms);  // past the current slice of the delay
+        for (std::size_t i = 0; i < jobs.size(); ++i) {
+          RenderResult r = results[i].get_future().get();
+          ASSERT_TRUE(r.ok) << r.error;
+          EXPECT_EQ(r.batch_size, batch);
+          EXPECT_FALSE(r.stems);
+          ASSERT_TRUE(r.mixer);
+          EXPECT_EQ(r.pcm, expected[i]);
+          EXPECT_GT(r.mix_seconds, 0.0);
+          // The Mixer carries on as the reference one does.
+          synthesis::RenderJob next = timeline.place(composer.next());
+          std::vector<float> a(2 * 4800), b(2 * 4800);
+          next.frames = 4800;
+          next.start_frame = jobs[i]->start_frame + jobs[i]->frames;
+          synthesis::Stems quiet;
+          quiet.resize(4800);
+          r.mixer->process(next, quiet, a);
+          after[i].process(next, quiet, b);
+          EXPECT_EQ(a, b);
+        }
+        first_done.get_future().get();
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
-// One session's phrase scheduler: composes phrases, renders them ahead of playback on the
-// engine pools, mixes them in order, and hands the pacer 20 ms frames.
+// One session's phrase scheduler: composes phrases, has them rendered and mixed ahead of
+// playback on the engine pools (in order: each starts from the Mixer state the last one left),
+// and hands the pacer 20 ms frames.
 //
-// Deadlines: a phrase must be dry-rendered `deadline_margin` before it starts playing. A render
+// Deadlines: a phrase must be rendered and mixed `deadline_margin` before it starts playing. A render
 // still running then is abandoned and the phrase goes to the next engine in the chain (LibTorch
 // -> C++ CPU); if the last engine misses `fallback_margin` before the start, or fails, the phrase
 // plays as silence (the previous phrase's tail faded) and an ERROR names session, phrase,
@@ -113,10 +114,9 @@ class PhraseScheduler : public std::enable_shared_from_this<PhraseScheduler> {
 
   void plan_next_locked();
   void submit_locked(Entry& entry);
-  void on_dry_done(std::uint64_t index, int generation, int attempt, DryResult result);
+  void on_rendered(std::uint64_t index, int generation, int attempt, RenderResult result);
   void escalate_locked(Entry& entry, const std::string& why);
   void go_silent_locked(Entry& entry, const std::string& why);
-  void mix(std::uint64_t index, int generation, std::shared_ptr<synthesis::Stems> stems);
   std::optional<Clock::time_point> phrase_start_time_locked(const Entry& entry) const;
   Entry* find_locked(std::uint64_t index);
   void emit_position_events_locked();
@@ -130,14 +130,12 @@ class PhraseScheduler : public std::enable_shared_from_this<PhraseScheduler> {
   bool stopped_ = false;
   music::Composer composer_;
   synthesis::Timeline timeline_;
-  synthesis::Mixer mixer_;
-  bool mixing_ = false;  // mixer_ is out on a worker
+  synthesis::Mixer mixer_;  // as the last finished phrase left it
   std::int64_t silence_debt_frames_ =
       0;  // silent phrases the mixer must ring out before the next mix
   synthesis::MixControls silence_controls_;
   std::int64_t drop_voices_before_ = 0;  // voices starting earlier were not heard (silence)
   int generation_ = 0;  // bumps on every replan: late results of older plans are ignored
-  std::optional<music::SessionParams> pending_params_;  // applied once a running mix lands
   std::deque<std::unique_ptr<Entry>> plan_;             // front: playing (once started)
   std::optional<Clock::time_point> stream_start_;
   std::optional<Clock::time_point> started_at_;  // when start() was called

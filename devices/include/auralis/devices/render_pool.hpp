@@ -1,13 +1,18 @@
 // A pool of render workers for one engine kind. Each worker owns its engine; a worker takes
 // every queued job (up to max_batch, e.g. several sessions' phrases) and renders them in one
-// Engine::render_batch pass, which the LibTorch engine turns into one tensor pass.
+// Engine::render_batch pass, which the LibTorch engine turns into one tensor pass. A request
+// that brings its session's Mixer state is finished on the worker too: a job taken alone goes
+// through synthesis::render_and_mix (the CPU engine's dry stems reach the Mixer window by
+// window, through the cache), a batch's jobs are mixed after the batched pass.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <stop_token>
@@ -18,21 +23,37 @@
 #include "auralis/devices/clock.hpp"
 #include "auralis/devices/faults.hpp"
 #include "auralis/synthesis/engine.hpp"
+#include "auralis/synthesis/mixer.hpp"
 
 namespace auralis::devices {
 
-struct DryResult {
-  std::shared_ptr<synthesis::Stems> stems;  // null on failure
-  std::string error;
-  std::string engine;  // "torch", "cpu"
-  double seconds = 0;  // wall time of the render pass (the batch's)
-  int batch_size = 1;
+// What the worker needs to turn a job into finished audio: the session's Mixer as it stands
+// at the job's start, and silence it must ring out first (phrases that played as silence).
+struct MixTask {
+  synthesis::Mixer mixer;
+  std::int64_t ring_out_frames = 0;
+  synthesis::MixControls ring_out_controls;
 };
 
-struct DryRender {
+struct RenderResult {
+  bool ok = false;
+  std::string error;   // why not ok
+  std::string engine;  // "torch", "cpu"
+  double seconds = 0;  // wall time of the render (a batch's pass, or this job's windows)
+  int batch_size = 1;
+  // Without a MixTask: the dry stems.
+  std::shared_ptr<synthesis::Stems> stems;
+  // With one: the finished interleaved stereo, the Mixer after it, and the time mixing took.
+  std::vector<float> pcm;
+  std::optional<synthesis::Mixer> mixer;
+  double mix_seconds = 0;
+};
+
+struct RenderRequest {
   std::shared_ptr<const synthesis::RenderJob> job;
   std::shared_ptr<std::atomic<bool>> cancelled;  // set when the scheduler gave up on it
-  std::function<void(DryResult)> done;           // called on the worker thread
+  std::optional<MixTask> mix;                    // finish the job on the worker
+  std::function<void(RenderResult)> done;        // called on the worker thread
 };
 
 class RenderPool {
@@ -44,7 +65,7 @@ class RenderPool {
   RenderPool(const RenderPool&) = delete;
   RenderPool& operator=(const RenderPool&) = delete;
 
-  void submit(DryRender request);
+  void submit(RenderRequest request);
 
   const std::string& engine_name() const { return engine_name_; }
   const std::string& device() const { return device_; }
@@ -65,7 +86,7 @@ class RenderPool {
   FaultSwitch faults_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<DryRender> queue_;
+  std::deque<RenderRequest> queue_;
   int running_ = 0;
   bool stopping_ = false;
   std::stop_source stop_;                            // interrupts injected-delay sleeps

@@ -18,8 +18,8 @@ struct RenderedPhrase {
   std::int64_t start_frame = 0;  // on the session timeline
   std::vector<float> pcm;        // interleaved stereo, finished (effects and master applied)
   std::string engine;            // "cpu", "torch" or "silence"
-  double render_seconds = 0;     // wall time of the dry render
-  double mix_seconds = 0;        // wall time of effects and master
+  double render_seconds = 0;     // wall time in the engine
+  double mix_seconds = 0;        // wall time in effects and master
 
   std::int64_t frames() const { return static_cast<std::int64_t>(pcm.size() / 2); }
 };
@@ -28,7 +28,8 @@ class SessionRenderer {
  public:
   explicit SessionRenderer(const music::SessionParams& params);
 
-  // Composes the next phrase and renders it with `engine` into finished PCM.
+  // Composes the next phrase and renders it with `engine` into finished PCM (window by
+  // window through `scratch`, see synthesis::render_and_mix).
   RenderedPhrase render_next(synthesis::Engine& engine, synthesis::Stems& scratch);
 
   void set_params(const music::SessionParams& params) { composer_.set_params(params); }
