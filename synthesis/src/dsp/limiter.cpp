@@ -5,6 +5,7 @@
 #include "dsp/limiter.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 
@@ -16,6 +17,9 @@ namespace auralis::synthesis::dsp {
 namespace {
 constexpr std::uint32_t kSteadyCap = 1u << 20;
 constexpr std::uint32_t kResumEvery = 4096;  // exact re-sum of the moving average (power of two)
+// The quiet path's screen: samples under this fraction of the ceiling cannot make a peak over
+// it (1 / 1.25, less a margin for the midpoint's rounding).
+constexpr float kScreen = 0.79f;
 
 // The release step, shared by both paths so that they round alike.
 inline float released(float held, float envelope, float release) {
@@ -54,57 +58,84 @@ inline __attribute__((always_inline)) bool Limiter::process_quiet(float* left, f
                                                                   std::size_t n) {
   const auto window = static_cast<std::uint32_t>(lookahead_);
   const float envelope = envelope_;
-  if (dq_tail_ - dq_head_ != 1 || dq_gain_[dq_head_ & kMask] != 1.0f || steady_ < window ||
-      released(1.0f, envelope, release_coef_) != envelope)
+  if (n < 4 || dq_tail_ - dq_head_ != 1 || dq_gain_[dq_head_ & kMask] != 1.0f ||
+      steady_ < window || released(1.0f, envelope, release_coef_) != envelope)
     return false;
-  // Inputs with three frames of history in front: e[3 + k] = x[k].
-  alignas(32) float el[kChunk + 3], er[kChunk + 3], mid[kChunk + 1];
-  el[0] = h3_[0], el[1] = h2_[0], el[2] = h1_[0];
-  er[0] = h3_[1], er[1] = h2_[1], er[2] = h1_[1];
-  std::copy_n(left, n, el + 3);
-  std::copy_n(right, n, er + 3);
-  // mid[k + 1]: |midpoint| after frame k - 2; mid[0] the one before.
-  mid[0] = prev_mid_;
-  for (std::size_t k = 0; k < n; ++k) {
-    const float ml = midpoint(el[k], el[k + 1], el[k + 2], el[k + 3]);
-    const float mr = midpoint(er[k], er[k + 1], er[k + 2], er[k + 3]);
-    mid[k + 1] = std::max(std::fabs(ml), std::fabs(mr));
-  }
-  // Any frame that needs gain sends the chunk to the exact path. Peaks are >= 0, so their bit
-  // patterns order like their values: an integer max reduction, which vectorises (a NaN peak
-  // compares above the ceiling, and the exact path deals with it).
-  alignas(32) float peak[kChunk];
-  const int frames = static_cast<int>(n);
-  for (int k = 0; k < frames; ++k) {
-    const float sample = std::max(std::fabs(el[k + 1]), std::fabs(er[k + 1]));
-    const float around = std::max(mid[k + 1], mid[k]);
-    peak[k] = std::max(sample, around);
-  }
-  std::uint32_t worst = 0;
-  for (int k = 0; k < frames; ++k) {
-    std::uint32_t bits;
-    std::memcpy(&bits, &peak[k], sizeof bits);
-    worst = std::max(worst, bits);
-  }
-  std::uint32_t ceiling_bits;
-  std::memcpy(&ceiling_bits, &ceiling_, sizeof ceiling_bits);
-  const bool over = worst > ceiling_bits;
-  if (over) return false;
-
-  // Every frame needs gain 1: the deque keeps one entry of 1 (the newest index), the released
-  // gain stays at its fixed point, and the moving average adds exact zeros.
   const std::uint32_t index = index_;
-  // Ring positions [at, at + n) as at most two contiguous runs.
+  // Ring positions [at, at + length) as at most two contiguous runs.
   auto runs = [](std::uint32_t at, std::size_t length, auto&& fn) {
     const std::uint32_t start = at & kMask;
     const std::size_t first = std::min<std::size_t>(length, kRing - start);
     fn(start, 0, first);
     if (first < length) fn(0, first, length - first);
   };
-  runs(index, n, [&](std::uint32_t at, std::size_t from, std::size_t count) {
-    std::copy_n(el + 1 + from, count, delay_left_.data() + at);
-    std::copy_n(er + 1 + from, count, delay_right_.data() + at);
-    std::fill_n(env_ring_.data() + at, count, envelope);
+  // The delay ring holds input x[j] at detector index j + 2 (process_exact writes x[n-2] at
+  // n): this chunk's inputs go in now, two of them ahead of the detector, where the exact path
+  // would write the same values. In the same pass, the largest |x| (as bits, which order like
+  // the values: an integer max reduction, which vectorises).
+  // The two inputs before the chunk go in too, should the chunk before have been exact.
+  const auto bits = [](float x) { return std::bit_cast<std::uint32_t>(x) & 0x7fffffffu; };
+  for (std::uint32_t k = 0; k < 2; ++k) {
+    delay_left_[(index + k) & kMask] = k == 0 ? h2_[0] : h1_[0];
+    delay_right_[(index + k) & kMask] = k == 0 ? h2_[1] : h1_[1];
+  }
+  std::uint32_t largest = 0;
+  for (int c = 0; c < 2; ++c) largest = std::max({largest, bits(h1_[c]), bits(h2_[c]), bits(h3_[c])});
+  runs(index + 2, n, [&](std::uint32_t at, std::size_t from, std::size_t count) {
+    float* const dl = delay_left_.data() + at;
+    float* const dr = delay_right_.data() + at;
+    const float* const xl = left + from;
+    const float* const xr = right + from;
+    std::uint32_t m = 0;
+    for (std::size_t k = 0; k < count; ++k) {
+      dl[k] = xl[k];
+      dr[k] = xr[k];
+      m = std::max(m, std::max(bits(xl[k]), bits(xr[k])));
+    }
+    largest = std::max(largest, m);
+  });
+  // The last four inputs (history in front for the midpoints).
+  alignas(32) float el[kChunk + 3], er[kChunk + 3];
+  float last_mid;
+  if (std::bit_cast<float>(largest) <= kScreen * ceiling_ && prev_mid_ <= ceiling_) {
+    // A midpoint is at most (9 + 9 + 1 + 1) / 16 = 1.25 times the largest of its four
+    // neighbours: with every sample in reach under ceiling / 1.25 (kScreen leaves room for
+    // rounding) no frame needs gain, and only the last midpoint is kept for the next chunk.
+    const float* l = left + n - 4;
+    const float* r = right + n - 4;
+    last_mid = std::max(std::fabs(midpoint(l[0], l[1], l[2], l[3])),
+                        std::fabs(midpoint(r[0], r[1], r[2], r[3])));
+  } else {
+    // Inputs with three frames of history in front: e[3 + k] = x[k].
+    el[0] = h3_[0], el[1] = h2_[0], el[2] = h1_[0];
+    er[0] = h3_[1], er[1] = h2_[1], er[2] = h1_[1];
+    std::copy_n(left, n, el + 3);
+    std::copy_n(right, n, er + 3);
+    alignas(32) float mid[kChunk + 1];
+    // mid[k + 1]: |midpoint| after frame k - 2; mid[0] the one before.
+    mid[0] = prev_mid_;
+    for (std::size_t k = 0; k < n; ++k) {
+      const float ml = midpoint(el[k], el[k + 1], el[k + 2], el[k + 3]);
+      const float mr = midpoint(er[k], er[k + 1], er[k + 2], er[k + 3]);
+      mid[k + 1] = std::max(std::fabs(ml), std::fabs(mr));
+    }
+    // Any frame that needs gain sends the chunk to the exact path (a NaN peak compares above
+    // the ceiling, and the exact path deals with it).
+    std::uint32_t worst = 0;
+    for (std::size_t k = 0; k < n; ++k) {
+      const float sample = std::max(std::fabs(el[k + 1]), std::fabs(er[k + 1]));
+      const float around = std::max(mid[k + 1], mid[k]);
+      worst = std::max(worst, std::bit_cast<std::uint32_t>(std::max(sample, around)));
+    }
+    if (worst > std::bit_cast<std::uint32_t>(ceiling_)) return false;
+    last_mid = mid[n];
+  }
+
+  // Every frame needs gain 1: the deque keeps one entry of 1 (the newest index), the released
+  // gain stays at its fixed point, and the moving average adds exact zeros.
+  runs(index, n, [&](std::uint32_t at, std::size_t, std::size_t count) {
+    float* const ring = env_ring_.data() + at;
+    for (std::size_t k = 0; k < count; ++k) ring[k] = envelope;
   });
   if ((index & (kResumEvery - 1)) == 0) {
     double sum = 0;
@@ -113,6 +144,9 @@ inline __attribute__((always_inline)) bool Limiter::process_quiet(float* left, f
   }
   const float gain =
       std::min(1.0f, static_cast<float>(env_sum_) * (1.0f / static_cast<float>(lookahead_)));
+  h1_ = {left[n - 1], right[n - 1]};
+  h2_ = {left[n - 2], right[n - 2]};
+  h3_ = {left[n - 3], right[n - 3]};
   runs(index - window + 1, n, [&](std::uint32_t at, std::size_t from, std::size_t count) {
     const float* dl = delay_left_.data() + at;
     const float* dr = delay_right_.data() + at;
@@ -123,10 +157,7 @@ inline __attribute__((always_inline)) bool Limiter::process_quiet(float* left, f
   });
   const auto count = static_cast<std::uint32_t>(n);
   dq_index_[dq_head_ & kMask] = index + count - 1;
-  h1_ = {el[n + 2], er[n + 2]};
-  h2_ = {el[n + 1], er[n + 1]};
-  h3_ = {el[n], er[n]};
-  prev_mid_ = mid[n];
+  prev_mid_ = last_mid;
   steady_ = std::min(kSteadyCap, steady_ + count);
   last_gain_ = gain;
   index_ = index + count;
