@@ -2,6 +2,7 @@
 #include "dsp/chorus.hpp"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 
 #include "dsp/dsp_common.hpp"
@@ -72,12 +73,16 @@ inline __attribute__((always_inline)) void mix_taps(const float* line, std::uint
   alignas(32) int whole[kMax];
   alignas(32) float t[kMax + 1];
   const int count_i = static_cast<int>(n);  // int: the conversions vectorise
+  int lo = INT_MAX, hi = INT_MIN;
   for (int k = 0; k < count_i; ++k) {
     d[k] = d0 + step * (offset + static_cast<float>(k));
     whole[k] = static_cast<int>(d[k]);
+    lo = std::min(lo, whole[k]);
+    hi = std::max(hi, whole[k]);
   }
   // The whole delay is monotonic over a segment and mostly constant: scan only if it steps.
-  const bool one_run = whole[0] == whole[n - 1];
+  // (From the loop's own min and max: reading whole[] back at once stalls on its stores.)
+  const bool one_run = lo == hi;
   std::size_t k = 0;
   while (k < n) {
     const int back = whole[k];
