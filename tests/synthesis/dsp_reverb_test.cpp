@@ -2,6 +2,7 @@
 // calls, and its other delay-based neighbours (ping-pong echo, chorus).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -167,6 +168,40 @@ TEST(DspChorus, ChunkedEqualsWholeAndKeepsLevel) {
       auralis::test_audio::rms(std::span<const float>(wl).subspan(4800)) / (0.3 / std::sqrt(2.0));
   EXPECT_GT(g, 0.5);
   EXPECT_LT(g, 1.4);
+}
+
+// Each output is dry * x + wet * x(t - d(t)), linearly interpolated, d following the LFO (sine
+// on the left, cosine on the right): at the sheet's slow rate (the taps' whole delays change
+// by at most one sample a segment) and at a fast one (they step several times a segment).
+TEST(DspChorus, TapsFollowTheLfoDelay) {
+  for (const float rate : {0.13f, 5.0f}) {
+    const ChorusParams p{.base_delay_s = 0.018f, .depth_s = 0.004f, .rate_hz = rate};
+    const int frames = 48000;
+    const std::int64_t start = 48000 * 7 + 11;  // the LFO is a function of the absolute frame
+    const auto x = [](std::int64_t i) {
+      return i < 0 ? 0.0 : 0.5 * std::sin(kTwoPi * 200 * static_cast<double>(i) / 48000.0);
+    };
+    std::vector<float> l(frames), r(frames);
+    for (int i = 0; i < frames; ++i) l[i] = r[i] = static_cast<float>(x(i));
+    StereoChorus chorus(48000, p);
+    chorus.process(l, r, start);
+    double worst = 0;
+    for (int i = 2400; i < frames; ++i) {
+      const double cycles = static_cast<double>(start + i) * rate / 48000.0;
+      for (int ch = 0; ch < 2; ++ch) {
+        const double lfo = ch == 0 ? std::sin(kTwoPi * cycles) : std::cos(kTwoPi * cycles);
+        const double d = (p.base_delay_s + p.depth_s * lfo) * 48000.0;
+        const double at = i - d;
+        const auto whole = static_cast<std::int64_t>(std::floor(at));
+        const double tap = x(whole) + (at - static_cast<double>(whole)) * (x(whole + 1) - x(whole));
+        const double want = p.dry * x(i) + p.wet * tap;
+        worst = std::max(worst, std::abs((ch == 0 ? l[i] : r[i]) - want));
+      }
+    }
+    // The delay is linear between 64-frame grid points: at 5 Hz that is ~0.04 samples off,
+    // times the signal's slope (0.013 a sample).
+    EXPECT_LT(worst, rate < 1 ? 1e-4 : 1e-3) << "rate " << rate;
+  }
 }
 
 }  // namespace

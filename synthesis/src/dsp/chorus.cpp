@@ -60,10 +60,8 @@ StereoChorus::Delays StereoChorus::delays_at(std::int64_t grid_frame) {
 
 namespace {
 // One channel of a grid segment: the inputs are already in the line (written at w, w+1, ...),
-// and every delay is longer than the segment, so the taps only read older samples. The delay
-// moves by well under a sample per segment: within a run of equal whole delays the two taps
-// are contiguous, read in place (or from a local copy where they wrap) and interpolated in a
-// vectorisable loop.
+// and every delay is longer than the segment, so the taps only read older samples, in place
+// (or from a local copy where they wrap), interpolated in a vectorisable loop.
 inline __attribute__((always_inline)) void mix_taps(const float* line, std::uint32_t mask,
                                                     std::uint32_t w, float d0, float step,
                                                     float offset, float dry, float wet, float* io,
@@ -71,7 +69,7 @@ inline __attribute__((always_inline)) void mix_taps(const float* line, std::uint
   constexpr std::size_t kMax = 64;
   alignas(32) float d[kMax];
   alignas(32) int whole[kMax];
-  alignas(32) float t[kMax + 1];
+  alignas(32) float t[kMax + 2];
   const int count_i = static_cast<int>(n);  // int: the conversions vectorise
   int lo = INT_MAX, hi = INT_MIN;
   for (int k = 0; k < count_i; ++k) {
@@ -80,13 +78,35 @@ inline __attribute__((always_inline)) void mix_taps(const float* line, std::uint
     lo = std::min(lo, whole[k]);
     hi = std::max(hi, whole[k]);
   }
-  // The whole delay is monotonic over a segment and mostly constant: scan only if it steps.
-  // (From the loop's own min and max: reading whole[] back at once stalls on its stores.)
-  const bool one_run = lo == hi;
+  // The delay moves by well under a sample per segment, so the whole delays take at most two
+  // values, hi and hi - 1, and every tap lies in one contiguous span of the line:
+  // span[j] = line[w - hi - 1 + j]. Tap m reads span[m + 1] and span[m] where its whole delay
+  // is hi, span[m + 2] and span[m + 1] where it is hi - 1: a blend, no gathers.
+  if (hi - lo <= 1) {
+    const std::uint32_t from = (w - static_cast<std::uint32_t>(hi) - 1) & mask;
+    const std::size_t count = n + 2;
+    const float* span = line + from;
+    if (from + count > mask + 1) {
+      const std::size_t first = mask + 1 - from;
+      std::copy_n(line + from, first, t);
+      std::copy_n(line, count - first, t + first);
+      span = t;
+    }
+    for (int m = 0; m < count_i; ++m) {
+      const bool later = whole[m] != hi;
+      const float a = later ? span[m + 2] : span[m + 1];
+      const float b = later ? span[m + 1] : span[m];
+      const float frac = d[m] - static_cast<float>(whole[m]);
+      const float tap = a + frac * (b - a);
+      io[m] = dry * io[m] + wet * tap;
+    }
+    return;
+  }
+  // Faster moving delays (other parameters): runs of equal whole delays, each contiguous.
   std::size_t k = 0;
   while (k < n) {
     const int back = whole[k];
-    std::size_t end = one_run ? n : k + 1;
+    std::size_t end = k + 1;
     while (end < n && whole[end] == back) ++end;
     // t[m] = line[w + k + m - back - 1], m = 0 .. end - k.
     const std::uint32_t from =
