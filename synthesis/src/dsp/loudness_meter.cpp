@@ -52,16 +52,18 @@ void LoudnessMeter::process(std::span<const float> left, std::span<const float> 
     const float* in[2] = {left.data() + i, right.data() + i};
     float* out[2] = {kl, kr};
     k_weighting_.process(in, out, n);
-    // Lane of each frame: its position in the sub-block mod 8 (sub-blocks are whole lanes).
+    // Lane of each frame: its position in the sub-block mod kLanes (sub-blocks are whole
+    // lanes).
     std::size_t k = 0;
     auto acc = accumulator_;
     const auto lane0 = static_cast<std::size_t>(accumulated_frames_);
-    for (; k < n && ((lane0 + k) & 7u) != 0; ++k)
-      acc[(lane0 + k) & 7u] += static_cast<double>(kl[k] * kl[k] + kr[k] * kr[k]);
-    for (; k + 8 <= n; k += 8)
-      for (int l = 0; l < 8; ++l)
-        acc[l] += static_cast<double>(kl[k + l] * kl[k + l] + kr[k + l] * kr[k + l]);
-    for (; k < n; ++k) acc[(lane0 + k) & 7u] += static_cast<double>(kl[k] * kl[k] + kr[k] * kr[k]);
+    constexpr std::size_t mask = kLanes - 1;
+    for (; k < n && ((lane0 + k) & mask) != 0; ++k)
+      acc[(lane0 + k) & mask] += kl[k] * kl[k] + kr[k] * kr[k];
+    for (; k + kLanes <= n; k += kLanes)
+      for (std::size_t l = 0; l < kLanes; ++l)
+        acc[l] += kl[k + l] * kl[k + l] + kr[k + l] * kr[k + l];
+    for (; k < n; ++k) acc[(lane0 + k) & mask] += kl[k] * kl[k] + kr[k] * kr[k];
     accumulator_ = acc;
     accumulated_frames_ += static_cast<int>(n);
     if (accumulated_frames_ == kSubBlockFrames) finish_sub_block();
@@ -71,7 +73,7 @@ void LoudnessMeter::process(std::span<const float> left, std::span<const float> 
 
 void LoudnessMeter::finish_sub_block() {
   double sum = 0;
-  for (double lane : accumulator_) sum += lane;
+  for (float lane : accumulator_) sum += lane;
   sub_energy_[blocks_ % kHistory] = sum / kSubBlockFrames;
   accumulator_.fill(0);
   accumulated_frames_ = 0;
