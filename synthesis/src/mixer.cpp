@@ -242,16 +242,23 @@ void Mixer::State::run_step(const Stems* stems, std::int64_t offset, int n, std:
   };
   filter_layer(texture_filter, Layer::texture, tex_l.data(), tex_r.data());
   filter_layer(brush_filter, Layer::brush, brush_l.data(), brush_r.data());
+  pad_chorus.process(std::span<float>(pad_l.data(), un), std::span<float>(pad_r.data(), un), frame);
   {
+    // The lead bus: the stems through the echo, scaled by the lead's level where it is not
+    // unity (it is: the patches carry the levels).
     const float* sl = plane(Layer::lead, 0);
     const float* sr = plane(Layer::lead, 1);
-    for (int i = 0; i < n; ++i) {
-      lead_l[i] = lead_gain * sl[i];
-      lead_r[i] = lead_gain * sr[i];
+    if constexpr (kLevels.lead_db != 0) {
+      for (int i = 0; i < n; ++i) {
+        lead_l[i] = lead_gain * sl[i];
+        lead_r[i] = lead_gain * sr[i];
+      }
+      sl = lead_l.data();
+      sr = lead_r.data();
     }
+    lead_delay.process(std::span<const float>(sl, un), std::span<const float>(sr, un),
+                       std::span<float>(lead_l.data(), un), std::span<float>(lead_r.data(), un));
   }
-  pad_chorus.process(std::span<float>(pad_l.data(), un), std::span<float>(pad_r.data(), un), frame);
-  lead_delay.process(std::span<float>(lead_l.data(), un), std::span<float>(lead_r.data(), un));
 
   const float* kick_sl = plane(Layer::kick, 0);
   const float* kick_sr = plane(Layer::kick, 1);

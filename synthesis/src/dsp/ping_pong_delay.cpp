@@ -48,9 +48,11 @@ void PingPongDelay::reset() {
 // Blocks no longer than the shortest delay inside them: every read sees only earlier blocks'
 // writes, so the reads, the loop filter and the writes are each a loop over the block.
 AURALIS_DSP_CLONES
-void PingPongDelay::process(std::span<float> left, std::span<float> right) {
+void PingPongDelay::process(std::span<const float> in_left, std::span<const float> in_right,
+                            std::span<float> out_left, std::span<float> out_right) {
   if (delay_samples_ < 0) delay_samples_ = target_samples_;
-  const std::size_t frames = std::min(left.size(), right.size());
+  const std::size_t frames =
+      std::min({in_left.size(), in_right.size(), out_left.size(), out_right.size()});
   const float fb = params_.feedback, wet = params_.wet, glide = glide_coef_,
               target = target_samples_;
   float* const bl = left_line_.data();
@@ -64,8 +66,10 @@ void PingPongDelay::process(std::span<float> left, std::span<float> right) {
     // The delay only moves toward the target: its whole part stays >= that of the smaller.
     const auto shortest = static_cast<std::size_t>(std::min(d, target));
     const std::size_t n = std::min({frames - i, kChunk, std::max<std::size_t>(shortest, 1)});
-    float* const l = left.data() + i;
-    float* const r = right.data() + i;
+    const float* const l = in_left.data() + i;
+    const float* const r = in_right.data() + i;
+    float* const ol = out_left.data() + i;
+    float* const orr = out_right.data() + i;
     if (glided(d, target, glide) == d) {
       // Settled: a fixed read distance, so both taps are contiguous runs.
       const auto whole = static_cast<std::uint32_t>(d);
@@ -122,8 +126,8 @@ void PingPongDelay::process(std::span<float> left, std::span<float> right) {
       }
     }
     for (std::size_t k = 0; k < n; ++k) {
-      l[k] += wet * yl[k];
-      r[k] += wet * yr[k];
+      ol[k] = l[k] + wet * yl[k];
+      orr[k] = r[k] + wet * yr[k];
     }
     w += static_cast<std::uint32_t>(n);
     i += n;

@@ -28,7 +28,12 @@ class PingPongDelay {
   void align(std::int64_t frame) { loop_lowpass_.align(frame); }
 
   // In place on the lead bus.
-  void process(std::span<float> left, std::span<float> right);
+  void process(std::span<float> left, std::span<float> right) {
+    process(left, right, left, right);
+  }
+  // The bus from `in_*` (which may be `out_*`) to `out_*`.
+  void process(std::span<const float> in_left, std::span<const float> in_right,
+               std::span<float> out_left, std::span<float> out_right);
 
  private:
   float sample_rate_hz_;
