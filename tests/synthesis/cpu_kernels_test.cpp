@@ -147,5 +147,34 @@ TEST(CpuKernels, LeadIsTwoOperatorFmWithDelayedVibratoAndDecayingIndex) {
   std::printf("[ kernels ] lead: worst |error| %.2e\n", worst);
 }
 
+// The first voice on a bus writes it instead of adding to a cleared one: the same bits over the
+// voice's range, for every curve and envelope segment, and a range running past the envelope.
+TEST(CpuKernels, EnvelopeMixAssignEqualsAddingToZeros) {
+  std::vector<float> x(kBlockFrames);
+  for (int i = 0; i < kBlockFrames; ++i) x[i] = static_cast<float>(std::sin(0.01 * i) - 0.3);
+  for (const float curve : {1.0f, 2.0f, 3.0f, 1.7f}) {
+    voice::EnvelopeFrames e{};
+    e.attack = 300;
+    e.decay = 500;
+    e.sustain = 0.6f;
+    e.gate = 1200;
+    e.release = 600;
+    e.curve = curve;
+    for (const float t0 : {-100.0f, 0.0f, 250.0f, 1100.0f}) {
+      const Range r{100, 2020};  // longer than the envelope from most starts
+      std::vector<float> al(kBlockFrames, 0.0f), ar(kBlockFrames, 0.0f);
+      std::vector<float> bl(kBlockFrames, 7.0f), br(kBlockFrames, -7.0f);
+      envelope_mix(e, t0, 0.7f, 0.4f, r, x.data(), al.data(), ar.data(), false);
+      envelope_mix(e, t0, 0.7f, 0.4f, r, x.data(), bl.data(), br.data(), true);
+      for (int i = r.begin; i < r.end; ++i) {
+        ASSERT_EQ(al[i], bl[i]) << "curve " << curve << " t0 " << t0 << " frame " << i;
+        ASSERT_EQ(ar[i], br[i]) << "curve " << curve << " t0 " << t0 << " frame " << i;
+      }
+      EXPECT_EQ(bl[r.begin - 1], 7.0f) << "wrote before the range";
+      EXPECT_EQ(bl[r.end], 7.0f) << "wrote after the range";
+    }
+  }
+}
+
 }  // namespace
 }  // namespace auralis::synthesis::cpu

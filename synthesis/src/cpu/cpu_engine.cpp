@@ -108,14 +108,18 @@ class CpuEngine final : public Engine {
     for (std::size_t i = layer_begin_[layer]; i < layer_begin_[layer + 1]; ++i) {
       const PreparedVoice& v = voices_[i];
       if (v.start_frame >= block + window.end || v.end_frame <= block + window.begin) continue;
-      if (!sounding) {
-        acc_l_.fill(0.0f);
-        acc_r_.fill(0.0f);
-        sounding = true;
-      }
       const Range r{static_cast<int>(std::max(v.start_frame, block) - block),
                     static_cast<int>(std::min(v.end_frame, block + kBlockFrames) - block)};
-      render_voice(v, block, r);
+      if (!sounding) {
+        // The first voice writes the bus over its range; the window's frames outside it start
+        // at zero (the bus beyond the window is never stored).
+        std::fill(acc_l_.begin() + window.begin, acc_l_.begin() + std::max(window.begin, r.begin), 0.0f);
+        std::fill(acc_r_.begin() + window.begin, acc_r_.begin() + std::max(window.begin, r.begin), 0.0f);
+        std::fill(acc_l_.begin() + std::min(window.end, r.end), acc_l_.begin() + window.end, 0.0f);
+        std::fill(acc_r_.begin() + std::min(window.end, r.end), acc_r_.begin() + window.end, 0.0f);
+      }
+      render_voice(v, block, r, !sounding);
+      sounding = true;
     }
     if (sounding) {
       flush_silence(layer, out);
@@ -135,7 +139,7 @@ class CpuEngine final : public Engine {
     run = {};
   }
 
-  void render_voice(const PreparedVoice& v, std::int64_t block, Range r) {
+  void render_voice(const PreparedVoice& v, std::int64_t block, Range r, bool first) {
     // Phases and times at the block's grid frame: independent of the window.
     const std::int64_t since_on = block - v.start_frame;
     const auto t0 = static_cast<float>(since_on);
@@ -174,7 +178,7 @@ class CpuEngine final : public Engine {
         cpu::white_noise(v.noise_key, block, r, x);
         break;
     }
-    cpu::envelope_mix(v.env, t0, v.gain_l, v.gain_r, r, x, acc_l_.data(), acc_r_.data());
+    cpu::envelope_mix(v.env, t0, v.gain_l, v.gain_r, r, x, acc_l_.data(), acc_r_.data(), first);
   }
 
   struct Run {

@@ -65,8 +65,9 @@ void kick_sweep(const KickParams& p, Range r, float* out);
 void white_noise(std::uint32_t key, std::int64_t block_frame, Range r, float* out);
 
 // acc_{l,r}[i] += gain_{l,r} * env(t0 + i) * x[i], env the closed-form ADSR of voice_model.hpp
-// (the sustain plateau costs one multiply).
+// (the sustain plateau costs one multiply); with `assign`, = instead of += over all of r (the
+// first voice on a bus: nothing to clear first).
 void envelope_mix(const voice::EnvelopeFrames& e, float t0_frames, float gain_l, float gain_r,
-                  Range r, const float* x, float* acc_l, float* acc_r);
+                  Range r, const float* x, float* acc_l, float* acc_r, bool assign = false);
 
 }  // namespace auralis::synthesis::cpu
