@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "cpu/fast_math.hpp"
 #include "dsp/biquad.hpp"
 #include "dsp/block_lti.hpp"
 #include "dsp/chorus.hpp"
@@ -87,7 +88,8 @@ double texture_centre_log2(std::int64_t frame, const MixControls& c) {
   double octave_pos;  // 0 = low, 1 = high
   if (pos < kTextureFallFraction) {
     // Raised-cosine fall from the join's 4 kHz.
-    octave_pos = 0.5 + 0.5 * std::cos(dsp::kPi * pos / kTextureFallFraction);
+    // cos(pi x) = sin(2 pi (x / 2 + 1 / 4)), as a polynomial (control rate, every step).
+    octave_pos = 0.5 + 0.5 * cpu::sin_cycles(static_cast<float>(0.5 * pos / kTextureFallFraction + 0.25));
   } else {
     const double rise = (pos - kTextureFallFraction) / (1 - kTextureFallFraction);
     octave_pos = rise * rise;  // slow start, accelerating into the join
@@ -183,8 +185,9 @@ struct Mixer::State {
     // design: the sweeps and LFOs move a few cents per control step, and a design costs as much
     // as filtering a few hundred frames. A window split inside a step asks again for the same
     // design and is skipped the same way.
-    const double pad_log2 = std::clamp(pad_log2_cutoff + kPadLfoOctaves * std::sin(lfo_phase),
-                                       kPadLowLog2, kPadHighLog2);
+    const double lfo = cpu::sin_cycles(static_cast<float>(lfo_phase * (1.0 / dsp::kTwoPi)));
+    const double pad_log2 =
+        std::clamp(pad_log2_cutoff + kPadLfoOctaves * lfo, kPadLowLog2, kPadHighLog2);
     if (std::fabs(pad_log2 - designed_pad_log2) >= kRedesignOctaves) {
       designed_pad_log2 = pad_log2;
       const double g = dsp::svf_prewarp(std::exp2(pad_log2), kRate);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cmath>
 
+#include "cpu/fast_math.hpp"
 #include "dsp/dsp_common.hpp"
 #include "dsp/one_pole.hpp"
 
@@ -67,8 +68,11 @@ void Compressor::process(std::span<float> left, std::span<float> right) {
     }
     if (position_ == 0) {
       gain_from_ = gain_to_;
-      gain_db_ = gain_db_for(gain_to_db(std::max(envelope_, 1e-6f)));
-      gain_to_ = db_to_gain(gain_db_);
+      // Control rate, but every 64 samples: polynomial log2 and exp2 (~2e-7 relative) instead
+      // of libm's log10 and pow.
+      constexpr float kDbPerOctave = 6.020599913f;  // 20 log10(2)
+      gain_db_ = gain_db_for(kDbPerOctave * cpu::log2_fast(std::max(envelope_, 1e-6f)));
+      gain_to_ = cpu::exp2_fast(gain_db_ * (1.0f / kDbPerOctave));
     }
     const std::size_t n = std::min<std::size_t>(frames - i, kStep - position_);
     float* const l = left.data() + i;
