@@ -66,6 +66,17 @@ void Stems::store_silence(music::Layer layer, std::int64_t begin, std::int64_t n
   }
 }
 
+std::array<float*, 2> Stems::planes_for_write(music::Layer layer, std::int64_t begin,
+                                              std::int64_t n) {
+  const auto l = static_cast<std::size_t>(layer);
+  if (n > 0) {
+    auto& flags = silent_[l];
+    std::fill(flags.begin() + begin / kGrain, flags.begin() + (begin + n + kGrain - 1) / kGrain,
+              0);
+  }
+  return {planes_[2 * l].data(), planes_[2 * l + 1].data()};
+}
+
 bool Stems::silent(music::Layer layer, std::int64_t begin, std::int64_t n) const {
   if (n <= 0) return true;
   const auto& flags = silent_[static_cast<std::size_t>(layer)];

@@ -69,8 +69,10 @@ class CpuEngine final : public Engine {
       const Range window{static_cast<int>(std::max(job.start_frame, block) - block),
                          static_cast<int>(std::min(job_end, block + kBlockFrames) - block)};
       const std::int64_t offset = block + window.begin - job.start_frame;
+      // A whole block handed over as a window is rendered straight into the stems.
+      const bool direct = consume && window.begin == 0 && window.end == kBlockFrames;
       for (int layer = 0; layer < music::kLayerCount; ++layer) {
-        render_layer(layer, block, window, consume ? 0 : offset, out);
+        render_layer(layer, block, window, consume ? 0 : offset, out, direct);
       }
       if (consume) {
         for (int layer = 0; layer < music::kLayerCount; ++layer) flush_silence(layer, out);
@@ -100,30 +102,42 @@ class CpuEngine final : public Engine {
   // it: the vectorised loops then split (aligned body, epilogue) identically for every window,
   // so FMA contraction cannot make a sample depend on where a window starts. Only the window's
   // frames are stored.
-  // `at`: where the window's first frame goes in `out`.
-  void render_layer(int layer, std::int64_t block, Range window, std::int64_t at, Stems& out) {
+  // `at`: where the window's first frame goes in `out`. `direct`: the window is a whole block
+  // and goes to out's frames [0, kBlockFrames): the voices mix straight into its planes.
+  void render_layer(int layer, std::int64_t block, Range window, std::int64_t at, Stems& out,
+                    bool direct) {
     const auto l = static_cast<music::Layer>(layer);
     const std::int64_t n = window.end - window.begin;
     bool sounding = false;
+    float* bus_l = acc_l_.data();
+    float* bus_r = acc_r_.data();
     for (std::size_t i = layer_begin_[layer]; i < layer_begin_[layer + 1]; ++i) {
       const PreparedVoice& v = voices_[i];
       if (v.start_frame >= block + window.end || v.end_frame <= block + window.begin) continue;
       const Range r{static_cast<int>(std::max(v.start_frame, block) - block),
                     static_cast<int>(std::min(v.end_frame, block + kBlockFrames) - block)};
       if (!sounding) {
+        if (direct) {
+          flush_silence(layer, out);
+          const auto planes = out.planes_for_write(l, 0, kBlockFrames);
+          bus_l = planes[0];
+          bus_r = planes[1];
+        }
         // The first voice writes the bus over its range; the window's frames outside it start
         // at zero (the bus beyond the window is never stored).
-        std::fill(acc_l_.begin() + window.begin, acc_l_.begin() + std::max(window.begin, r.begin), 0.0f);
-        std::fill(acc_r_.begin() + window.begin, acc_r_.begin() + std::max(window.begin, r.begin), 0.0f);
-        std::fill(acc_l_.begin() + std::min(window.end, r.end), acc_l_.begin() + window.end, 0.0f);
-        std::fill(acc_r_.begin() + std::min(window.end, r.end), acc_r_.begin() + window.end, 0.0f);
+        std::fill(bus_l + window.begin, bus_l + std::max(window.begin, r.begin), 0.0f);
+        std::fill(bus_r + window.begin, bus_r + std::max(window.begin, r.begin), 0.0f);
+        std::fill(bus_l + std::min(window.end, r.end), bus_l + window.end, 0.0f);
+        std::fill(bus_r + std::min(window.end, r.end), bus_r + window.end, 0.0f);
       }
-      render_voice(v, block, r, !sounding);
+      render_voice(v, block, r, !sounding, bus_l, bus_r);
       sounding = true;
     }
     if (sounding) {
-      flush_silence(layer, out);
-      out.store(l, at, acc_l_.data() + window.begin, acc_r_.data() + window.begin, n);
+      if (!direct) {
+        flush_silence(layer, out);
+        out.store(l, at, bus_l + window.begin, bus_r + window.begin, n);
+      }
     } else if (silence_[layer].frames > 0) {
       silence_[layer].frames += n;  // blocks are rendered in order: the run grows contiguously
     } else {
@@ -139,7 +153,8 @@ class CpuEngine final : public Engine {
     run = {};
   }
 
-  void render_voice(const PreparedVoice& v, std::int64_t block, Range r, bool first) {
+  void render_voice(const PreparedVoice& v, std::int64_t block, Range r, bool first,
+                    float* bus_l, float* bus_r) {
     // Phases and times at the block's grid frame: independent of the window.
     const std::int64_t since_on = block - v.start_frame;
     const auto t0 = static_cast<float>(since_on);
@@ -178,7 +193,7 @@ class CpuEngine final : public Engine {
         cpu::white_noise(v.noise_key, block, r, x);
         break;
     }
-    cpu::envelope_mix(v.env, t0, v.gain_l, v.gain_r, r, x, acc_l_.data(), acc_r_.data(), first);
+    cpu::envelope_mix(v.env, t0, v.gain_l, v.gain_r, r, x, bus_l, bus_r, first);
   }
 
   struct Run {

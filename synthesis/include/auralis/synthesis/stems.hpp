@@ -6,7 +6,9 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
+#include <new>
 #include <span>
 #include <vector>
 
@@ -32,13 +34,29 @@ class Stems {
   void store(music::Layer layer, std::int64_t begin, const float* left, const float* right,
              std::int64_t n);
   void store_silence(music::Layer layer, std::int64_t begin, std::int64_t n);
+  // Both planes of a layer for a writer that fills all of [begin, begin + n) in place (an
+  // engine rendering straight into them): that range's grains lose their silence flags.
+  std::array<float*, 2> planes_for_write(music::Layer layer, std::int64_t begin, std::int64_t n);
   // True when every frame of [begin, begin + n) of the layer is known to be zero in both
   // channels (false says nothing: the frames may still be zeros).
   bool silent(music::Layer layer, std::int64_t begin, std::int64_t n) const;
 
  private:
+  // Cache-line aligned planes: 64-byte vector loads and stores never straddle two lines.
+  template <typename T>
+  struct LineAligned {
+    using value_type = T;
+    LineAligned() = default;
+    template <typename U>
+    LineAligned(const LineAligned<U>&) {}
+    T* allocate(std::size_t n) {
+      return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{64}));
+    }
+    void deallocate(T* p, std::size_t) { ::operator delete(p, std::align_val_t{64}); }
+    bool operator==(const LineAligned&) const { return true; }
+  };
   std::int64_t frames_ = 0;
-  std::array<std::vector<float>, music::kLayerCount * 2> planes_;
+  std::array<std::vector<float, LineAligned<float>>, music::kLayerCount * 2> planes_;
   std::array<std::vector<std::uint8_t>, music::kLayerCount> silent_;  // per grain: 1 = zeros
 };
 
