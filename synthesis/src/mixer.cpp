@@ -131,6 +131,7 @@ struct Mixer::State {
   float fade = 1;  // silence fade-out / resume fade-in
   std::int64_t next_frame = 0;
   double designed_pad_log2 = -100, designed_texture_log2 = -100;  // current designs (log2 Hz)
+  double texture_log2 = 0;  // the texture band-pass centre for this step (log2 Hz)
   // Pure functions of their inputs, kept to skip libm calls per control step.
   double pad_target_hz = -1, pad_target_log2 = 0;
   double master_gain_db = 0;
@@ -195,14 +196,18 @@ struct Mixer::State {
                                               dsp::svf_from_prewarp(g, kPadQ2, 0, 0, 1)),
                                  pad_level));
     }
-    const double tex_log2 = texture_centre_log2(grid_frame, c);
-    if (std::fabs(tex_log2 - designed_texture_log2) >= kRedesignOctaves) {
-      designed_texture_log2 = tex_log2;
-      texture_filter.set(
-          dsp::scaled(dsp::cascade(dsp::pink_state_space(),
-                                   dsp::svf_bandpass(std::exp2(tex_log2), kTextureQ, kRate)),
-                      texture_level));
-    }
+    // The texture filter rests (is skipped) through most steps: its design is brought up to
+    // date only when it runs (design_texture()).
+    texture_log2 = texture_centre_log2(grid_frame, c);
+  }
+
+  void design_texture() {
+    if (std::fabs(texture_log2 - designed_texture_log2) < kRedesignOctaves) return;
+    designed_texture_log2 = texture_log2;
+    texture_filter.set(
+        dsp::scaled(dsp::cascade(dsp::pink_state_space(),
+                                 dsp::svf_bandpass(std::exp2(texture_log2), kTextureQ, kRate)),
+                    texture_level));
   }
 
   void run_step(const Stems* stems, std::int64_t offset, int n, std::int64_t frame, float* out);
@@ -231,8 +236,11 @@ void Mixer::State::run_step(const Stems* stems, std::int64_t offset, int n, std:
   }
   // Texture and brush are silent in most steps (here 70-95% of them at energy 0.6): a filter
   // at rest on silent input is skipped (see BlockLti::skip_if_resting).
-  const auto filter_layer = [&](auto& filter, Layer layer, float* out_l, float* out_r)
-      __attribute__((always_inline)) {  // inlined: it must compile into this clone
+  // A resting filter's coefficients do not matter: `design` brings them up to date only when it
+  // runs. (Designed on the next run instead of at a step's start, mid-step after a split: the
+  // filter rested, all zeros, until then, so the bits are the same.)
+  const auto filter_layer = [&](auto& filter, Layer layer, float* out_l, float* out_r,
+                                auto&& design) __attribute__((always_inline)) {
     const float* in[2] = {plane(layer, 0), plane(layer, 1)};
     float* out2[2] = {out_l, out_r};
     const bool quiet = in[0] == zeros.data() || (all_zero(in[0], n) && all_zero(in[1], n));
@@ -240,11 +248,13 @@ void Mixer::State::run_step(const Stems* stems, std::int64_t offset, int n, std:
       std::fill_n(out_l, n, 0.0f);
       std::fill_n(out_r, n, 0.0f);
     } else {
+      design();
       filter.process(in, out2, un);
     }
   };
-  filter_layer(texture_filter, Layer::texture, tex_l.data(), tex_r.data());
-  filter_layer(brush_filter, Layer::brush, brush_l.data(), brush_r.data());
+  filter_layer(texture_filter, Layer::texture, tex_l.data(), tex_r.data(),
+               [this] { design_texture(); });
+  filter_layer(brush_filter, Layer::brush, brush_l.data(), brush_r.data(), [] {});
   pad_chorus.process(std::span<float>(pad_l.data(), un), std::span<float>(pad_r.data(), un), frame);
   {
     // The lead bus: the stems through the echo, scaled by the lead's level where it is not
