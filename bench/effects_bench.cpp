@@ -35,7 +35,8 @@ struct Figures {
 
 // Dry render of the phrase (the same voices every time) into the buffer of the phrase before
 // it, then the Mixer on its stems, `reps` times after one warm-up pass; the Mixer runs on a
-// continuing timeline, as a session would.
+// continuing timeline, as a session would. Then the full mix, phrase after phrase as a render
+// worker makes them (render_and_mix, with its own Mixer and timeline).
 Figures measure(auralis::synthesis::Engine& engine, const auralis::synthesis::RenderJob& before,
                 const auralis::synthesis::RenderJob& job, auralis::synthesis::Stems& stems,
                 auralis::synthesis::Stems& part, std::vector<float>& out, std::int64_t window,
@@ -81,8 +82,16 @@ Figures measure(auralis::synthesis::Engine& engine, const auralis::synthesis::Re
       }
     }
     const double cpu_s = thread_cpu_s() - cpu_start;
-    // The full mix, as a session's phrase is made: the same phrase moved to where this mixer's
-    // timeline has got to.
+    timeline_frame += frames;
+    if (r > 0) {
+      f.mixer.push_back(audio_s / cpu_s);
+      f.dry.push_back(audio_s / dry_s);
+      f.sequential.push_back(audio_s / (dry_s + cpu_s));
+    }
+  }
+  timeline_frame = job.start_frame;
+  for (int r = 0; r < reps + 1; ++r) {
+    // The same phrase moved to where this Mixer's timeline has got to.
     synthesis::RenderJob at = job;
     at.start_frame = timeline_frame;
     at.controls.phrase_start_frame = timeline_frame;
@@ -92,12 +101,7 @@ Figures measure(auralis::synthesis::Engine& engine, const auralis::synthesis::Re
                               std::span<float>(out).first(static_cast<std::size_t>(2 * frames)));
     const double full_s = thread_cpu_s() - full_start;
     timeline_frame += frames;
-    if (r > 0) {
-      f.mixer.push_back(audio_s / cpu_s);
-      f.dry.push_back(audio_s / dry_s);
-      f.sequential.push_back(audio_s / (dry_s + cpu_s));
-      f.full.push_back(audio_s / full_s);
-    }
+    if (r > 0) f.full.push_back(audio_s / full_s);
   }
   for (auto* v : {&f.dry, &f.mixer, &f.full, &f.sequential}) std::sort(v->begin(), v->end());
   return f;
