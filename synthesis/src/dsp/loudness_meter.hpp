@@ -13,6 +13,12 @@
 
 namespace auralis::synthesis::dsp {
 
+// BS.1770 K-weighting biquads (b0, b1, b2, a1, a2; a0 = 1) at a sample rate.
+struct KWeighting {
+  std::array<double, 5> shelf, highpass;
+  static KWeighting at(double sample_rate_hz);
+};
+
 class LoudnessMeter {
  public:
   LoudnessMeter();
@@ -32,17 +38,18 @@ class LoudnessMeter {
 
  private:
   static constexpr int kSubBlockFrames = 4800;  // 100 ms
+  static constexpr double kMeterRateHz = 24000;  // every other frame is measured
   static constexpr int kHistory = 30;           // 3 s of sub-blocks
   static constexpr int kBins = 800;             // -70 .. +10 LUFS in 0.1 dB
 
   void finish_sub_block();
   double mean_of_last(int count) const;
 
-  // K-weighting (shelf then RLB high-pass) as one 4-state block filter per channel.
+  // K-weighting (shelf then RLB high-pass) at 24 kHz as one 4-state block filter per channel.
   BlockLti<4, 2> k_weighting_;
-  // Sum of squares so far in this sub-block, one lane per (frame mod 16), each summed in time
-  // order: the same bits for any split of the audio into calls. Float is plenty: a lane adds
-  // 300 squares per sub-block (relative error ~1e-5, 0.0001 dB); sub-blocks sum in double.
+  // Sum of squares so far in this sub-block, one lane per (kept sample mod 16), each summed in
+  // time order: the same bits for any split of the audio into calls. Float is plenty: a lane
+  // adds 150 squares per sub-block (relative error ~1e-5, 0.0001 dB); sub-blocks sum in double.
   static constexpr std::size_t kLanes = 16;
   alignas(64) std::array<float, kLanes> accumulator_{};
   int accumulated_frames_ = 0;
