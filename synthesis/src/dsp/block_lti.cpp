@@ -122,11 +122,14 @@ AURALIS_DSP_CLONES void BlockLti<N, C>::set(const StateSpace<N>& sys) {
     for (int j = 0; j < kBlock; ++j) v_[i][j] = static_cast<float>(ca[j][i]);
   for (int m = 0; m < kBlock; ++m)
     for (int j = 0; j < kBlock; ++j) t_[m][j] = j >= m ? static_cast<float>(h[j - m]) : 0.0f;
+  // With one state its update rows fill every lane: the new state comes out spread across the
+  // register, as the next block multiplies by it (no shuffle on the loop-carried chain).
   for (int i = 0; i < N; ++i)
-    for (int r = 0; r < kWidth; ++r) a8_[i][r] = r < N ? static_cast<float>(a8[r][i]) : 0;
+    for (int r = 0; r < kWidth; ++r)
+      a8_[i][r] = r < N || N == 1 ? static_cast<float>(a8[N == 1 ? 0 : r][i]) : 0.0f;
   for (int m = 0; m < kBlock; ++m)
     for (int r = 0; r < kWidth; ++r)
-      g_[m][r] = r < N ? static_cast<float>(ab[kBlock - 1 - m][r]) : 0;
+      g_[m][r] = r < N || N == 1 ? static_cast<float>(ab[kBlock - 1 - m][N == 1 ? 0 : r]) : 0.0f;
   if constexpr (kRow > kBlock) {
     auto repeat = [](auto& rows) {
       for (auto& row : rows) std::copy_n(row.begin(), kBlock, row.begin() + kBlock);

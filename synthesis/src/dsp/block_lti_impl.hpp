@@ -62,16 +62,21 @@ inline __attribute__((always_inline)) V BlockLti<N, C>::block_math(const States&
       ua += load<V>(g_[m].data()) * xk[m];
       ub += load<V>(g_[m + 1].data()) * xk[m + 1];
     }
-    V sa = load<V>(a8_[0].data()) * sk[0];
-    V sb{};
-    if constexpr (N > 1) sb = load<V>(a8_[1].data()) * sk[1];
-    for (int i = 2; i < N; ++i) {
-      if (i % 2 == 0)
-        sa += load<V>(a8_[i].data()) * sk[i];
-      else
-        sb += load<V>(a8_[i].data()) * sk[i];
+    if constexpr (N == 1) {
+      // One state: the loop-carried chain is a single multiply-add on the input part (a
+      // filter this small is latency-bound, not throughput-bound).
+      state = load<V>(a8_[0].data()) * sk[0] + (ua + ub);
+    } else {
+      V sa = load<V>(a8_[0].data()) * sk[0];
+      V sb = load<V>(a8_[1].data()) * sk[1];
+      for (int i = 2; i < N; ++i) {
+        if (i % 2 == 0)
+          sa += load<V>(a8_[i].data()) * sk[i];
+        else
+          sb += load<V>(a8_[i].data()) * sk[i];
+      }
+      state = (sa + sb) + (ua + ub);
     }
-    state = (sa + sb) + (ua + ub);
   }
   return ys + (ya + yb);
 }
@@ -100,7 +105,14 @@ inline __attribute__((always_inline)) void BlockLti<N, C>::run_block_packed(
   const V8 xl = load<V8>(x[0]), xr = load<V8>(x[1]);
   const V16 xs =
       __builtin_shufflevector(xl, xr, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  const auto sk = all_lanes(state, std::make_integer_sequence<int, N>());
+  // With one state, the state register is kept spread per channel already (see set()): no
+  // shuffle on the loop-carried chain.
+  const auto sk = [&] {
+    if constexpr (N == 1)
+      return std::array<V16, 1>{state};
+    else
+      return all_lanes(state, std::make_integer_sequence<int, N>());
+  }();
   const auto xk = all_lanes(xs, std::make_integer_sequence<int, kBlock>());
   const V16 out = block_math(sk, xk, update, state);
   store(y[0], __builtin_shufflevector(out, out, 0, 1, 2, 3, 4, 5, 6, 7));
