@@ -299,12 +299,9 @@ void Mixer::State::run_step(const Stems* stems, std::int64_t offset, int n, std:
     float* io[2] = {mix_l.data(), mix_r.data()};
     master_highpass.process(io, io, un);
   }
-  const float g = master_gain;
-  for (int i = 0; i < n; ++i) {
-    mix_l[i] *= g;
-    mix_r[i] *= g;
-  }
-  glue.process(std::span<float>(mix_l.data(), un), std::span<float>(mix_r.data(), un));
+  // The slow loudness gain, then the glue compressor, in one pass.
+  glue.process(std::span<float>(mix_l.data(), un), std::span<float>(mix_r.data(), un),
+               master_gain);
   limiter.process(std::span<float>(mix_l.data(), un), std::span<float>(mix_r.data(), un));
 
   // Silence fade (down while rendering nothing, back up when real input returns).

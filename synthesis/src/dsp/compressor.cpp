@@ -53,7 +53,7 @@ float Compressor::gain_db_for(float level_db) const {
 }
 
 AURALIS_DSP_CLONES
-void Compressor::process(std::span<float> left, std::span<float> right) {
+void Compressor::process(std::span<float> left, std::span<float> right, float input_gain) {
   const std::size_t frames = std::min(left.size(), right.size());
   // The detector moves once a step is complete, on that step's peak (a max, exact in any
   // order): the same arithmetic however the calls split the steps.
@@ -78,21 +78,22 @@ void Compressor::process(std::span<float> left, std::span<float> right) {
     float* const l = left.data() + i;
     float* const r = right.data() + i;
     // |x| as bits orders like its value: an integer max reduction, which vectorises (a float max
-    // does not, for NaN's sake).
-    std::uint32_t peak_bits = std::bit_cast<std::uint32_t>(step_peak_);
+    // does not, for NaN's sake). Rounding is monotonic, so the peak times the gain is the peak of
+    // the samples times the gain.
+    std::uint32_t peak_bits = 0;
     for (std::size_t k = 0; k < n; ++k) {
       peak_bits = std::max(peak_bits, std::bit_cast<std::uint32_t>(l[k]) & 0x7fffffffu);
       peak_bits = std::max(peak_bits, std::bit_cast<std::uint32_t>(r[k]) & 0x7fffffffu);
     }
-    step_peak_ = std::bit_cast<float>(peak_bits);
+    step_peak_ = std::max(step_peak_, std::bit_cast<float>(peak_bits) * input_gain);
     const float step = (gain_to_ - gain_from_) / static_cast<float>(kStep);
     const float from = gain_from_;
     const auto pos0 = static_cast<float>(position_ + 1);
     const int count = static_cast<int>(n);  // int: the conversion vectorises
     for (int k = 0; k < count; ++k) {
       const float g = from + step * (pos0 + static_cast<float>(k));
-      l[k] *= g;
-      r[k] *= g;
+      l[k] = (l[k] * input_gain) * g;
+      r[k] = (r[k] * input_gain) * g;
     }
     position_ += static_cast<unsigned>(n);
     i += n;

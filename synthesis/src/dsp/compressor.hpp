@@ -24,7 +24,9 @@ class Compressor {
 
   explicit Compressor(float sample_rate_hz = 48000, CompressorParams params = {});
 
-  void process(std::span<float> left, std::span<float> right);
+  // In place; the input is taken times `input_gain` first (a gain stage before it, in the same
+  // pass: the same bits as multiplying first).
+  void process(std::span<float> left, std::span<float> right, float input_gain = 1.0f);
   void reset();
   float gain_reduction_db() const { return gain_db_; }  // latest, <= makeup
 
