@@ -1,7 +1,8 @@
 // Dry-render speed of each synthesis engine on the reference phrase (8 bars, 70 BPM, every layer,
 // energy 0.6): real-time factor (audio seconds per wall second) on one core, on two, and
-// voice-seconds per second; for the CPU engine also the full mix on one core (dry render, then
-// the Mixer's effects and master on the same thread) against the 1,000x target of issue #4.
+// voice-seconds per second; for the CPU engine also the full mix on one core (render_and_mix,
+// as a render worker makes a phrase: each window of dry stems mixed as soon as it is rendered)
+// against the 1,000x target of issue #4, with the dry render and the Mixer alone beside it.
 // Usage: synth_bench [repetitions] [cpu|torch|all]
 #include <time.h>
 #include <unistd.h>
@@ -19,6 +20,7 @@
 #include "auralis/music/composer.hpp"
 #include "auralis/synthesis/engine.hpp"
 #include "auralis/synthesis/mixer.hpp"
+#include "auralis/synthesis/render_mix.hpp"
 #include "auralis/synthesis/timeline.hpp"
 
 namespace {
@@ -107,14 +109,14 @@ std::pair<double, double> two_thread_rtf(
   return {w.audio_s / cpu[0] + w.audio_s / cpu[1], 2.0 * (reps + 1) * w.audio_s / wall};
 }
 
-// Median thread-CPU seconds of the dry render alone, of the Mixer alone and of both, the
-// Mixer continuing its timeline phrase after phrase as a session does.
+// Median thread-CPU seconds of the dry render alone and of the Mixer alone (whole phrases), and
+// of render_and_mix, each Mixer continuing its timeline phrase after phrase as a session does.
 struct FullMix {
   double dry_s, effects_s, full_s;
 };
 FullMix median_full_mix_cpu_s(synthesis::Engine& engine, const synthesis::RenderJob& job, int reps) {
-  synthesis::Stems stems;
-  synthesis::Mixer mixer;
+  synthesis::Stems stems, window;
+  synthesis::Mixer mixer, full_mixer;
   std::vector<float> out(static_cast<std::size_t>(2 * job.frames));
   std::vector<double> dry, effects, full;
   std::int64_t start = job.start_frame;
@@ -131,7 +133,19 @@ FullMix median_full_mix_cpu_s(synthesis::Engine& engine, const synthesis::Render
     if (i == 0) continue;
     dry.push_back(t1 - t0);
     effects.push_back(t2 - t1);
-    full.push_back(t2 - t0);
+  }
+  start = job.start_frame;
+  for (int i = 0; i < reps + 1; ++i) {
+    // The same phrase, moved to where the Mixer's timeline has got to.
+    synthesis::RenderJob at = job;
+    at.start_frame = start;
+    at.controls.phrase_start_frame = start;
+    for (auto& v : at.voices) v.start_frame += start - job.start_frame;
+    const double t0 = thread_cpu_s();
+    synthesis::render_and_mix(engine, at, full_mixer, window, out);
+    const double t1 = thread_cpu_s();
+    start += job.frames;
+    if (i > 0) full.push_back(t1 - t0);
   }
   auto median = [](std::vector<double>& v) {
     std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
