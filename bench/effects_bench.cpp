@@ -18,6 +18,7 @@
 #include "auralis/synthesis/engine.hpp"
 #include "auralis/synthesis/mixer.hpp"
 #include "auralis/synthesis/render_mix.hpp"
+#include "phrase_at.hpp"
 #include "auralis/synthesis/stems.hpp"
 #include "auralis/synthesis/timeline.hpp"
 
@@ -91,11 +92,7 @@ Figures measure(auralis::synthesis::Engine& engine, const auralis::synthesis::Re
   }
   timeline_frame = job.start_frame;
   for (int r = 0; r < reps + 1; ++r) {
-    // The same phrase moved to where this Mixer's timeline has got to.
-    synthesis::RenderJob at = job;
-    at.start_frame = timeline_frame;
-    at.controls.phrase_start_frame = timeline_frame;
-    for (auto& v : at.voices) v.start_frame += timeline_frame - job.start_frame;
+    const synthesis::RenderJob at = bench::phrase_at(job, timeline_frame);
     const double full_start = thread_cpu_s();
     synthesis::render_and_mix(engine, at, full_mixer, window_stems,
                               std::span<float>(out).first(static_cast<std::size_t>(2 * frames)));

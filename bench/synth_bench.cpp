@@ -21,6 +21,7 @@
 #include "auralis/synthesis/engine.hpp"
 #include "auralis/synthesis/mixer.hpp"
 #include "auralis/synthesis/render_mix.hpp"
+#include "phrase_at.hpp"
 #include "auralis/synthesis/timeline.hpp"
 
 namespace {
@@ -136,11 +137,7 @@ FullMix median_full_mix_cpu_s(synthesis::Engine& engine, const synthesis::Render
   }
   start = job.start_frame;
   for (int i = 0; i < reps + 1; ++i) {
-    // The same phrase, moved to where the Mixer's timeline has got to.
-    synthesis::RenderJob at = job;
-    at.start_frame = start;
-    at.controls.phrase_start_frame = start;
-    for (auto& v : at.voices) v.start_frame += start - job.start_frame;
+    const synthesis::RenderJob at = bench::phrase_at(job, start);
     const double t0 = thread_cpu_s();
     synthesis::render_and_mix(engine, at, full_mixer, window, out);
     const double t1 = thread_cpu_s();

@@ -59,6 +59,17 @@ StereoChorus::Delays StereoChorus::delays_at(std::int64_t grid_frame) {
 }
 
 namespace {
+// `count` samples of the line from index `from`: in place, or copied into `scratch` where they
+// wrap.
+inline const float* contiguous(const float* line, std::uint32_t mask, std::uint32_t from,
+                               std::size_t count, float* scratch) {
+  if (from + count <= mask + 1) return line + from;
+  const std::size_t first = mask + 1 - from;
+  std::copy_n(line + from, first, scratch);
+  std::copy_n(line, count - first, scratch + first);
+  return scratch;
+}
+
 // One channel of a grid segment: the inputs are already in the line (written at w, w+1, ...),
 // and every delay is longer than the segment, so the taps only read older samples, in place
 // (or from a local copy where they wrap), interpolated in a vectorisable loop.
@@ -83,15 +94,8 @@ inline __attribute__((always_inline)) void mix_taps(const float* line, std::uint
   // span[j] = line[w - hi - 1 + j]. Tap m reads span[m + 1] and span[m] where its whole delay
   // is hi, span[m + 2] and span[m + 1] where it is hi - 1: a blend, no gathers.
   if (hi - lo <= 1) {
-    const std::uint32_t from = (w - static_cast<std::uint32_t>(hi) - 1) & mask;
-    const std::size_t count = n + 2;
-    const float* span = line + from;
-    if (from + count > mask + 1) {
-      const std::size_t first = mask + 1 - from;
-      std::copy_n(line + from, first, t);
-      std::copy_n(line, count - first, t + first);
-      span = t;
-    }
+    const float* span =
+        contiguous(line, mask, (w - static_cast<std::uint32_t>(hi) - 1) & mask, n + 2, t);
     for (int m = 0; m < count_i; ++m) {
       const bool later = whole[m] != hi;
       const float a = later ? span[m + 2] : span[m + 1];
@@ -109,16 +113,9 @@ inline __attribute__((always_inline)) void mix_taps(const float* line, std::uint
     std::size_t end = k + 1;
     while (end < n && whole[end] == back) ++end;
     // t[m] = line[w + k + m - back - 1], m = 0 .. end - k.
-    const std::uint32_t from =
-        (w + static_cast<std::uint32_t>(k - 1) - static_cast<std::uint32_t>(back)) & mask;
-    const std::size_t count = end - k + 1;
-    const float* src = line + from;
-    if (from + count > mask + 1) {
-      const std::size_t first = mask + 1 - from;
-      std::copy_n(line + from, first, t);
-      std::copy_n(line, count - first, t + first);
-      src = t;
-    }
+    const float* src = contiguous(
+        line, mask, (w + static_cast<std::uint32_t>(k - 1) - static_cast<std::uint32_t>(back)) & mask,
+        end - k + 1, t);
     const float wb = static_cast<float>(back);
     for (std::size_t m = k; m < end; ++m) {
       const float frac = d[m] - wb;
