@@ -107,6 +107,14 @@ void PlateReverb::reset() {
   pending_ = last_left_ = last_right_ = 0;
 }
 
+void PlateReverb::align(std::int64_t frame) {
+  const std::int64_t pair = frame >= 0 ? frame / 2 : (frame - 1) / 2;  // floor
+  have_half_ = frame != 2 * pair;
+  pending_ = 0;
+  input_filter_.align(pair);
+  damping_.align(pair);
+}
+
 namespace {
 // A delay line seen from the hot loops: buffer and mask; the write position is shared.
 struct Line {

@@ -33,6 +33,11 @@ class PlateReverb {
   // Mono send in, stereo wet out (written, not added), all at the full rate.
   void process(std::span<const float> send, std::span<float> out_left, std::span<float> out_right);
   void reset();
+  // Puts the internal rate's pairs and the block filters' 8-tick grid on the absolute timeline
+  // for a stream whose next sample is `frame`: ticks pair frames 2k and 2k + 1 (an odd first
+  // frame pairs with a zero before it), so calls on an even grid (the Mixer's 256-frame steps)
+  // hand over whole pairs and whole filter blocks.
+  void align(std::int64_t frame);
 
   // Ticks are computed stage by stage over blocks of at most this many: every delay a stage
   // reads inside the loop (diffusers, tank lines, output taps) is longer, so a block's reads
