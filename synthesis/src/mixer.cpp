@@ -159,6 +159,7 @@ struct Mixer::State {
     master_highpass.align(frame);
     lead_delay.align(frame);
     reverb.align(frame);
+    meter.align(frame);
     pad_log2_cutoff = std::log2(std::max(c.pad_cutoff_hz, 20.0));
     loudness.set_gain_db(initial_gain_db(c.energy));
     master_gain_db = loudness.gain_db();

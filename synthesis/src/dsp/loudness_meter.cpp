@@ -55,6 +55,10 @@ void LoudnessMeter::reset() {
   hist_energy_.fill(0);
 }
 
+void LoudnessMeter::align(std::int64_t frame) {
+  k_weighting_.align(frame >= 0 ? frame / 2 : (frame - 1) / 2);
+}
+
 double LoudnessMeter::energy_to_lufs(double energy) {
   if (energy <= 0) return -std::numeric_limits<double>::infinity();
   return -0.691 + 10.0 * std::log10(energy);

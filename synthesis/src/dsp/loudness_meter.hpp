@@ -26,6 +26,10 @@ class LoudnessMeter {
   // Measures a stereo block (does not modify it).
   void process(std::span<const float> left, std::span<const float> right);
   void reset();
+  // Puts the K-weighting's 8-sample block grid on the absolute timeline for a stream whose next
+  // frame is `frame` (the kept samples are every other frame from it): calls on the Mixer's
+  // 256-frame grid then hand over whole blocks.
+  void align(std::int64_t frame);
 
   // Completed 100 ms blocks so far (increments as audio is measured).
   std::uint64_t blocks() const { return blocks_; }
