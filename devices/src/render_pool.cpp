@@ -62,8 +62,9 @@ void finish(synthesis::Engine& engine, RenderRequest& request, synthesis::Stems&
   ring_out(task);
   const double ring_s = seconds_since(t0);
   result.pcm.assign(static_cast<std::size_t>(2 * request.job->frames), 0.0f);
-  const auto times =
-      synthesis::render_and_mix(engine, *request.job, task.mixer, window_stems, result.pcm);
+  // A job given up on (deadline, re-plan) stops at the next window instead of finishing.
+  const auto times = synthesis::render_and_mix(engine, *request.job, task.mixer, window_stems,
+                                               result.pcm, request.cancelled.get());
   result.seconds = times.render_s;
   result.mix_seconds = ring_s + times.mix_s;
   result.mixer = std::move(task.mixer);

@@ -6,7 +6,7 @@
 namespace auralis::synthesis {
 
 RenderMixTimes render_and_mix(Engine& engine, const RenderJob& job, Mixer& mixer, Stems& scratch,
-                              std::span<float> pcm) {
+                              std::span<float> pcm, const std::atomic<bool>* cancelled) {
   if (pcm.size() < static_cast<std::size_t>(2 * job.frames))
     throw std::invalid_argument("render_and_mix: pcm holds fewer than 2 * job.frames samples");
   using Clock = std::chrono::steady_clock;
@@ -18,6 +18,7 @@ RenderMixTimes render_and_mix(Engine& engine, const RenderJob& job, Mixer& mixer
   window.controls = job.controls;
   engine.render_windows(job, scratch, [&](std::int64_t offset, std::int64_t frames,
                                           const Stems& stems) {
+    if (cancelled && cancelled->load(std::memory_order_relaxed)) throw RenderCancelled();
     const auto m0 = Clock::now();
     window.start_frame = job.start_frame + offset;
     window.frames = frames;

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "audio_analysis.hpp"
@@ -64,21 +65,24 @@ TEST(DspLimiter, NeverExceedsCeilingIncludingInterSamplePeaks) {
 
 // Below the ceiling (-1.5 dBFS = 0.841) the output is the input, delayed: far below it (0.5,
 // where the quiet path's screen passes every chunk) and close under it (0.8, where each
-// chunk's inter-sample peaks are checked).
+// chunk's inter-sample peaks are checked), with the default look-ahead and the longest.
 TEST(DspLimiter, TransparentBelowCeilingApartFromDelay) {
-  for (const float amplitude : {0.5f, 0.8f}) {
+  for (const auto& [amplitude, lookahead] :
+       {std::pair{0.5f, 120}, std::pair{0.8f, 120}, std::pair{0.5f, 250}, std::pair{0.8f, 250}}) {
     std::vector<float> l(4800), r(4800);
     for (int i = 0; i < 4800; ++i) {
       l[i] = amplitude * static_cast<float>(std::sin(kTwoPi * 440 * i / kFs));
       r[i] = -l[i];
     }
     auto ol = l, orr = r;
-    Limiter lim(48000, {});
+    Limiter lim(48000, {.lookahead_samples = lookahead});
     lim.process(std::span<float>(ol), std::span<float>(orr));
     const int d = lim.latency_samples();
     for (int i = d; i < 4800; ++i) {
-      ASSERT_EQ(ol[i], l[i - d]) << "amplitude " << amplitude << " sample " << i;
-      ASSERT_EQ(orr[i], r[i - d]) << "amplitude " << amplitude << " sample " << i;
+      ASSERT_EQ(ol[i], l[i - d]) << "amplitude " << amplitude << " look-ahead " << lookahead
+                                 << " sample " << i;
+      ASSERT_EQ(orr[i], r[i - d]) << "amplitude " << amplitude << " look-ahead " << lookahead
+                                  << " sample " << i;
     }
   }
 }
@@ -86,9 +90,10 @@ TEST(DspLimiter, TransparentBelowCeilingApartFromDelay) {
 // Limits the material once whole and once split into random chunks of 1..max_chunk frames;
 // expects the same bits. Returns the limiter's gain after the whole pass.
 float expect_chunked_limiter_equals_whole(std::vector<float> l, std::vector<float> r, unsigned seed,
-                                          std::size_t max_chunk) {
+                                          std::size_t max_chunk, int lookahead = 120) {
   auto wl = l, wr = r;
-  Limiter whole(48000, {}), chunked(48000, {});
+  const LimiterParams p{.lookahead_samples = lookahead};
+  Limiter whole(48000, p), chunked(48000, p);
   whole.process(std::span<float>(wl), std::span<float>(wr));
   std::mt19937 rng(seed);
   for (std::size_t i = 0; i < l.size();) {
@@ -122,6 +127,8 @@ TEST(DspLimiter, QuietAndLimitingStretchesChunkedEqualWhole) {
   }
   EXPECT_LT(expect_chunked_limiter_equals_whole(l, r, 4, 300), 1.0f)
       << "the material never made the limiter act";
+  // The longest look-ahead leaves the least room in the delay ring.
+  EXPECT_LT(expect_chunked_limiter_equals_whole(l, r, 5, 300, Limiter::kMaxLookahead), 1.0f);
 }
 
 TEST(DspCompressor, TwoToOneAboveThreshold) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <numbers>
@@ -183,6 +184,20 @@ TEST_P(EngineTest, WindowsAndRenderAndMixEqualTheWholeRender) {
   EXPECT_EQ(got, expected);  // bit-exact: the CPU engine's windows and the Mixer split exactly
   EXPECT_GT(times.render_s, 0.0);
   EXPECT_GT(times.mix_s, 0.0);
+}
+
+// A job given up on stops at the next window: render_and_mix throws RenderCancelled.
+TEST_P(EngineTest, RenderAndMixStopsWhenCancelled) {
+  Timeline timeline;
+  const RenderJob job = timeline.place(reference_phrase(0));
+  Mixer mixer;
+  Stems window;
+  std::vector<float> pcm(static_cast<std::size_t>(2 * job.frames));
+  std::atomic<bool> cancelled{true};
+  EXPECT_THROW(render_and_mix(*engine, job, mixer, window, pcm, &cancelled), RenderCancelled);
+  cancelled = false;
+  Mixer fresh;
+  EXPECT_NO_THROW(render_and_mix(*engine, job, fresh, window, pcm, &cancelled));
 }
 
 // Render pools hand an engine the buffers of earlier phrases: every frame of every plane is

@@ -238,7 +238,9 @@ inline __attribute__((always_inline)) void Limiter::process_exact(float* left, f
 AURALIS_DSP_CLONES
 void Limiter::process(std::span<float> left, std::span<float> right) {
   const std::size_t frames = std::min(left.size(), right.size());
-  const std::size_t max_chunk = std::min<std::size_t>(kChunk, kRing - lookahead_);
+  // The quiet path writes the delay ring two frames ahead of the detector before it reads the
+  // chunk's output: both spans must fit in the ring together.
+  const std::size_t max_chunk = std::min<std::size_t>(kChunk, kRing - 1 - lookahead_);
   std::size_t i = 0;
   while (i < frames) {
     // A re-sum index only ever starts a chunk, so the quiet path sees at most one, first.

@@ -30,7 +30,7 @@ class Limiter {
   float gain() const { return last_gain_; }  // latest applied gain (1 = not limiting)
 
  private:
-  static constexpr std::uint32_t kRing = 256;  // > kMaxLookahead + 3, power of two
+  static constexpr std::uint32_t kRing = 256;  // > kMaxLookahead + 3 + a chunk, power of two
   static constexpr std::uint32_t kMask = kRing - 1;
   static constexpr std::uint32_t kChunk = 64;  // frames per quiet-path decision
 

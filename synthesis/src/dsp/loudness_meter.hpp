@@ -1,5 +1,6 @@
-// EBU R128 / ITU-R BS.1770-4 loudness meter for 48 kHz stereo: K-weighting (the standard's
-// published 48 kHz coefficients), 100 ms energy blocks, momentary (400 ms), short-term (3 s)
+// EBU R128 / ITU-R BS.1770-4 loudness meter for 48 kHz stereo: K-weighting (designed from the
+// standard's analog prototypes, run at 24 kHz on every other frame: see process()), 100 ms
+// energy blocks, momentary (400 ms), short-term (3 s)
 // and gated integrated loudness (absolute -70 LUFS, relative -10 LU) from a 0.1 dB histogram of
 // the 400 ms blocks, so it runs forever in constant memory.
 #pragma once

@@ -3,7 +3,9 @@
 // with the CPU engine the dry stems go from one to the other through the cache, never memory.
 #pragma once
 
+#include <atomic>
 #include <span>
+#include <stdexcept>
 
 #include "auralis/synthesis/engine.hpp"
 #include "auralis/synthesis/mixer.hpp"
@@ -16,8 +18,14 @@ struct RenderMixTimes {
 };
 
 // Renders `job` with `engine` and mixes it with `mixer` (which must be at job.start_frame)
-// into `pcm` (2 * job.frames interleaved samples). `scratch` holds one window of stems.
+// into `pcm` (2 * job.frames interleaved samples). `scratch` holds one window of stems. Once
+// `cancelled` (if given) is set, it stops after the window in hand and throws RenderCancelled
+// (the Mixer is then part-way through the job: use a copy of it, or drop it).
+struct RenderCancelled : std::runtime_error {
+  RenderCancelled() : std::runtime_error("cancelled") {}
+};
 RenderMixTimes render_and_mix(Engine& engine, const RenderJob& job, Mixer& mixer, Stems& scratch,
-                              std::span<float> pcm);
+                              std::span<float> pcm,
+                              const std::atomic<bool>* cancelled = nullptr);
 
 }  // namespace auralis::synthesis
