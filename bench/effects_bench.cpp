@@ -18,9 +18,9 @@
 #include "auralis/synthesis/engine.hpp"
 #include "auralis/synthesis/mixer.hpp"
 #include "auralis/synthesis/render_mix.hpp"
-#include "phrase_at.hpp"
 #include "auralis/synthesis/stems.hpp"
 #include "auralis/synthesis/timeline.hpp"
+#include "phrase_at.hpp"
 
 namespace {
 // CPU time of this thread: the machine is shared, and "per second of one core" means CPU time.

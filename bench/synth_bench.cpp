@@ -21,8 +21,8 @@
 #include "auralis/synthesis/engine.hpp"
 #include "auralis/synthesis/mixer.hpp"
 #include "auralis/synthesis/render_mix.hpp"
-#include "phrase_at.hpp"
 #include "auralis/synthesis/timeline.hpp"
+#include "phrase_at.hpp"
 
 namespace {
 
@@ -115,7 +115,8 @@ std::pair<double, double> two_thread_rtf(
 struct FullMix {
   double dry_s, effects_s, full_s;
 };
-FullMix median_full_mix_cpu_s(synthesis::Engine& engine, const synthesis::RenderJob& job, int reps) {
+FullMix median_full_mix_cpu_s(synthesis::Engine& engine, const synthesis::RenderJob& job,
+                              int reps) {
   synthesis::Stems stems, window;
   synthesis::Mixer mixer, full_mixer;
   std::vector<float> out(static_cast<std::size_t>(2 * job.frames));
@@ -154,9 +155,10 @@ FullMix median_full_mix_cpu_s(synthesis::Engine& engine, const synthesis::Render
 void report_full_mix(const Workload& w, const FullMix& m) {
   constexpr double kTarget = 1000;  // issue #4: full CPU mix >= 1,000x real time on one core
   const double full = w.audio_s / m.full_s;
-  std::printf("cpu    %-24s %-10s %8.1f x real time  (dry %.0fx, effects %.0fx; target %.0fx: %s)\n",
-              "full mix, 1 core", w.name.c_str(), full, w.audio_s / m.dry_s, w.audio_s / m.effects_s,
-              kTarget, full >= kTarget ? "MET" : "NOT MET");
+  std::printf(
+      "cpu    %-24s %-10s %8.1f x real time  (dry %.0fx, effects %.0fx; target %.0fx: %s)\n",
+      "full mix, 1 core", w.name.c_str(), full, w.audio_s / m.dry_s, w.audio_s / m.effects_s,
+      kTarget, full >= kTarget ? "MET" : "NOT MET");
 }
 
 void report_pair(const char* engine, const Workload& w, std::pair<double, double> rtf) {

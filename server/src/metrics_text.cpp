@@ -87,8 +87,8 @@ std::string render_metrics(const SessionManager& sessions, const ListenerMetrics
   w.metric("auralis_underrun_frames_total", "counter",
            "20 ms frames with nothing planned to play.");
   w.sample("auralis_underrun_frames_total", m->underrun_frames.load());
-  w.histogram("auralis_render_seconds", "Engine time per phrase (a batched pass counts once per job).",
-              m->render_seconds);
+  w.histogram("auralis_render_seconds",
+              "Engine time per phrase (a batched pass counts once per job).", m->render_seconds);
   w.histogram("auralis_mix_seconds", "Effects and master time per phrase.", m->mix_seconds);
 
   w.metric("auralis_lookahead_seconds", "gauge", "Finished audio ahead of playback, per session.");

@@ -89,7 +89,8 @@ double texture_centre_log2(std::int64_t frame, const MixControls& c) {
   if (pos < kTextureFallFraction) {
     // Raised-cosine fall from the join's 4 kHz.
     // cos(pi x) = sin(2 pi (x / 2 + 1 / 4)), as a polynomial (control rate, every step).
-    octave_pos = 0.5 + 0.5 * cpu::sin_cycles(static_cast<float>(0.5 * pos / kTextureFallFraction + 0.25));
+    octave_pos =
+        0.5 + 0.5 * cpu::sin_cycles(static_cast<float>(0.5 * pos / kTextureFallFraction + 0.25));
   } else {
     const double rise = (pos - kTextureFallFraction) / (1 - kTextureFallFraction);
     octave_pos = rise * rise;  // slow start, accelerating into the join
@@ -302,8 +303,7 @@ void Mixer::State::run_step(const Stems* stems, std::int64_t offset, int n, std:
     master_highpass.process(io, io, un);
   }
   // The slow loudness gain, then the glue compressor, in one pass.
-  glue.process(std::span<float>(mix_l.data(), un), std::span<float>(mix_r.data(), un),
-               master_gain);
+  glue.process(std::span<float>(mix_l.data(), un), std::span<float>(mix_r.data(), un), master_gain);
   limiter.process(std::span<float>(mix_l.data(), un), std::span<float>(mix_r.data(), un));
 
   // Silence fade (down while rendering nothing, back up when real input returns).

@@ -71,8 +71,7 @@ std::array<float*, 2> Stems::planes_for_write(music::Layer layer, std::int64_t b
   const auto l = static_cast<std::size_t>(layer);
   if (n > 0) {
     auto& flags = silent_[l];
-    std::fill(flags.begin() + begin / kGrain, flags.begin() + (begin + n + kGrain - 1) / kGrain,
-              0);
+    std::fill(flags.begin() + begin / kGrain, flags.begin() + (begin + n + kGrain - 1) / kGrain, 0);
   }
   return {planes_[2 * l].data(), planes_[2 * l + 1].data()};
 }

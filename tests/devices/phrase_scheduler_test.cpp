@@ -475,8 +475,7 @@ TEST(RenderPoolFaults, RemovingTheDelayEndsTheSleep) {
   synthesis::Timeline timeline;
   auto job = std::make_shared<synthesis::RenderJob>(timeline.place(composer.next()));
   std::atomic<bool> done{false};
-  pool.submit({job, std::make_shared<std::atomic<bool>>(false), std::nullopt,
-               [&](RenderResult r) {
+  pool.submit({job, std::make_shared<std::atomic<bool>>(false), std::nullopt, [&](RenderResult r) {
                  EXPECT_TRUE(r.ok);
                  EXPECT_TRUE(r.stems);
                  done = true;
@@ -518,17 +517,17 @@ TEST(RenderPoolBuffers, ReusesStemsNobodyHolds) {
     auto job = std::make_shared<synthesis::RenderJob>(timeline.place(composer.next()));
     std::promise<std::shared_ptr<synthesis::Stems>> got;
     auto future = got.get_future();
-    pool.submit({job, std::make_shared<std::atomic<bool>>(false), std::nullopt,
-                 [&](RenderResult r) {
-                   synthesis::Stems fresh;
-                   synthesis::make_cpu_engine()->render(*job, fresh);
-                   for (auto layer : {music::Layer::pad, music::Layer::kick}) {
-                     const auto a = std::as_const(fresh).plane(layer, 1);
-                     const auto b = std::as_const(*r.stems).plane(layer, 1);
-                     EXPECT_TRUE(std::equal(a.begin(), a.end(), b.begin(), b.end()));
-                   }
-                   got.set_value(keep ? r.stems : nullptr);
-                 }});
+    pool.submit(
+        {job, std::make_shared<std::atomic<bool>>(false), std::nullopt, [&](RenderResult r) {
+           synthesis::Stems fresh;
+           synthesis::make_cpu_engine()->render(*job, fresh);
+           for (auto layer : {music::Layer::pad, music::Layer::kick}) {
+             const auto a = std::as_const(fresh).plane(layer, 1);
+             const auto b = std::as_const(*r.stems).plane(layer, 1);
+             EXPECT_TRUE(std::equal(a.begin(), a.end(), b.begin(), b.end()));
+           }
+           got.set_value(keep ? r.stems : nullptr);
+         }});
     return future.get();
   };
   const auto held = render(true);

@@ -68,7 +68,6 @@ TEST(CpuKernels, PadSawsEqualThePerSamplePolyBlepSum) {
   EXPECT_GT(checked, 100000);
 }
 
-
 // The phase a kernel computes in float for sample i (multiply-add fused, as in the AVX2 and
 // AVX-512 builds), and how far an unfused build's phase may be from it.
 float float_phase(float phase, float inc, int i) {
@@ -109,8 +108,7 @@ TEST(CpuKernels, LeadIsTwoOperatorFmWithDelayedVibratoAndDecayingIndex) {
   FmParams p{};
   p.inc = static_cast<float>(f / sr);
   p.vib_inc = static_cast<float>(vib_hz / sr);
-  p.vib_amp_cycles =
-      static_cast<float>(f * (cents * std::log(2.0) / 1200) / (2 * M_PI * vib_hz));
+  p.vib_amp_cycles = static_cast<float>(f * (cents * std::log(2.0) / 1200) / (2 * M_PI * vib_hz));
   p.vib_delay_frames = static_cast<float>(delay_s * sr);
   p.vib_inv_fade = static_cast<float>(1 / (fade_s * sr));
   p.index_cycles = static_cast<float>(index0 / (2 * M_PI));

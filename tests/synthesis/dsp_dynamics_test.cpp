@@ -216,8 +216,8 @@ TEST(DspLoudnessMeter, AgreesWithLibebur128OnMusicLikeMaterial) {
 // The stages' design formulas give BS.1770's published 48 kHz coefficients.
 TEST(DspLoudnessMeter, KWeightingDesignMatchesThePublished48kHzCoefficients) {
   const KWeighting k = KWeighting::at(48000);
-  const double shelf[5] = {1.53512485958697, -2.69169618940638, 1.19839281085285,
-                           -1.69065929318241, 0.73248077421585};
+  const double shelf[5] = {1.53512485958697, -2.69169618940638, 1.19839281085285, -1.69065929318241,
+                           0.73248077421585};
   const double highpass[5] = {1.0, -2.0, 1.0, -1.99004745483398, 0.99007225036621};
   for (int i = 0; i < 5; ++i) {
     EXPECT_NEAR(k.shelf[i], shelf[i], 1e-10) << "shelf " << i;
@@ -229,8 +229,8 @@ TEST(DspLoudnessMeter, KWeightingDesignMatchesThePublished48kHzCoefficients) {
 // folding around 12 kHz still lands on the shelf's plateau, read as libebur128 reads them at
 // 48 kHz.
 TEST(DspLoudnessMeter, HalfRateReadingMatchesLibebur128AcrossTheBand) {
-  for (const double f : {40.0, 100.0, 1000.0, 2500.0, 6000.0, 9000.0, 11900.0, 12100.0, 15000.0,
-                         19000.0}) {
+  for (const double f :
+       {40.0, 100.0, 1000.0, 2500.0, 6000.0, 9000.0, 11900.0, 12100.0, 15000.0, 19000.0}) {
     std::vector<float> l(5 * 48000), r(5 * 48000);
     for (std::size_t i = 0; i < l.size(); ++i) {
       l[i] = 0.1f * static_cast<float>(std::sin(kTwoPi * f * static_cast<double>(i) / kFs));

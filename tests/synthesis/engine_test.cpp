@@ -148,29 +148,29 @@ TEST_P(EngineTest, WindowsAndRenderAndMixEqualTheWholeRender) {
   engine->render(job, whole);
   std::int64_t next = 0;
   int windows = 0;
-  engine->render_windows(job, window, [&](std::int64_t offset, std::int64_t frames,
-                                          const Stems& stems) {
-    ASSERT_EQ(offset, next) << "windows must follow each other";
-    ASSERT_GT(frames, 0);
-    ASSERT_GE(stems.frames(), frames);
-    for (int l = 0; l < music::kLayerCount; ++l) {
-      const auto layer = static_cast<Layer>(l);
-      for (int ch = 0; ch < 2; ++ch) {
-        const auto a = whole.plane(layer, ch).subspan(static_cast<std::size_t>(offset));
-        const auto b = stems.plane(layer, ch);
-        for (std::int64_t i = 0; i < frames; ++i) {
-          ASSERT_LE(std::abs(a[i] - b[i]), split_tolerance(GetParam()))
-              << "layer " << l << " frame " << offset + i;
+  engine->render_windows(
+      job, window, [&](std::int64_t offset, std::int64_t frames, const Stems& stems) {
+        ASSERT_EQ(offset, next) << "windows must follow each other";
+        ASSERT_GT(frames, 0);
+        ASSERT_GE(stems.frames(), frames);
+        for (int l = 0; l < music::kLayerCount; ++l) {
+          const auto layer = static_cast<Layer>(l);
+          for (int ch = 0; ch < 2; ++ch) {
+            const auto a = whole.plane(layer, ch).subspan(static_cast<std::size_t>(offset));
+            const auto b = stems.plane(layer, ch);
+            for (std::int64_t i = 0; i < frames; ++i) {
+              ASSERT_LE(std::abs(a[i] - b[i]), split_tolerance(GetParam()))
+                  << "layer " << l << " frame " << offset + i;
+            }
+            // A silence flag on the window's stems must be the truth.
+            if (stems.silent(layer, 0, frames)) {
+              for (std::int64_t i = 0; i < frames; ++i) ASSERT_EQ(b[i], 0.0f);
+            }
+          }
         }
-        // A silence flag on the window's stems must be the truth.
-        if (stems.silent(layer, 0, frames)) {
-          for (std::int64_t i = 0; i < frames; ++i) ASSERT_EQ(b[i], 0.0f);
-        }
-      }
-    }
-    next = offset + frames;
-    ++windows;
-  });
+        next = offset + frames;
+        ++windows;
+      });
   EXPECT_EQ(next, job.frames);
   if (GetParam() == "cpu") {
     EXPECT_GT(windows, 100) << "the CPU engine hands over engine blocks";

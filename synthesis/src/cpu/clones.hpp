@@ -5,7 +5,8 @@
 
 // Not under TSan: its runtime is not up yet when the loader runs the ifunc resolvers.
 #if defined(__x86_64__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
-#define AURALIS_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "arch=x86-64-v2", "default")))
+#define AURALIS_CLONES \
+  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "arch=x86-64-v2", "default")))
 #else
 #define AURALIS_CLONES
 #endif

@@ -82,7 +82,6 @@ class CpuEngine final : public Engine {
     for (int layer = 0; layer < music::kLayerCount; ++layer) flush_silence(layer, out);
   }
 
-
   // Voices overlapping the window, grouped by layer in job order (the summation order).
   void prepare(const RenderJob& job) {
     voices_.clear();
@@ -153,8 +152,8 @@ class CpuEngine final : public Engine {
     run = {};
   }
 
-  void render_voice(const PreparedVoice& v, std::int64_t block, Range r, bool first,
-                    float* bus_l, float* bus_r) {
+  void render_voice(const PreparedVoice& v, std::int64_t block, Range r, bool first, float* bus_l,
+                    float* bus_r) {
     // Phases and times at the block's grid frame: independent of the window.
     const std::int64_t since_on = block - v.start_frame;
     const auto t0 = static_cast<float>(since_on);

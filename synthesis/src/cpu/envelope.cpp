@@ -78,18 +78,18 @@ AURALIS_ALWAYS_INLINE void envelope_mix_impl(const voice::EnvelopeFrames& e, flo
   const float c = e.curve, s = e.sustain;
   const float inv_a = 1.0f / e.attack, inv_d = 1.0f / e.decay, inv_r = 1.0f / e.release;
   if (r.begin < attack_end) {
-    ramp_mix<kCurve, kAssign>(0.0f, 1.0f, t0 * inv_a, inv_a, c, gl, gr, r.begin, attack_end, x, acc_l,
-                     acc_r);
+    ramp_mix<kCurve, kAssign>(0.0f, 1.0f, t0 * inv_a, inv_a, c, gl, gr, r.begin, attack_end, x,
+                              acc_l, acc_r);
   }
   if (attack_end < decay_end) {
-    ramp_mix<kCurve, kAssign>(s, 1.0f - s, 1.0f - (t0 - e.attack) * inv_d, -inv_d, c, gl, gr, attack_end,
-                     decay_end, x, acc_l, acc_r);
+    ramp_mix<kCurve, kAssign>(s, 1.0f - s, 1.0f - (t0 - e.attack) * inv_d, -inv_d, c, gl, gr,
+                              attack_end, decay_end, x, acc_l, acc_r);
   }
   if (decay_end < gate_at) level_mix<kAssign>(s, gl, gr, decay_end, gate_at, x, acc_l, acc_r);
   if (gate_at < release_end) {
     const auto held = static_cast<float>(level_at_gate(e));
-    ramp_mix<kCurve, kAssign>(0.0f, held, 1.0f - (t0 - e.gate) * inv_r, -inv_r, c, gl, gr,
-                              gate_at, release_end, x, acc_l, acc_r);
+    ramp_mix<kCurve, kAssign>(0.0f, held, 1.0f - (t0 - e.gate) * inv_r, -inv_r, c, gl, gr, gate_at,
+                              release_end, x, acc_l, acc_r);
   }
   if constexpr (kAssign) {
     // Frames of the range past the envelope's end (rounding): silent, but written.

@@ -114,7 +114,8 @@ inline __attribute__((always_inline)) void mix_taps(const float* line, std::uint
     while (end < n && whole[end] == back) ++end;
     // t[m] = line[w + k + m - back - 1], m = 0 .. end - k.
     const float* src = contiguous(
-        line, mask, (w + static_cast<std::uint32_t>(k - 1) - static_cast<std::uint32_t>(back)) & mask,
+        line, mask,
+        (w + static_cast<std::uint32_t>(k - 1) - static_cast<std::uint32_t>(back)) & mask,
         end - k + 1, t);
     const float wb = static_cast<float>(back);
     for (std::size_t m = k; m < end; ++m) {

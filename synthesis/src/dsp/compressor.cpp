@@ -3,8 +3,8 @@
 
 #include <algorithm>
 #include <bit>
-#include <cstdint>
 #include <cmath>
+#include <cstdint>
 
 #include "cpu/fast_math.hpp"
 #include "dsp/dsp_common.hpp"
@@ -37,7 +37,6 @@ void Compressor::reset() {
   position_ = 0;
   peaks_.fill(0);
 }
-
 
 float Compressor::gain_db_for(float level_db) const {
   const float over = level_db - params_.threshold_db;

@@ -38,12 +38,12 @@ class Compressor {
   float gain_db_for(float level_db) const;
 
   CompressorParams params_;
-  float attack_coef_, release_coef_;  // one-pole coefficients per sample
+  float attack_coef_, release_coef_;    // one-pole coefficients per sample
   float attack_group_, release_group_;  // the same over a group (1 - (1 - c)^kGroup)
   float envelope_ = 0;
   float gain_from_ = 1, gain_to_ = 1;  // linear, ramped across each step
   float gain_db_ = 0;
-  unsigned position_ = 0;                 // samples into the current step
+  unsigned position_ = 0;                         // samples into the current step
   alignas(64) std::array<float, kStep> peaks_{};  // the step's stereo peaks so far
 };
 

@@ -58,8 +58,8 @@ inline __attribute__((always_inline)) bool Limiter::process_quiet(float* left, f
                                                                   std::size_t n) {
   const auto window = static_cast<std::uint32_t>(lookahead_);
   const float envelope = envelope_;
-  if (n < 4 || dq_tail_ - dq_head_ != 1 || dq_gain_[dq_head_ & kMask] != 1.0f ||
-      steady_ < window || released(1.0f, envelope, release_coef_) != envelope)
+  if (n < 4 || dq_tail_ - dq_head_ != 1 || dq_gain_[dq_head_ & kMask] != 1.0f || steady_ < window ||
+      released(1.0f, envelope, release_coef_) != envelope)
     return false;
   const std::uint32_t index = index_;
   // Ring positions [at, at + length) as at most two contiguous runs.
@@ -80,7 +80,8 @@ inline __attribute__((always_inline)) bool Limiter::process_quiet(float* left, f
     delay_right_[(index + k) & kMask] = k == 0 ? h2_[1] : h1_[1];
   }
   std::uint32_t largest = 0;
-  for (int c = 0; c < 2; ++c) largest = std::max({largest, bits(h1_[c]), bits(h2_[c]), bits(h3_[c])});
+  for (int c = 0; c < 2; ++c)
+    largest = std::max({largest, bits(h1_[c]), bits(h2_[c]), bits(h3_[c])});
   runs(index + 2, n, [&](std::uint32_t at, std::size_t from, std::size_t count) {
     float* const dl = delay_left_.data() + at;
     float* const dr = delay_right_.data() + at;

@@ -73,8 +73,7 @@ AURALIS_DSP_CLONES
 void LoudnessMeter::process(std::span<const float> left, std::span<const float> right) {
   const std::size_t frames = std::min(left.size(), right.size());
   constexpr std::size_t kChunk = 256;
-  alignas(64) float dl[kChunk / 2 + 1], dr[kChunk / 2 + 1], kl[kChunk / 2 + 1],
-      kr[kChunk / 2 + 1];
+  alignas(64) float dl[kChunk / 2 + 1], dr[kChunk / 2 + 1], kl[kChunk / 2 + 1], kr[kChunk / 2 + 1];
   std::size_t i = 0;
   while (i < frames) {
     // Chunks stop at sub-block ends so every block's energy is exactly its own samples.

@@ -42,10 +42,10 @@ class LoudnessMeter {
   static double energy_to_lufs(double energy);
 
  private:
-  static constexpr int kSubBlockFrames = 4800;  // 100 ms
+  static constexpr int kSubBlockFrames = 4800;   // 100 ms
   static constexpr double kMeterRateHz = 24000;  // every other frame is measured
-  static constexpr int kHistory = 30;           // 3 s of sub-blocks
-  static constexpr int kBins = 800;             // -70 .. +10 LUFS in 0.1 dB
+  static constexpr int kHistory = 30;            // 3 s of sub-blocks
+  static constexpr int kBins = 800;              // -70 .. +10 LUFS in 0.1 dB
 
   void finish_sub_block();
   double mean_of_last(int count) const;

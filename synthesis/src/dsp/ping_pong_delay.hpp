@@ -28,9 +28,7 @@ class PingPongDelay {
   void align(std::int64_t frame) { loop_lowpass_.align(frame); }
 
   // In place on the lead bus.
-  void process(std::span<float> left, std::span<float> right) {
-    process(left, right, left, right);
-  }
+  void process(std::span<float> left, std::span<float> right) { process(left, right, left, right); }
   // The bus from `in_*` (which may be `out_*`) to `out_*`.
   void process(std::span<const float> in_left, std::span<const float> in_right,
                std::span<float> out_left, std::span<float> out_right);

@@ -2,8 +2,9 @@
 // playback on the engine pools (in order: each starts from the Mixer state the last one left),
 // and hands the pacer 20 ms frames.
 //
-// Deadlines: a phrase must be rendered and mixed `deadline_margin` before it starts playing. A render
-// still running then is abandoned and the phrase goes to the next engine in the chain (LibTorch
+// Deadlines: a phrase must be rendered and mixed `deadline_margin` before it starts playing. A
+// render still running then is abandoned and the phrase goes to the next engine in the chain
+// (LibTorch
 // -> C++ CPU); if the last engine misses `fallback_margin` before the start, or fails, the phrase
 // plays as silence (the previous phrase's tail faded) and an ERROR names session, phrase,
 // engine and lateness. Every phrase starts again with the first engine, so recovery is
@@ -136,7 +137,7 @@ class PhraseScheduler : public std::enable_shared_from_this<PhraseScheduler> {
   synthesis::MixControls silence_controls_;
   std::int64_t drop_voices_before_ = 0;  // voices starting earlier were not heard (silence)
   int generation_ = 0;  // bumps on every replan: late results of older plans are ignored
-  std::deque<std::unique_ptr<Entry>> plan_;             // front: playing (once started)
+  std::deque<std::unique_ptr<Entry>> plan_;  // front: playing (once started)
   std::optional<Clock::time_point> stream_start_;
   std::optional<Clock::time_point> started_at_;  // when start() was called
   std::int64_t read_pos_ = 0;                    // frames of plan_.front() already played

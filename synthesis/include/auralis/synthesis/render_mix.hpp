@@ -25,7 +25,6 @@ struct RenderCancelled : std::runtime_error {
   RenderCancelled() : std::runtime_error("cancelled") {}
 };
 RenderMixTimes render_and_mix(Engine& engine, const RenderJob& job, Mixer& mixer, Stems& scratch,
-                              std::span<float> pcm,
-                              const std::atomic<bool>* cancelled = nullptr);
+                              std::span<float> pcm, const std::atomic<bool>* cancelled = nullptr);
 
 }  // namespace auralis::synthesis
