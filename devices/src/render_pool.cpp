@@ -227,7 +227,7 @@ void RenderPool::run(synthesis::Engine& engine) {
       } catch (const std::exception& e) {
         common.error = e.what();
       }
-      common.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      common.seconds = seconds_since(t0);
       for (std::size_t i = 0; i < batch.size(); ++i) {
         RenderResult result = common;
         if (result.ok) {

@@ -43,7 +43,11 @@ void Stems::store(music::Layer layer, std::int64_t begin, const float* left, con
   const auto bytes = static_cast<std::size_t>(n) * sizeof(float);
   std::memcpy(planes_[2 * l].data() + at, left, bytes);
   std::memcpy(planes_[2 * l + 1].data() + at, right, bytes);
-  auto& flags = silent_[l];
+  drop_silence(l, begin, n);
+}
+
+void Stems::drop_silence(std::size_t layer, std::int64_t begin, std::int64_t n) {
+  auto& flags = silent_[layer];
   std::fill(flags.begin() + begin / kGrain, flags.begin() + (begin + n + kGrain - 1) / kGrain, 0);
 }
 
@@ -69,10 +73,7 @@ void Stems::store_silence(music::Layer layer, std::int64_t begin, std::int64_t n
 std::array<float*, 2> Stems::planes_for_write(music::Layer layer, std::int64_t begin,
                                               std::int64_t n) {
   const auto l = static_cast<std::size_t>(layer);
-  if (n > 0) {
-    auto& flags = silent_[l];
-    std::fill(flags.begin() + begin / kGrain, flags.begin() + (begin + n + kGrain - 1) / kGrain, 0);
-  }
+  if (n > 0) drop_silence(l, begin, n);
   return {planes_[2 * l].data(), planes_[2 * l + 1].data()};
 }
 

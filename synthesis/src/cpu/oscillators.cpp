@@ -13,17 +13,11 @@ namespace auralis::synthesis::cpu {
 // naive saws run as one vectorised loop and the residuals are added wrap by wrap, each from the
 // phase that loop used for its sample.
 namespace {
-// floor() as one rounding instruction where the CPU has one (SSE4.1 and later: the AVX2 and
-// AVX-512 clones).
-AURALIS_ALWAYS_INLINE float wrap_phase(float cycles) {
-  return cycles - __builtin_floorf(cycles);
-}
-
 // Adds residual / 3 of one saw on the two samples around each of its wraps in r.
 AURALIS_ALWAYS_INLINE void add_blep_residuals(float phase, float inc, float inv_inc, Range r,
                                               float* __restrict out) {
   const auto at_phase = [&](int i) AURALIS_ALWAYS_INLINE_LAMBDA {
-    return wrap_phase(phase + static_cast<float>(i) * inc);
+    return wrap01(phase + static_cast<float>(i) * inc);
   };
   const auto residual = [&](float p) AURALIS_ALWAYS_INLINE_LAMBDA {
     const float q = p * inv_inc;
@@ -66,9 +60,9 @@ AURALIS_CLONES void pad_saws(const SawParams& p, Range r, float* __restrict out)
   const float inc0 = p.inc[0], inc1 = p.inc[1], inc2 = p.inc[2];
   for (int i = r.begin; i < r.end; ++i) {
     const float fi = static_cast<float>(i);
-    const float p0 = wrap_phase(ph0 + fi * inc0);
-    const float p1 = wrap_phase(ph1 + fi * inc1);
-    const float p2 = wrap_phase(ph2 + fi * inc2);
+    const float p0 = wrap01(ph0 + fi * inc0);
+    const float p1 = wrap01(ph1 + fi * inc1);
+    const float p2 = wrap01(ph2 + fi * inc2);
     out[i] = (2.0f * (p0 + p1 + p2) - 3.0f) * (1.0f / 3.0f);
   }
   for (int k = 0; k < 3; ++k) add_blep_residuals(p.phase[k], p.inc[k], p.inv_inc[k], r, out);

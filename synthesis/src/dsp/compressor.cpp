@@ -70,19 +70,17 @@ void Compressor::process(std::span<float> left, std::span<float> right, float in
       // the larger of the two moves is the right one (the other way round, the smaller), so
       // the serial chain is one multiply-add and one max a group.
       const float ka = 1.0f - attack_group_, kr = 1.0f - release_group_;
-      float env = envelope_;
-      if (attack_group_ >= release_group_) {
+      const auto detect = [&](auto pick) {
+        float env = envelope_;
         for (const std::uint32_t bits : group) {
           const float peak = std::bit_cast<float>(bits);
-          env = std::max(ka * env + attack_group_ * peak, kr * env + release_group_ * peak);
+          env = pick(ka * env + attack_group_ * peak, kr * env + release_group_ * peak);
         }
-      } else {
-        for (const std::uint32_t bits : group) {
-          const float peak = std::bit_cast<float>(bits);
-          env = std::min(ka * env + attack_group_ * peak, kr * env + release_group_ * peak);
-        }
-      }
-      envelope_ = env;
+        return env;
+      };
+      envelope_ = attack_group_ >= release_group_
+                      ? detect([](float a, float b) { return std::max(a, b); })
+                      : detect([](float a, float b) { return std::min(a, b); });
       position_ = 0;
     }
     if (position_ == 0) {

@@ -95,9 +95,7 @@ inline __attribute__((always_inline)) bool Limiter::process_quiet(float* left, f
     }
     largest = std::max(largest, m);
   });
-  // The last four inputs (history in front for the midpoints).
-  alignas(32) float el[kChunk + 3], er[kChunk + 3];
-  float last_mid;
+  float last_mid;  // the chunk's last midpoint, for the next chunk
   if (std::bit_cast<float>(largest) <= kScreen * ceiling_ && prev_mid_ <= ceiling_) {
     // A midpoint is at most (9 + 9 + 1 + 1) / 16 = 1.25 times the largest of its four
     // neighbours: with every sample in reach under ceiling / 1.25 (kScreen leaves room for
@@ -108,6 +106,7 @@ inline __attribute__((always_inline)) bool Limiter::process_quiet(float* left, f
                         std::fabs(midpoint(r[0], r[1], r[2], r[3])));
   } else {
     // Inputs with three frames of history in front: e[3 + k] = x[k].
+    alignas(32) float el[kChunk + 3], er[kChunk + 3];
     el[0] = h3_[0], el[1] = h2_[0], el[2] = h1_[0];
     er[0] = h3_[1], er[1] = h2_[1], er[2] = h1_[1];
     std::copy_n(left, n, el + 3);

@@ -4,10 +4,9 @@
 //
 // Deadlines: a phrase must be rendered and mixed `deadline_margin` before it starts playing. A
 // render still running then is abandoned and the phrase goes to the next engine in the chain
-// (LibTorch
-// -> C++ CPU); if the last engine misses `fallback_margin` before the start, or fails, the phrase
-// plays as silence (the previous phrase's tail faded) and an ERROR names session, phrase,
-// engine and lateness. Every phrase starts again with the first engine, so recovery is
+// (LibTorch -> C++ CPU); if the last engine misses `fallback_margin` before the start, or fails,
+// the phrase plays as silence (the previous phrase's tail faded) and an ERROR names session,
+// phrase, engine and lateness. Every phrase starts again with the first engine, so recovery is
 // automatic. The stream never stops: frames always come out, music or silence.
 //
 // Parameter changes re-compose and re-render the phrases not yet started (from snapshots of

@@ -42,6 +42,9 @@ class Stems {
   bool silent(music::Layer layer, std::int64_t begin, std::int64_t n) const;
 
  private:
+  // The grains of [begin, begin + n) (n > 0) are no longer known silent.
+  void drop_silence(std::size_t layer, std::int64_t begin, std::int64_t n);
+
   // Cache-line aligned planes: 64-byte vector loads and stores never straddle two lines.
   template <typename T>
   struct LineAligned {
