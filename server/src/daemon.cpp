@@ -1,10 +1,12 @@
 #include "auralis/server/daemon.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <condition_variable>
 #include <functional>
@@ -30,6 +32,27 @@ std::uint64_t random_seed() {
   return ((static_cast<std::uint64_t>(rd()) << 21) ^ rd()) & 0x1fffffffffffffULL;
 }
 
+// Runs `context` on this thread until it is stopped. An exception escaping a handler ends only
+// that handler's work (its connection or session: the objects it held are released); it is
+// logged with its cause and counted, and the thread goes back to running the loop (Asio allows
+// run() again after a handler threw).
+void run_with_barrier(asio::io_context& context, const char* loop,
+                      std::atomic<std::uint64_t>& faults) {
+  for (;;) {
+    try {
+      context.run();
+      return;
+    } catch (const std::exception& e) {
+      ++faults;
+      log::get("server")->error("{} thread: a handler failed and was dropped: {}", loop, e.what());
+    } catch (...) {
+      ++faults;
+      log::get("server")->error("{} thread: a handler failed and was dropped (unknown exception)",
+                                loop);
+    }
+  }
+}
+
 // Either TLS key set means TLS is wanted (make_tls_context names the missing one).
 bool tls_wanted(const config::Config& c) {
   return !c.tls_cert.empty() || !c.tls_key.empty();
@@ -44,7 +67,14 @@ struct Daemon::Impl {
                                 : static_cast<int>(std::max(1u,
                                                             std::thread::hardware_concurrency()));
   asio::io_context media{media_threads};
-  tcp::acceptor acceptor{net};
+  // The acceptor, its back-off timer and state live on one strand (shutdown closes them from
+  // another thread).
+  asio::strand<asio::io_context::executor_type> accept_strand = asio::make_strand(net);
+  tcp::acceptor acceptor{accept_strand};
+  asio::steady_timer accept_timer{accept_strand};
+  std::chrono::milliseconds accept_backoff{0};
+  std::chrono::steady_clock::time_point accept_logged_at{};
+  std::uint64_t accept_errors_unlogged = 0;
   std::shared_ptr<ListenerMetrics> metrics = std::make_shared<ListenerMetrics>();
   SessionManager sessions{config, media, devices::steady_clock()};
   Routes routes{config, sessions, metrics};
@@ -78,23 +108,43 @@ struct Daemon::Impl {
         asio::make_strand(net), [this](boost::system::error_code ec, tcp::socket socket) {
           if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor)
             return;  // closed
-          if (!ec) {
-            start_http_session(std::move(socket), routes, tls.get());
-            // A completion waits its turn behind every queued listener write, so one accept per
-            // turn caps new connections at a few per second under fan-out load: take the others
-            // already in the backlog now.
-            for (int i = 0; i < 256; ++i) {
-              tcp::socket next(asio::make_strand(net));
-              boost::system::error_code more;
-              acceptor.accept(next, more);
-              if (more) break;  // would_block: the backlog is empty
-              start_http_session(std::move(next), routes, tls.get());
-            }
-          } else {
-            log::get("server")->warn("accept failed: {}", ec.message());
+          if (ec) return accept_failed(ec);
+          accept_backoff = std::chrono::milliseconds(0);
+          start_http_session(std::move(socket), routes, tls.get());
+          // A completion waits its turn behind every queued listener write, so one accept per
+          // turn caps new connections at a few per second under fan-out load: take the others
+          // already in the backlog now.
+          for (int i = 0; i < 256; ++i) {
+            tcp::socket next(asio::make_strand(net));
+            boost::system::error_code more;
+            acceptor.accept(next, more);
+            if (more == asio::error::would_block || more == asio::error::try_again) break;
+            if (more) return accept_failed(more);
+            start_http_session(std::move(next), routes, tls.get());
           }
           accept();
         });
+  }
+
+  // Out of descriptors (EMFILE/ENFILE) or kernel memory, the pending connection stays in the
+  // backlog and accept fails again at once: wait before the next try (10 ms doubling to 1 s,
+  // back to none after a success) instead of spinning, and log at most once per 10 s.
+  void accept_failed(boost::system::error_code ec) {
+    ++metrics->accept_errors;
+    ++accept_errors_unlogged;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - accept_logged_at >= std::chrono::seconds(10)) {
+      log::get("server")->warn("accept failed: {} ({} time(s) since the last report); backing off",
+                               ec.message(), accept_errors_unlogged);
+      accept_errors_unlogged = 0;
+      accept_logged_at = now;
+    }
+    accept_backoff = std::clamp(accept_backoff * 2, std::chrono::milliseconds(10),
+                                std::chrono::milliseconds(1000));
+    accept_timer.expires_after(accept_backoff);
+    accept_timer.async_wait([this](boost::system::error_code wait_ec) {
+      if (!wait_ec && acceptor.is_open()) accept();
+    });
   }
 
   // SIGHUP: the live keys the network side owns. TLS files are read again even when their paths
@@ -196,8 +246,10 @@ int Daemon::run(bool handle_signals) {
   auto net_guard = asio::make_work_guard(im.net);
   auto media_guard = asio::make_work_guard(im.media);
   std::vector<std::thread> threads;
-  for (int i = 0; i < im.config.io_threads; ++i) threads.emplace_back([&im] { im.net.run(); });
-  for (int i = 0; i < im.media_threads; ++i) threads.emplace_back([&im] { im.media.run(); });
+  for (int i = 0; i < im.config.io_threads; ++i)
+    threads.emplace_back([&im] { run_with_barrier(im.net, "network", im.metrics->faults_network); });
+  for (int i = 0; i < im.media_threads; ++i)
+    threads.emplace_back([&im] { run_with_barrier(im.media, "media", im.metrics->faults_media); });
 
   {
     std::unique_lock lock(im.stop_mutex);
@@ -206,9 +258,10 @@ int Daemon::run(bool handle_signals) {
 
   // Orderly shutdown: stop accepting, end every stream (listeners get a clean close), then stop
   // the pacers and the network.
-  asio::post(im.net, [&im] {
+  asio::post(im.accept_strand, [&im] {
     boost::system::error_code ec;
     im.acceptor.close(ec);
+    im.accept_timer.cancel();
   });
   im.deploy->stopping();  // Deployment: STOPPING=1, Icecast source ends
   signals.cancel();

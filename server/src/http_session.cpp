@@ -21,6 +21,11 @@ namespace {
 
 constexpr std::size_t kHeaderLimit = 8 * 1024;
 constexpr std::size_t kBodyLimit = 64 * 1024;
+// Everything the parser must hold at once: the header, a chunk's size line with its
+// extensions, the trailer fields. Beast bounds only the header and the body, so the read
+// buffer's own limit is what keeps a chunk extension or a trailer from growing without end (and a
+// trailer field over 64 KiB from reaching Beast's field store, which throws on it).
+constexpr std::size_t kParseBufferLimit = 16 * 1024;
 
 // Stream is PlainStream or TlsStream (transport.hpp); `buffer` holds bytes already read from
 // the connection (the TLS detection's look at the first bytes).
@@ -33,6 +38,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
         routes_(routes),
         header_timeout_(routes.config().header_timeout_s),
         keepalive_timeout_(routes.config().keepalive_timeout_s) {
+    buffer_.max_size(std::max(kParseBufferLimit, buffer_.size()));
     beast::error_code ec;
     const auto ep = tcp_socket(stream_).remote_endpoint(ec);
     if (!ec) client_ = ep.address().to_string();
@@ -91,6 +97,14 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
                                  "request body over " + std::to_string(kBodyLimit) + " bytes"),
                   true);
     }
+    if (ec == http::error::buffer_overflow) {
+      Request req;
+      req.version(11);
+      return send(error_response(req, http::status::payload_too_large, "payload_too_large",
+                                 "chunk extensions or trailer fields over " +
+                                     std::to_string(kParseBufferLimit / 1024) + " KiB"),
+                  true);
+    }
     if (ec == http::error::header_limit) {
       Request req;
       req.version(11);
@@ -114,6 +128,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
       // A bug in one route must not escape into io_context::run() and end the daemon.
       log::get("http")->error("{} {}: {}", std::string(req.method_string()),
                               std::string(req.target()), e.what());
+      ++routes_.metrics()->faults_route;
       result = error_response(req, http::status::internal_server_error, "internal_error",
                               "internal error");
     }

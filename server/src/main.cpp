@@ -1,5 +1,6 @@
 // auralis: serve (the daemon), compose (print scores), render (offline audio).
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -47,6 +48,9 @@ int render(const auralis::config::CommandLine& cl) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A write past a file-size limit fails with EFBIG (the store reports it, the offline writer
+  // exits non-zero) instead of killing the daemon and every stream with it.
+  std::signal(SIGXFSZ, SIG_IGN);
   auralis::devices::tune_process_for_live_rendering();  // heap kept, LibTorch threads sleep
   auralis::config::CommandLine cl;
   try {

@@ -66,6 +66,15 @@ std::string render_metrics(const SessionManager& sessions, const ListenerMetrics
   w.metric("auralis_listener_held_bytes", "gauge",
            "Audio bytes queued for or being written to listeners (a slow listener's backlog).");
   w.sample("auralis_listener_held_bytes", l.held_bytes.load());
+  w.metric("auralis_faults_total", "counter",
+           "Exceptions caught by a barrier, by where: a route handler (answered 500), a network "
+           "or media thread's handler (that connection or session ended; the daemon ran on).");
+  w.sample("auralis_faults_total", l.faults_route.load(), "where=\"route\"");
+  w.sample("auralis_faults_total", l.faults_network.load(), "where=\"network\"");
+  w.sample("auralis_faults_total", l.faults_media.load(), "where=\"media\"");
+  w.metric("auralis_accept_errors_total", "counter",
+           "Failed accepts (out of descriptors or memory); each one backs the accept loop off.");
+  w.sample("auralis_accept_errors_total", l.accept_errors.load());
   w.metric("auralis_http_requests_total", "counter", "HTTP requests answered.");
   w.sample("auralis_http_requests_total", l.requests.load());
 

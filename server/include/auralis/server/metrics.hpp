@@ -18,6 +18,12 @@ struct ListenerMetrics {
   std::atomic<std::int64_t> held_bytes{0};  // audio queued for or being written to listeners
   std::atomic<std::uint64_t> requests{0};
   std::atomic<std::uint64_t> rejected_requests{0};  // 4xx answers
+  // Exceptions caught by a barrier: in a route handler (answered 500), or escaping a network
+  // or media thread's handler (that connection or session ends; the thread runs on).
+  std::atomic<std::uint64_t> faults_route{0};
+  std::atomic<std::uint64_t> faults_network{0};
+  std::atomic<std::uint64_t> faults_media{0};
+  std::atomic<std::uint64_t> accept_errors{0};  // failed accepts (EMFILE, ENFILE, ENOMEM, ...)
 };
 
 }  // namespace auralis::server
