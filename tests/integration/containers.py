@@ -25,12 +25,38 @@ def sh(cmd, timeout=120, check=False):
     return p.returncode, p.stdout
 
 
-def run_engine():
-    """docker when its daemon answers, else podman; None when neither can run containers."""
-    for engine in ("docker", "podman"):
-        if shutil.which(engine) and sh([engine, "info"], 60)[0] == 0:
-            return engine
-    return None
+def run_engine(build_engine):
+    """The engine that runs what `build_engine` built: itself, or podman for buildah (they
+    share their storage); None when there is none."""
+    if build_engine in ("docker", "podman"):
+        return build_engine
+    return "podman" if shutil.which("podman") else None
+
+
+# Containers and volumes are named after the test process, so one whose process is gone (a
+# test killed at its timeout) can be told from a test running beside this one, and removed.
+PREFIX = "auralis-test-"
+
+
+def owner_alive(name):
+    m = re.match(re.escape(PREFIX) + r"(?:state-)?(\d+)-", name)
+    return bool(m) and os.path.exists(f"/proc/{m.group(1)}")
+
+
+def remove_stale(engine):
+    """Removes the containers and volumes of earlier test processes that are gone."""
+    code, names = sh([engine, "ps", "-a", "--format", "{{.Names}}"], 60)
+    for name in names.split() if code == 0 else []:
+        if name.startswith(PREFIX) and not owner_alive(name):
+            sh([engine, "rm", "-f", "-v", name], 60)
+    code, names = sh([engine, "volume", "ls", "--format", "{{.Name}}"], 60)
+    for name in names.split() if code == 0 else []:
+        if name.startswith(PREFIX) and not owner_alive(name):
+            sh([engine, "volume", "rm", "-f", name], 60)
+
+
+def unique_name(kind=""):
+    return f"{PREFIX}{kind}{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
 
 def build_image(torch=False, timeout_s=3600):
@@ -67,7 +93,7 @@ class Container:
         self.env = env or {}
         self.volume = volume
         self.host_options = list(host_options)
-        self.name = "auralis-test-" + uuid.uuid4().hex[:10]
+        self.name = unique_name()
         self.port = None
         self.id = None
         self.traces = set()  # pids and paths that must be gone after remove()

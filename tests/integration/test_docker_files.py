@@ -166,21 +166,25 @@ class DockerFiles(unittest.TestCase):
         provided = {l.strip().split(":")[0] for l in deps.splitlines() if not l.startswith(" ")}
         code, prio = sh(["dpkg-query", "-W", "-f=${Package} ${Priority}\n"])
         provided |= {l.split()[0] for l in prio.splitlines() if l.endswith(" required")}
-        missing = []
-        for line in ldd.splitlines():
-            m = re.search(r"=>\s+(/\S+)", line)
-            if not m:
-                continue
-            lib = m.group(1)
-            code, owner = sh(["dpkg", "-S", lib])
-            if code != 0:
-                code, owner = sh(["dpkg", "-S", os.path.realpath(lib)])
-            if code != 0:  # e.g. /lib vs /usr/lib after the usrmerge
-                code, owner = sh(["dpkg", "-S", "*/" + os.path.basename(os.path.realpath(lib))])
-            self.assertEqual(code, 0, f"no package owns {lib}: {owner}")
-            pkg = owner.split(":")[0].split(",")[0].strip()
-            if pkg not in provided:
-                missing.append(f"{lib} ({pkg})")
+        libs = sorted({m.group(1) for m in re.finditer(r"=>\s+(/\S+)", ldd)})
+        owners = {}
+        # One dpkg -S for all (a call reads the whole file database); then the libraries it
+        # did not find under their real path, then by name (/lib vs /usr/lib after usrmerge).
+        for spell in (lambda lib: lib, os.path.realpath,
+                      lambda lib: "*/" + os.path.basename(os.path.realpath(lib))):
+            todo = [lib for lib in libs if lib not in owners]
+            if not todo:
+                break
+            _, out = sh(["dpkg", "-S", *[spell(lib) for lib in todo]])
+            for lib in todo:
+                for line in out.splitlines():
+                    pkg, _, path = line.partition(": ")
+                    if path and (path == spell(lib) or
+                                 (spell(lib).startswith("*/") and path.endswith(spell(lib)[1:]))):
+                        owners[lib] = pkg.split(":")[0].split(",")[0].strip()
+                        break
+        self.assertEqual(sorted(set(libs) - set(owners)), [], "no package owns these")
+        missing = [f"{lib} ({owners[lib]})" for lib in libs if owners[lib] not in provided]
         self.assertEqual(missing, [], "add these packages to run_packages in scripts/setup")
 
 

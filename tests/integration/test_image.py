@@ -19,11 +19,11 @@ import time
 import unittest
 import urllib.error
 import urllib.request
-import uuid
 
 import yaml
 
-from containers import Container, build_image, host_options, run_engine, sh
+from containers import (Container, build_image, host_options, remove_stale, run_engine, sh,
+                        unique_name)
 
 COMPOSE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                        "docker", "compose.yaml")
@@ -68,11 +68,12 @@ class ImageTest:
 
     @classmethod
     def setUpClass(cls):
-        cls.engine = run_engine()
-        if cls.engine is None:
-            raise AssertionError("no engine can run containers here (docker with a daemon, or "
-                                 "podman: scripts/setup test installs it)")
         cls.tag, build_engine, cls.size, cls.build_s, cls.log = build_image(torch=cls.TORCH)
+        cls.engine = run_engine(build_engine)
+        if cls.engine is None:
+            raise AssertionError(f"{build_engine} built the image but nothing here runs it "
+                                 "(docker with a daemon, or podman: scripts/setup test installs it)")
+        remove_stale(cls.engine)
         cls.image = ("localhost/" + cls.tag) if build_engine != "docker" else cls.tag
         print(f"{cls.tag}: {cls.size / 2**20:.0f} MiB, built in {cls.build_s} s by "
               f"{build_engine} (log {cls.log})", flush=True)
@@ -87,7 +88,7 @@ class ImageTest:
             sh([cls.engine, "volume", "rm", "-f", volume], 60)
 
     def new_volume(self):
-        name = "auralis-test-state-" + uuid.uuid4().hex[:10]
+        name = unique_name("state-")
         sh([self.engine, "volume", "create", name], 60, check=True)
         self.volumes.append(name)
         return name
