@@ -7,7 +7,8 @@
 // finds the largest N with zero of both; a full-length trial confirms it.
 //
 //   sessions_bench [--seconds 60] [--quick-seconds 20] [--engines cpu,torch] [--n N]
-//                  [--media-threads N (default: one per core, as the daemon)] [--complexity 10] [--max N]
+//                  [--media-threads N (default: one per core, as the daemon)] [--complexity 10]
+//                  [--max N]
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -27,12 +28,12 @@
 #include <vector>
 
 #include "auralis/config/config.hpp"
+#include "auralis/config/log.hpp"
 #include "auralis/devices/clock.hpp"
-#include "auralis/devices/log.hpp"
 #include "auralis/devices/process_tuning.hpp"
-#include "auralis/server/session.hpp"
-#include "auralis/server/session_manager.hpp"
 #include "auralis/synthesis/engine.hpp"
+#include "sessions/session.hpp"
+#include "sessions/session_manager.hpp"
 
 namespace {
 
@@ -44,7 +45,8 @@ struct Options {
   double quick_seconds = 20;
   std::vector<std::string> engines = {"cpu", "torch"};
   int fixed_n = 0;
-  int media_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));  // server.media_threads = 0
+  int media_threads = static_cast<int>(
+      std::max(1u, std::thread::hardware_concurrency()));  // server.media_threads = 0
   int complexity = 10;
   int max_n = 400;
 };
@@ -90,12 +92,15 @@ Trial run_trial(const std::string& engine, int n, double seconds, const Options&
     const auto t_create = Steady::now();
     std::vector<std::shared_ptr<auralis::server::Session>> sessions;
     for (int i = 0; i < n; ++i) {
-      auralis::server::CreateSession request;
-      request.id = "bench-" + std::to_string(i);
-      request.params.seed = 1000 + static_cast<std::uint64_t>(i);
-      request.params.tempo_bpm = 60 + (i * 7) % 41;  // phrases of ~19-32 s, boundaries spread out
-      request.params.energy = 0.3 + 0.05 * (i % 9);
-      sessions.push_back(manager.create(request));
+      auralis::music::SessionParams params;
+      params.seed = 1000 + static_cast<std::uint64_t>(i);
+      params.tempo_bpm = 60 + (i * 7) % 41;  // phrases of ~19-32 s, boundaries spread out
+      params.energy = 0.3 + 0.05 * (i % 9);
+      auralis::server::SessionSpec spec;
+      spec.id = "bench-" + std::to_string(i);
+      spec.params =
+          std::get<auralis::music::ValidParams>(auralis::music::ValidParams::check(params));
+      sessions.push_back(manager.create(spec, auralis::server::Origin::configured).value());
     }
     while (!std::all_of(sessions.begin(), sessions.end(),
                         [](const auto& s) { return s->started(); })) {

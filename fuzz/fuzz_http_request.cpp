@@ -9,13 +9,13 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "api/routes.hpp"
 #include "auralis/config/config.hpp"
+#include "auralis/config/log.hpp"
 #include "auralis/devices/clock.hpp"
-#include "auralis/devices/log.hpp"
-#include "auralis/server/metrics.hpp"
-#include "auralis/server/session.hpp"
-#include "auralis/server/session_manager.hpp"
-#include "routes.hpp"
+#include "sessions/session.hpp"
+#include "sessions/session_manager.hpp"
+#include "streaming/listener_metrics.hpp"
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -50,8 +50,12 @@ struct Fixture {
   void ensure_default() {
     for (const auto& s : sessions.all())
       if (s->id() != "default") sessions.remove(s->id(), "fuzz reset");
-    if (!sessions.find("default"))
-      sessions.create({"default", "default", config.session, 0, std::nullopt});
+    if (!sessions.find("default")) {
+      server::SessionSpec spec;
+      spec.id = "default";
+      spec.name = "default";
+      sessions.create(spec, server::Origin::configured).value();
+    }
   }
 };
 
@@ -99,10 +103,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (req.method() != http::verb::get && req.method() != http::verb::head) changed = true;
       if (!req.keep_alive()) break;
     } else if (const auto* stream = std::get_if<server::StreamRoute>(&result)) {
-      if (!stream->session || !stream->response_head.ends_with("\r\n\r\n")) std::abort();
+      if (!stream->source || !stream->response_head.ends_with("\r\n\r\n")) std::abort();
       break;  // the connection is a stream from here on
     } else {
-      if (!std::get<server::WebSocketRoute>(result).session) std::abort();
+      if (!std::get<server::WebSocketRoute>(result).source) std::abort();
       break;  // handed to the WebSocket listener
     }
   }

@@ -148,6 +148,24 @@ const std::vector<KeyDef>& table() {
                  "PEM certificate chain file: serve HTTPS and WSS (empty: plain HTTP)"),
       STRING_KEY("server.tls_key", tls_key, "PEM private key file for server.tls_cert"),
       def(
+          "server.public_url",
+          "the daemon's address as clients reach it (http[s]://host[:port], no path): the API's "
+          "stream_url and ws_url are built on it (empty: from the request's Host)",
+          [](Config& c, const std::string& v) {
+            const bool scheme = v.starts_with("http://") || v.starts_with("https://");
+            const auto rest = v.substr(v.find("://") == std::string::npos ? 0 : v.find("://") + 3);
+            const bool clean = std::all_of(rest.begin(), rest.end(), [](unsigned char ch) {
+              return std::isalnum(ch) || ch == '.' || ch == '-' || ch == ':' || ch == '[' ||
+                     ch == ']';
+            });
+            if (!v.empty() && (!scheme || rest.empty() || !clean))
+              bad("server.public_url",
+                  "expected http://host[:port] or https://host[:port] without a path, got '" + v +
+                      "'");
+            c.public_url = v;
+          },
+          [](const Config& c) { return c.public_url; }),
+      def(
           "log.level", "trace, debug, info, warn, error or off",
           [](Config& c, const std::string& v) {
             c.log_level =

@@ -2,7 +2,7 @@
 #include <string>
 
 #include "auralis/devices/device_info.hpp"
-#include "auralis/devices/log.hpp"
+#include "auralis/config/log.hpp"
 
 namespace auralis::devices {
 

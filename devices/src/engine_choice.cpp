@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "auralis/devices/device_info.hpp"
-#include "auralis/devices/log.hpp"
+#include "auralis/config/log.hpp"
 #include "auralis/music/composer.hpp"
 #include "auralis/synthesis/timeline.hpp"
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "auralis/devices/log.hpp"
+#include "auralis/config/log.hpp"
 #include "auralis/synthesis/render_job.hpp"
 
 namespace auralis::devices {
@@ -62,7 +62,7 @@ PhraseScheduler::PhraseScheduler(SchedulerSettings settings, std::vector<RenderP
       chain_(std::move(chain)),
       clock_(clock),
       metrics_(metrics ? std::move(metrics) : std::make_shared<RenderMetrics>()),
-      composer_(settings_.params) {
+      composer_(settings_.params.get()) {
   // A restored session continues its composition where it left off.
   const auto target = std::min(settings_.first_phrase, kMaxFastForward);
   while (composer_.next_index() < target) composer_.next();
@@ -167,12 +167,15 @@ void PhraseScheduler::on_rendered(std::uint64_t index, int generation, int attem
   Entry* entry = find_locked(index);
   if (stopped_ || !entry || entry->generation != generation || entry->attempt != attempt ||
       entry->state != Entry::State::rendering) {
+    // A phrase re-planned for new parameters is expected to arrive unwanted; one given up at
+    // its deadline is worth a warning.
+    const bool replanned = !entry || entry->generation != generation;
     if (!stopped_)
       log::get("scheduler")
-          ->warn(
-              "session {}: phrase {} from engine {} arrived after it was given up ({:.0f} ms "
-              "render)",
-              settings_.session_id, index, result.engine, result.seconds * 1000);
+          ->log(replanned ? spdlog::level::debug : spdlog::level::warn,
+                "session {}: phrase {} from engine {} arrived after it was {} ({:.0f} ms render)",
+                settings_.session_id, index, result.engine, replanned ? "re-planned" : "given up",
+                result.seconds * 1000);
     return;
   }
   if (!result.ok) {
@@ -378,10 +381,8 @@ std::vector<PlaybackEvent> PhraseScheduler::take_events() {
   return std::exchange(events_, {});
 }
 
-void PhraseScheduler::set_params(const music::SessionParams& params) {
+void PhraseScheduler::set_params(const music::ValidParams& params) {
   std::lock_guard lock(mutex_);
-  if (auto err = music::validate(params))
-    throw std::invalid_argument(err->field + ": " + err->message);
   // The first phrase not started and far enough ahead is re-planned, with everything after it.
   const auto now = clock_.now();
   std::size_t first = stream_start_ ? 1 : 0;
@@ -402,16 +403,17 @@ void PhraseScheduler::set_params(const music::SessionParams& params) {
     plan_.erase(plan_.begin() + static_cast<std::ptrdiff_t>(first), plan_.end());
     ++generation_;
     log::get("scheduler")
-        ->info("session {}: parameters changed: re-planning from phrase {}", settings_.session_id,
-               composer_.next_index());
+        ->debug("session {}: parameters changed: re-planning from phrase {}", settings_.session_id,
+                composer_.next_index());
   }
-  composer_.set_params(params);
+  settings_.params = params;
+  composer_.set_params(params.get());
   plan_next_locked();
 }
 
-music::SessionParams PhraseScheduler::params() const {
+music::ValidParams PhraseScheduler::params() const {
   std::lock_guard lock(mutex_);
-  return composer_.params();
+  return settings_.params;
 }
 
 NowPlaying PhraseScheduler::now_playing() const {

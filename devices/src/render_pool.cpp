@@ -12,7 +12,7 @@
 #include <chrono>
 #include <cstring>
 
-#include "auralis/devices/log.hpp"
+#include "auralis/config/log.hpp"
 #include "auralis/synthesis/render_mix.hpp"
 
 namespace auralis::devices {

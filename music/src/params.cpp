@@ -48,6 +48,11 @@ std::optional<ParamError> validate(const SessionParams& params) {
   return std::nullopt;
 }
 
+std::variant<ValidParams, ParamError> ValidParams::check(const SessionParams& params) {
+  if (auto error = validate(params)) return *error;
+  return ValidParams(params);
+}
+
 std::optional<int> parse_key(const std::string& text) {
   const std::string t = lower(text);
   if (t.empty() || t.size() > 2) return std::nullopt;

@@ -10,14 +10,14 @@
 #include <vector>
 
 #include "auralis/config/command_line.hpp"
+#include "auralis/config/log.hpp"
 #include "auralis/config/reload.hpp"
-#include "auralis/devices/log.hpp"
 #include "auralis/devices/process_tuning.hpp"
 #include "auralis/music/composer.hpp"
 #include "auralis/music/score_format.hpp"
 #include "auralis/server/daemon.hpp"
 #include "auralis/version.hpp"
-#include "offline_render.hpp"
+#include "cli/offline_render.hpp"
 
 namespace {
 

@@ -17,8 +17,8 @@
 #include <utility>
 #include <vector>
 
+#include "auralis/config/log.hpp"
 #include "auralis/devices/clock.hpp"
-#include "auralis/devices/log.hpp"
 #include "auralis/devices/render_metrics.hpp"
 #include "auralis/devices/render_pool.hpp"
 #include "auralis/music/composer.hpp"
@@ -80,6 +80,11 @@ music::SessionParams test_params() {
   p.seed = 7;
   p.energy = 0.6;
   return p;
+}
+
+// Test parameters are known good: a failed check is a broken test.
+music::ValidParams valid(const music::SessionParams& p) {
+  return std::get<music::ValidParams>(music::ValidParams::check(p));
 }
 
 // Phrase boundaries (timeline frames) of an unchanged session, from a replica of its composer.
@@ -190,7 +195,7 @@ class Rig {
 SchedulerSettings drill_settings() {
   SchedulerSettings s;
   s.session_id = "drill";
-  s.params = test_params();
+  s.params = valid(test_params());
   return s;
 }
 
@@ -359,7 +364,7 @@ TEST(PhraseSchedulerDrill, ParameterChangeReplansTheNextPhrase) {
   params.mode = music::Mode::lydian;
   params.tempo_bpm = 60;
   const std::int64_t change_frame = rig.frames;
-  rig.scheduler->set_params(params);
+  rig.scheduler->set_params(valid(params));
   rig.play_until_phrase(1);
   const auto* first = rig.phrase(1);
   ASSERT_NE(first, nullptr);
@@ -382,7 +387,7 @@ TEST(PhraseSchedulerDrill, ParameterChangeReplansTheNextPhrase) {
   auto late = params;
   late.mode = music::Mode::dorian;
   const std::int64_t late_change = rig.frames;
-  rig.scheduler->set_params(late);
+  rig.scheduler->set_params(valid(late));
   rig.play_until_phrase(3);
   EXPECT_EQ(rig.phrase(2)->mode, music::Mode::lydian)
       << "within replan_guard: the change waits a phrase";

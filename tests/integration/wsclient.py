@@ -1,5 +1,5 @@
 """A minimal WebSocket client (RFC 6455, client side, no extensions) and the Auralis binary
-message parser (proto/STREAM_PROTOCOL.md), plus a libopus decoder through ctypes."""
+message parser (docs/stream-protocol.md), plus a libopus decoder through ctypes."""
 import base64
 import ctypes
 import ctypes.util

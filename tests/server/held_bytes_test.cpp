@@ -1,4 +1,4 @@
-#include "held_bytes.hpp"
+#include "streaming/held_bytes.hpp"
 
 #include <gtest/gtest.h>
 

@@ -16,8 +16,8 @@
 #include "auralis/devices/clock.hpp"
 #include "auralis/devices/render_pool.hpp"
 #include "auralis/proto/ogg_page_reader.hpp"
-#include "auralis/server/session.hpp"
 #include "auralis/synthesis/engine.hpp"
+#include "sessions/session.hpp"
 
 namespace auralis::server {
 namespace {
@@ -48,8 +48,10 @@ class SessionRig {
     SessionSettings s;
     s.id = "drill";
     s.scheduler.session_id = "drill";
-    s.scheduler.params.tempo_bpm = 120;
-    s.scheduler.params.seed = 11;
+    music::SessionParams params;
+    params.tempo_bpm = 120;
+    params.seed = 11;
+    s.scheduler.params = std::get<music::ValidParams>(music::ValidParams::check(params));
     s.encoder.serial = 0x1234;
     session = std::make_unique<Session>(
         s, std::vector<devices::RenderPool*>{torch.get(), cpu.get()}, clock, metrics);

@@ -1,6 +1,6 @@
 // The session store keeps what users created across restarts, and a corrupt database is moved
 // aside with an ERROR instead of being dropped or stopping the daemon.
-#include "session_store.hpp"
+#include "deploy/session_store.hpp"
 
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
@@ -11,7 +11,7 @@
 #include <random>
 #include <sstream>
 
-#include "auralis/devices/log.hpp"
+#include "auralis/config/log.hpp"
 
 namespace fs = std::filesystem;
 
@@ -190,6 +190,19 @@ TEST_F(SessionStoreTest, NewerSchemaIsMovedAsideNotOverwritten) {
   const auto log = capture_log([&] { store = SessionStore::open(dir_); });
   ASSERT_TRUE(store->moved_aside()) << log;
   EXPECT_NE(log.find("newer"), std::string::npos) << log;
+}
+
+TEST_F(SessionStoreTest, AnOpenFailureThatIsNotCorruptionKeepsTheFiles) {
+  { SessionStore::open(dir_)->upsert(record("kept", 1)); }
+  // The write-ahead log's name taken by a directory: SQLite cannot open the database (as with
+  // EACCES or EMFILE), though its contents are fine.
+  fs::create_directories(dir_ / "auralis.db-wal");
+  EXPECT_THROW(SessionStore::open(dir_), StoreError);
+  EXPECT_TRUE(corrupt_files().empty()) << "a passing failure moved the store aside";
+  fs::remove(dir_ / "auralis.db-wal");
+  const auto all = SessionStore::open(dir_)->load_all();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].id, "kept");
 }
 
 TEST_F(SessionStoreTest, UnusableDirectoryThrows) {

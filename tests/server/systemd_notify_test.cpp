@@ -1,6 +1,6 @@
 // sd_notify messages reach systemd's notification socket (a datagram socket we bind here), the
 // watchdog interval is half of WATCHDOG_USEC, and nothing is sent without NOTIFY_SOCKET.
-#include "systemd_notify.hpp"
+#include "deploy/systemd_notify.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>

@@ -51,7 +51,7 @@ enum Col : int {
 // Columns of the pad saw matrix (three rows per pad voice).
 enum SawCol : int { kSawPhase, kSawInc, kSawInvInc, kSawOneMinusInvInc, kSawCols };
 
-// Process-wide malloc tuning against page faults on large temporaries (PERFORMANCE.md).
+// Process-wide malloc tuning against page faults on large temporaries (docs/performance.md).
 void tune_malloc_once() {
   static std::once_flag once;
   std::call_once(once, [] {

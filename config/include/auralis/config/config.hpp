@@ -37,6 +37,7 @@ struct Config {
   std::string stream_description = "Endless generative ambient music";
   std::string tls_cert;  // PEM certificate chain: serve HTTPS/WSS (browsers need a secure context)
   std::string tls_key;   // PEM private key
+  std::string public_url;  // http[s]://host[:port] clients use; empty: the request's Host
   // [log]
   std::string log_level = "info";
   // [audio]

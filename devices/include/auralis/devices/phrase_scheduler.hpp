@@ -34,7 +34,7 @@ namespace auralis::devices {
 
 struct SchedulerSettings {
   std::string session_id;
-  music::SessionParams params;
+  music::ValidParams params;
   std::uint64_t first_phrase = 0;  // resume a stored session at this phrase index
   int lookahead_phrases = 1;       // finished phrases kept ahead of the playing one
   std::chrono::milliseconds deadline_margin{1500};
@@ -98,8 +98,8 @@ class PhraseScheduler : public std::enable_shared_from_this<PhraseScheduler> {
   std::vector<PlaybackEvent> take_events();
 
   // Heard from the next phrase boundary (or the one after, within replan_guard of it).
-  void set_params(const music::SessionParams& params);
-  music::SessionParams params() const;
+  void set_params(const music::ValidParams& params);
+  music::ValidParams params() const;
 
   NowPlaying now_playing() const;
   SchedulerStatus status() const;
@@ -121,7 +121,7 @@ class PhraseScheduler : public std::enable_shared_from_this<PhraseScheduler> {
   Entry* find_locked(std::uint64_t index);
   void emit_position_events_locked();
 
-  const SchedulerSettings settings_;
+  SchedulerSettings settings_;  // params: guarded by mutex_ (set_params)
   const std::vector<RenderPool*> chain_;
   Clock& clock_;
   std::shared_ptr<RenderMetrics> metrics_;

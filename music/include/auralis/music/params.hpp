@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <variant>
 
 #include "auralis/music/score.hpp"
 
@@ -18,12 +19,12 @@ struct LayerSwitches {
 };
 
 struct SessionParams {
-  int key_pc = 2;                  // tonic pitch class 0..11 (default D)
-  std::optional<Mode> mode;        // empty: chosen from brightness
-  double tempo_bpm = 70;           // 40..120
-  double energy = 0.4;             // 0..1
-  double brightness = 0.5;         // 0..1
-  double density = 0.5;            // 0..1
+  int key_pc = 2;            // tonic pitch class 0..11 (default D)
+  std::optional<Mode> mode;  // empty: chosen from brightness
+  double tempo_bpm = 70;     // 40..120
+  double energy = 0.4;       // 0..1
+  double brightness = 0.5;   // 0..1
+  double density = 0.5;      // 0..1
   std::uint64_t seed = 1;
   LayerSwitches layers;
 };
@@ -36,6 +37,22 @@ struct ParamError {
 
 // Returns the first out-of-range field, or nothing when all are valid.
 std::optional<ParamError> validate(const SessionParams& params);
+
+// Parameters that passed validate(). The boundary (REST API, configuration, session store)
+// makes them with check(), once; the scheduler and every layer below take them as given.
+class ValidParams {
+ public:
+  ValidParams() = default;  // the defaults are valid
+  // The parameters, or the first field out of range.
+  static std::variant<ValidParams, ParamError> check(const SessionParams& params);
+
+  const SessionParams& get() const { return params_; }
+  const SessionParams* operator->() const { return &params_; }
+
+ private:
+  explicit ValidParams(const SessionParams& params) : params_(params) {}
+  SessionParams params_;
+};
 
 // Parsing helpers for text input (API, CLI, config): nullopt when not recognised.
 std::optional<int> parse_key(const std::string& text);    // "C", "F#", "Bb", case-insensitive

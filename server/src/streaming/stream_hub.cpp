@@ -1,0 +1,137 @@
+#include "streaming/stream_hub.hpp"
+
+#include <algorithm>
+
+namespace auralis::server {
+namespace {
+constexpr std::int64_t kSamplesPerMs = 48;
+}
+
+StreamHub::StreamHub(int burst_ms, int fanout_ms)
+    : burst_samples_(burst_ms * kSamplesPerMs), fanout_samples_(fanout_ms * kSamplesPerMs) {}
+
+void StreamHub::publish(const proto::PagePtr& page) {
+  PageBatch batch;
+  std::vector<std::shared_ptr<StreamSubscriber>> targets;
+  {
+    std::lock_guard lock(mutex_);
+    if (closed_) return;
+    ++published_;
+    history_.push_back(page);
+    history_samples_ += page->duration_samples();
+    // Keep a burst's worth before the pending batch, which itself grows to fanout_samples_.
+    while (history_.size() > 1 && history_samples_ - history_.front()->duration_samples() >=
+                                      burst_samples_ + fanout_samples_) {
+      history_samples_ -= history_.front()->duration_samples();
+      history_.pop_front();
+    }
+    pending_.push_back(page);
+    pending_samples_ += page->duration_samples();
+    if (pending_samples_ < fanout_samples_) return;
+    auto b = std::make_shared<Batch>();
+    b->ws_message = std::make_shared<const std::string>(frame_ws_packets(pending_));
+    for (const auto& p : pending_) b->page_bytes += p->bytes.size();
+    b->pages = std::move(pending_);
+    b->events = std::move(pending_events_);
+    batch = std::move(b);
+    pending_.clear();
+    pending_events_.clear();
+    pending_samples_ = 0;
+    targets = subscribers_;
+  }
+  for (const auto& sub : targets) sub->on_pages(batch);
+}
+
+void StreamHub::publish_event(std::string json) {
+  std::lock_guard lock(mutex_);
+  if (!closed_) pending_events_.push_back(std::make_shared<const std::string>(std::move(json)));
+}
+
+std::string frame_ws_packets(const std::vector<proto::PagePtr>& pages) {
+  std::size_t count = 0, payload = 0;
+  for (const auto& p : pages) {
+    count += p->packet_sizes.size();
+    payload += p->bytes.size() - p->body_offset;
+  }
+  std::string out;
+  out.reserve(22 + 2 * count + payload);
+  auto put = [&out](std::uint64_t v, int bytes) {
+    for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  };
+  out += "AUO1";
+  put(pages.empty() ? 0 : static_cast<std::uint64_t>(pages.front()->first_packet), 8);
+  put(pages.empty() ? 0 : static_cast<std::uint64_t>(pages.back()->granule), 8);
+  put(count, 2);
+  for (const auto& p : pages)
+    for (auto size : p->packet_sizes) put(size, 2);
+  // Our pages never split packets, so each page body is exactly its packets back to back.
+  for (const auto& p : pages)
+    out.append(reinterpret_cast<const char*>(p->bytes.data() + p->body_offset),
+               p->bytes.size() - p->body_offset);
+  return out;
+}
+
+std::vector<proto::PagePtr> StreamHub::subscribe(
+    const std::shared_ptr<StreamSubscriber>& subscriber) {
+  std::lock_guard lock(mutex_);
+  if (closed_) return {};
+  subscribers_.push_back(subscriber);
+  // history_ ends with the pending (not yet fanned-out) pages, which the subscriber receives in
+  // the next batch: its burst is the older pages just before them, so nothing is sent twice.
+  const auto pending_begin =
+      history_.end() - static_cast<std::ptrdiff_t>(std::min(pending_.size(), history_.size()));
+  auto first = pending_begin;
+  std::int64_t samples = 0;
+  while (first != history_.begin()) {
+    const auto prev = first - 1;
+    if (samples + (*prev)->duration_samples() > burst_samples_) break;
+    samples += (*prev)->duration_samples();
+    first = prev;
+  }
+  return {first, pending_begin};
+}
+
+void StreamHub::unsubscribe(const StreamSubscriber* subscriber) {
+  std::lock_guard lock(mutex_);
+  std::erase_if(subscribers_, [&](const std::shared_ptr<StreamSubscriber>& sub) {
+    return sub.get() == subscriber;
+  });
+}
+
+void StreamHub::close() {
+  std::vector<std::shared_ptr<StreamSubscriber>> targets;
+  PageBatch last;
+  {
+    std::lock_guard lock(mutex_);
+    if (closed_) return;
+    closed_ = true;
+    targets = std::move(subscribers_);
+    subscribers_.clear();
+    // What was not fanned out yet (the last pages, the "end" event) still goes out.
+    if (!pending_.empty() || !pending_events_.empty()) {
+      auto b = std::make_shared<Batch>();
+      if (!pending_.empty())
+        b->ws_message = std::make_shared<const std::string>(frame_ws_packets(pending_));
+      for (const auto& p : pending_) b->page_bytes += p->bytes.size();
+      b->pages = std::move(pending_);
+      b->events = std::move(pending_events_);
+      last = std::move(b);
+    }
+  }
+  for (const auto& sub : targets) {
+    if (last) sub->on_pages(last);
+    sub->on_stream_end();
+  }
+}
+
+std::size_t StreamHub::subscribers() const {
+  std::lock_guard lock(mutex_);
+  return subscribers_.size();
+}
+
+std::int64_t StreamHub::pages_published() const {
+  std::lock_guard lock(mutex_);
+  return published_;
+}
+
+}  // namespace auralis::server
