@@ -1,11 +1,14 @@
 #include "auralis/music/composer.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <deque>
 #include <stdexcept>
 
 #include "chords.hpp"
+#include "form.hpp"
 #include "melody.hpp"
+#include "ornaments.hpp"
 #include "progression.hpp"
 #include "rhythm.hpp"
 #include "rng.hpp"
@@ -20,10 +23,6 @@ void throw_if_invalid(const SessionParams& params) {
   if (auto error = validate(params)) {
     throw std::invalid_argument(error->field + ": " + error->message);
   }
-}
-
-Mode sounding_mode(const SessionParams& params) {
-  return params.mode.value_or(mode_for_brightness(params.brightness));
 }
 
 bool chord_in_scale(const Chord& chord, const Scale& scale) {
@@ -46,18 +45,33 @@ std::uint64_t harmony_fingerprint(const std::vector<Voicing>& voicings,
   return h;
 }
 
+int chords_for(const Section& section, double session_energy) {
+  const std::size_t c = section.c();
+  return session_energy > tables::kChordsMoreAboveEnergy[c] ? tables::kChordsEnergetic[c]
+                                                            : tables::kChordsCalm[c];
+}
+
 }  // namespace
 
 struct Composer::State {
   SessionParams params;
   std::uint64_t next_index = 0;
+  double time_s = 0;  // session time of the next phrase's start
 
   // Where the drifting key and tempo stand now.
   int key_pc = 0;
   int fifths_from_home = 0;
   double tempo_bpm = 70;
 
-  // What the previous phrase left: its last chord, pad voicing and bass note; recent motifs.
+  // Form: the section in progress and what the ornaments carry across phrases.
+  bool has_section = false;
+  Section section;
+  int section_phrase = 0;
+  FormMemory form;
+  std::vector<Loop> loops;
+  EventClock events;
+
+  // What the previous phrase left: its last chord, pad voicing and bass note; the cell memory.
   bool has_previous = false;
   std::vector<std::pair<int, int>> pad_sounding;  // (MIDI, voice slot) of pad notes held to its end
   Chord previous_chord;
@@ -69,20 +83,35 @@ struct Composer::State {
   int previous_key_pc = 0;
   Mode previous_mode = Mode::aeolian;
   bool previous_restated = false;
+  bool pad_rested = false;
   std::deque<std::uint64_t> recent_harmony;  // fingerprints, newest first
-  std::deque<Motif> motifs;
+  CellMemory cells;
 
   VoicingCache voicings;
 
-  void drift(Rng& rng, Mode mode);
+  void advance_form();
+  void drift(Rng& rng, Mode mode, double target_bpm);
   int entry_column(Mode mode, const Scale& scale) const;
   Phrase compose();
 };
 
-void Composer::State::drift(Rng& rng, Mode mode) {
-  // Tempo: a small random walk pulled back toward the session's tempo.
+// A new section when the last one is played out.
+void Composer::State::advance_form() {
+  if (has_section && section_phrase < section.phrases) return;
+  const std::uint32_t index = has_section ? section.index + 1 : 0;
+  const double phrase_s = tables::kBarsPerPhrase * tables::kBeatsPerBar * 60.0 / params.tempo_bpm;
+  section = plan_section(params, index, time_s, phrase_s, form);
+  section_phrase = 0;
+  has_section = true;
+  loops =
+      plan_loops(params.seed, section,
+                 std::clamp(params.brightness + tables::kBrightnessOffset[section.c()], 0.0, 1.0));
+}
+
+void Composer::State::drift(Rng& rng, Mode mode, double target_bpm) {
+  // Tempo: a small random walk pulled toward the section's tempo.
   double delta = rng.uniform(-tables::kTempoStepBpm, tables::kTempoStepBpm) +
-                 tables::kTempoPullToSession * (params.tempo_bpm - tempo_bpm);
+                 tables::kTempoPullToSection * (target_bpm - tempo_bpm);
   delta = std::clamp(delta, -tables::kTempoDriftMaxBpm, tables::kTempoDriftMaxBpm);
   tempo_bpm = std::clamp(tempo_bpm + delta, params.tempo_bpm - tables::kTempoWanderMaxBpm,
                          params.tempo_bpm + tables::kTempoWanderMaxBpm);
@@ -115,13 +144,16 @@ int Composer::State::entry_column(Mode mode, const Scale& scale) const {
 
 Phrase Composer::State::compose() {
   const std::uint64_t index = next_index;
-  const Mode mode = sounding_mode(params);
+  advance_form();
+  const std::size_t character = section.c();
+  const PhraseShape shape = shape_phrase(params, section, section_phrase);
+  const Mode mode = shape.mode;
   if (has_previous) {
     Rng drift_rng = Rng::for_stream(params.seed, index, tables::kStreamDrift);
-    drift(drift_rng, mode);
+    drift(drift_rng, mode, shape.tempo_bpm);
   }
   const Scale scale = make_scale(key_pc, mode);
-  const double colour = chord_colour(params.brightness);
+  const double colour = chord_colour(shape.brightness);
   const PhraseClock clock{tempo_bpm, tables::kBarsPerPhrase, tables::kBeatsPerBar};
 
   Phrase phrase;
@@ -132,21 +164,28 @@ Phrase Composer::State::compose() {
   phrase.bars = clock.bars;
   phrase.beats_per_bar = clock.beats_per_bar;
   phrase.duration_s = clock.total_beats() * clock.seconds_per_beat();
-  phrase.energy = params.energy;
-  phrase.brightness = params.brightness;
+  phrase.energy = shape.energy;
+  phrase.brightness = shape.brightness;
   phrase.density = params.density;
+  phrase.level_db = shape.level_db;
+  phrase.section = section.index;
+  phrase.section_character = static_cast<std::uint8_t>(section.character);
+  phrase.section_phrase = static_cast<std::uint16_t>(section_phrase);
+  phrase.section_phrases = static_cast<std::uint16_t>(section.phrases);
 
   // Harmony: the chord sequence, continuing from the previous phrase's last chord.
   Rng harmony_rng = Rng::for_stream(params.seed, index, tables::kStreamHarmony);
   Rng voicing_rng = Rng::for_stream(params.seed, index, tables::kStreamVoicing);
-  const int chord_count = chords_per_phrase(params.energy);
+  const int chord_count = chords_for(section, params.energy);
   const int bars_per_chord = clock.bars / chord_count;
   const int voices =
-      colour > tables::kPadRichAboveColour ? tables::kPadVoicesRich : tables::kPadVoices;
+      std::min(tables::kPadVoicesRich,
+               tables::kPadVoicesBase[character] + (colour > tables::kPadRichAboveColour ? 1 : 0));
+  const double pad_centre = tables::kPadCentreMidi[character];
   int column = has_previous ? entry_column(mode, scale) : 0;
   // Period form: restate the previous progression now and then (never twice running).
   const double restate_p =
-      tables::kRestateCalm + (tables::kRestateEnergetic - tables::kRestateCalm) * params.energy;
+      tables::kRestateCalm + (tables::kRestateEnergetic - tables::kRestateCalm) * shape.energy;
   const bool restate =
       has_previous && !previous_restated &&
       previous_progression.size() == static_cast<std::size_t>(chord_count) &&
@@ -170,8 +209,12 @@ Phrase Composer::State::compose() {
     columns.push_back(column);
     const Voicing& previous = voicings_used.empty() ? previous_voicing : voicings_used.back();
     Voicing voicing;
-    const Voicing* preferred = restate ? &previous_voicings[static_cast<std::size_t>(i)] : nullptr;
-    while (!choose_voicing(voicings, chord, voices, previous, voicing_rng, voicing, preferred)) {
+    const Voicing* preferred =
+        restate && previous_voicings[static_cast<std::size_t>(i)].count == voices
+            ? &previous_voicings[static_cast<std::size_t>(i)]
+            : nullptr;
+    while (!choose_voicing(voicings, chord, voices, previous, voicing_rng, voicing, preferred,
+                           pad_centre)) {
       const ChordType reduced = reduced_type(chord.type);
       if (reduced == chord.type) {
         // Without extensions and still no voicing: fall back to the plain triad.
@@ -188,6 +231,9 @@ Phrase Composer::State::compose() {
     voicings_used.push_back(voicing);
     bass_notes.push_back(choose_bass(chord.root_pc, last_bass));
   }
+  const bool pad_rests =
+      harmony_rng.chance(tables::kPadRestChance[character]) && section_phrase >= 2 && !pad_rested;
+  const bool bass_plays = harmony_rng.chance(tables::kBassPhraseChance[character]);
 
   std::vector<ChordSpan> spans;
   for (int i = 0; i < chord_count; ++i) {
@@ -208,6 +254,7 @@ Phrase Composer::State::compose() {
 
   // Pad: one note per voice, held (not retriggered) while its pitch stays in the voicing, also
   // across the join: the previous phrase's notes held to its end come in as held from beat 0.
+  // A voice that changes note lets go at the chord and enters a little later, lowest first.
   const double beats_per_chord = static_cast<double>(bars_per_chord * clock.beats_per_bar);
   std::vector<std::pair<int, int>> pad_sounding_at_end;
   if (params.layers.pad) {
@@ -218,19 +265,22 @@ Phrase Composer::State::compose() {
       bool tied;  // from the previous phrase
     };
     std::vector<Held> held;
-    for (const auto& [midi, voice] : pad_sounding) held.push_back({midi, voice, 0.0, true});
-    const double velocity =
-        tables::kPadVelocityBase + tables::kPadVelocityPerEnergy * params.energy;
+    if (!pad_rests) {
+      for (const auto& [midi, voice] : pad_sounding) held.push_back({midi, voice, 0.0, true});
+    }
+    const double velocity = tables::kPadVelocity[character] +
+                            tables::kPadVelocityPerEnergy * (shape.energy - 0.5) +
+                            0.08 * (shape.intensity - 0.5);
     const auto release = [&](const Held& h, double end_beats) {
       const double v =
           velocity + voicing_rng.uniform(-tables::kPadVelocityJitter, tables::kPadVelocityJitter);
-      if (h.tied && end_beats <= h.onset_beats) return;  // ended at the join: nothing left here
-      Note note = make_note(clock, Layer::pad, h.voice, h.midi, v, h.onset_beats,
+      if (end_beats <= h.onset_beats) return;  // ended before it began: nothing left here
+      Note note = make_note(clock, Layer::pad, section.pad, h.voice, h.midi, v, h.onset_beats,
                             end_beats - h.onset_beats);
       note.tied = h.tied;
       phrase.notes.push_back(note);
     };
-    for (int i = 0; i < chord_count; ++i) {
+    for (int i = 0; i < chord_count && !pad_rests; ++i) {
       const double onset = i * beats_per_chord;
       const Voicing& v = voicings_used[static_cast<std::size_t>(i)];
       std::vector<Held> next;
@@ -245,7 +295,10 @@ Phrase Composer::State::compose() {
         const int midi = v.midi[static_cast<std::size_t>(slot)];
         const bool already =
             std::any_of(next.begin(), next.end(), [&](const Held& h) { return h.midi == midi; });
-        if (!already) next.push_back({midi, slot, onset, false});
+        if (already) continue;
+        const double stagger = tables::kPadStaggerBeats * slot / std::max(1, v.count - 1) +
+                               voicing_rng.uniform(0.0, tables::kPadStaggerJitterBeats);
+        next.push_back({midi, slot, onset + std::min(stagger, 0.5 * beats_per_chord), false});
       }
       held = std::move(next);
     }
@@ -256,57 +309,82 @@ Phrase Composer::State::compose() {
   }
 
   // Bass: the root per chord; restruck on each bar of a long chord when energetic.
-  if (params.layers.bass) {
+  if (params.layers.bass && bass_plays) {
     const double velocity =
-        tables::kBassVelocityBase + tables::kBassVelocityPerEnergy * params.energy;
-    const bool pulse = params.energy > tables::kBassPulseAboveEnergy;
+        tables::kBassVelocityBase + tables::kBassVelocityPerEnergy * shape.energy;
+    const bool pulse =
+        shape.energy > tables::kBassPulseAboveEnergy && section.character != Character::open;
     for (int i = 0; i < chord_count; ++i) {
       const double onset = i * beats_per_chord;
       const int strikes = pulse ? bars_per_chord : 1;
       const double length = beats_per_chord / strikes;
       for (int k = 0; k < strikes; ++k) {
         phrase.notes.push_back(make_note(
-            clock, Layer::bass, 0, bass_notes[static_cast<std::size_t>(i)],
+            clock, Layer::bass, Instrument::sub_bass, 0, bass_notes[static_cast<std::size_t>(i)],
             velocity * (k == 0 ? 1.0 : tables::kBassRestrikeLevel), onset + k * length, length));
       }
     }
   }
 
-  // Lead: composed even when muted, so the motif memory does not depend on the switch.
+  // Lead: composed even when muted, so the cell memory does not depend on the switch.
   {
     Rng lead_rng = Rng::for_stream(params.seed, index, tables::kStreamLead);
     LeadSettings settings;
     settings.tonic_pc = key_pc;
     settings.mode = mode;
-    settings.energy = params.energy;
-    settings.brightness = params.brightness;
+    settings.energy = shape.energy;
+    settings.brightness = shape.brightness;
     settings.density = params.density;
+    settings.intensity = shape.intensity;
+    settings.density_scale = tables::kLeadDensityScale[character];
+    settings.deja_vu = params.deja_vu.value_or(
+        tables::kDejaVuCalm + (tables::kDejaVuEnergetic - tables::kDejaVuCalm) * params.energy);
+    settings.register_shift = tables::kLeadShift[character];
+    settings.sit_out = tables::kLeadSitOut[character];
+    settings.answers = tables::kAnswers[character];
     settings.phrase_slots = clock.bars * tables::kSlotsPerBar;
-    // A consequent phrase answers with the same motif; a harmony heard lately needs a melody.
+    settings.phrase_index = index;
+    // A harmony heard lately needs a melody, so a phrase is never repeated exactly.
     const std::uint64_t harmony = harmony_fingerprint(voicings_used, bass_notes);
     const bool heard =
         std::find(recent_harmony.begin(), recent_harmony.end(), harmony) != recent_harmony.end();
     recent_harmony.push_front(harmony);
     if (recent_harmony.size() > tables::kHarmonyMemoryPhrases) recent_harmony.pop_back();
     settings.may_sit_out = !restate && !heard;
-    settings.echo_newest = restate;
-    const auto lead = compose_lead(settings, spans, motifs, lead_rng);
+    const LeadPhrase lead = compose_lead(settings, spans, cells, lead_rng);
     if (params.layers.lead) {
       const double beats_per_slot = static_cast<double>(clock.beats_per_bar) / tables::kSlotsPerBar;
-      for (const auto& n : lead) {
-        phrase.notes.push_back(make_note(clock, Layer::lead, 0, n.midi, n.velocity,
-                                         n.slot * beats_per_slot, n.length_slots * beats_per_slot));
-      }
+      const auto emit = [&](const LeadNote& n, Layer layer, Instrument instrument) {
+        Note note = make_note(clock, layer, instrument, 0, n.midi, n.velocity,
+                              n.slot * beats_per_slot, n.length_slots * beats_per_slot);
+        note.onset_s = std::max(0.0, note.onset_s + n.offset_s);  // as played
+        phrase.notes.push_back(note);
+      };
+      for (const auto& n : lead.lead) emit(n, Layer::lead, section.lead);
+      for (const auto& n : lead.answer) emit(n, Layer::ornament, section.ornament);
     }
   }
 
-  if (params.layers.texture) {
-    Rng texture_rng = Rng::for_stream(params.seed, index, tables::kStreamTexture);
-    add_texture(clock, params.energy, params.density, texture_rng, phrase.notes);
+  // Ornaments off the phrase clock: the section's loops, shimmer and air.
+  {
+    OrnamentContext ctx;
+    ctx.seed = params.seed;
+    ctx.phrase_index = index;
+    ctx.phrase_start_s = time_s;
+    ctx.clock = clock;
+    ctx.section = &section;
+    ctx.intensity = shape.intensity;
+    ctx.chords = &phrase.chords;
+    if (params.layers.lead) add_loop_notes(ctx, loops, phrase.notes);
+    add_random_events(ctx, params.layers.texture, params.layers.texture, events, phrase.notes);
   }
-  if (params.layers.percussion) {
+
+  const bool pulse_section =
+      tables::kPulse[character] && params.energy > tables::kPercussionAboveEnergy &&
+      (section.character != Character::song || params.energy > tables::kPulseSongAboveEnergy);
+  if (params.layers.percussion && pulse_section) {
     Rng percussion_rng = Rng::for_stream(params.seed, index, tables::kStreamPercussion);
-    add_percussion(clock, params.energy, params.density, percussion_rng, phrase.notes);
+    add_percussion(clock, shape.energy, params.density, percussion_rng, phrase.notes);
   }
 
   std::stable_sort(phrase.notes.begin(), phrase.notes.end(), [](const Note& a, const Note& b) {
@@ -325,7 +403,10 @@ Phrase Composer::State::compose() {
   previous_restated = restate;
   previous_voicing = voicings_used.back();
   pad_sounding = std::move(pad_sounding_at_end);
+  pad_rested = pad_rests;
   previous_bass_midi = bass_notes.back();
+  time_s += phrase.duration_s;
+  ++section_phrase;
   ++next_index;
   return phrase;
 }

@@ -45,6 +45,9 @@ std::optional<ParamError> validate(const SessionParams& params) {
   if (auto e = check_range("energy", params.energy, 0.0, 1.0, "")) return e;
   if (auto e = check_range("brightness", params.brightness, 0.0, 1.0, "")) return e;
   if (auto e = check_range("density", params.density, 0.0, 1.0, "")) return e;
+  if (params.deja_vu) {
+    if (auto e = check_range("deja_vu", *params.deja_vu, 0.0, 1.0, "")) return e;
+  }
   return std::nullopt;
 }
 

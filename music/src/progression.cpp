@@ -56,10 +56,4 @@ double transition_weight(Mode mode, int from, int to) {
   return table[static_cast<std::size_t>(from)][static_cast<std::size_t>(to)];
 }
 
-int chords_per_phrase(double energy) {
-  if (energy < tables::kFewChordsBelowEnergy) return tables::kChordsPerPhraseCalm;
-  if (energy > tables::kManyChordsAboveEnergy) return tables::kChordsPerPhraseEnergetic;
-  return tables::kChordsPerPhraseMiddle;
-}
-
 }  // namespace auralis::music

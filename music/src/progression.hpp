@@ -1,5 +1,5 @@
 // Chord progressions: a first-order Markov chain over six chord columns per mode family,
-// harmonic rhythm by energy, and phrase-final weighting.
+// and phrase-final weighting (the harmonic rhythm is the section's: form.hpp).
 #pragma once
 
 #include "rng.hpp"
@@ -21,8 +21,5 @@ int next_column(Mode mode, int previous, bool phrase_final, Rng& rng);
 
 // The chain's probability of `to` after `from` (before any phrase-final weighting).
 double transition_weight(Mode mode, int from, int to);
-
-// 2, 4 or 8 chords per 8-bar phrase.
-int chords_per_phrase(double energy);
 
 }  // namespace auralis::music

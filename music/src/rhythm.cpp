@@ -14,6 +14,7 @@ Note make_hit(const PhraseClock& clock, Layer layer, int midi, double velocity, 
   const double spb = clock.seconds_per_beat();
   Note note;
   note.layer = layer;
+  note.instrument = layer == Layer::kick ? Instrument::kick : Instrument::brush;
   note.voice = 0;
   note.midi = midi;
   const double jittered =
@@ -22,18 +23,19 @@ Note make_hit(const PhraseClock& clock, Layer layer, int midi, double velocity, 
   note.onset_s = std::max(
       0.0, onset_beats * spb + rng.uniform(-tables::kTimingJitterS, tables::kTimingJitterS));
   note.duration_s = duration_s;
-  note.onset_beats = note.onset_s / spb;
+  note.onset_beats = onset_beats;  // as written; the jitter is the performance
   note.duration_beats = duration_s / spb;
   return note;
 }
 
 }  // namespace
 
-Note make_note(const PhraseClock& clock, Layer layer, int voice, int midi, double velocity,
-               double onset_beats, double duration_beats) {
+Note make_note(const PhraseClock& clock, Layer layer, Instrument instrument, int voice, int midi,
+               double velocity, double onset_beats, double duration_beats) {
   const double spb = clock.seconds_per_beat();
   Note note;
   note.layer = layer;
+  note.instrument = instrument;
   note.voice = static_cast<std::uint8_t>(voice);
   note.midi = midi;
   note.velocity = static_cast<float>(velocity);
@@ -42,26 +44,6 @@ Note make_note(const PhraseClock& clock, Layer layer, int voice, int midi, doubl
   note.onset_s = onset_beats * spb;
   note.duration_s = duration_beats * spb;
   return note;
-}
-
-void add_texture(const PhraseClock& clock, double energy, double density, Rng& rng,
-                 std::vector<Note>& notes) {
-  const double velocity = tables::kSwellVelocityBase + tables::kSwellVelocityPerDensity * density;
-  const double swell_beats =
-      tables::kSwellBeatsCalm + (tables::kSwellBeatsEnergetic - tables::kSwellBeatsCalm) * energy;
-  const double join = clock.total_beats();
-  notes.push_back(make_note(clock, Layer::texture, 0, tables::kTextureNominalMidi,
-                            velocity * rng.uniform(1.0 - tables::kSwellVelocitySpread,
-                                                   1.0 + tables::kSwellVelocitySpread),
-                            join - swell_beats, swell_beats + tables::kSwellTailBeats));
-  if (density > tables::kMidSwellAboveDensity && rng.chance(tables::kMidSwellChance)) {
-    const double middle = join / 2;
-    notes.push_back(make_note(
-        clock, Layer::texture, 0, tables::kTextureNominalMidi,
-        tables::kMidSwellLevel * velocity *
-            rng.uniform(1.0 - tables::kSwellVelocitySpread, 1.0 + tables::kSwellVelocitySpread),
-        middle - swell_beats / 2, swell_beats / 2 + tables::kSwellTailBeats));
-  }
 }
 
 void add_percussion(const PhraseClock& clock, double energy, double density, Rng& rng,

@@ -1,4 +1,4 @@
-// Texture swells into phrase joins and the soft percussion (kick, brush) with timing and
+// The phrase clock, notes placed in beats, and the soft percussion (kick, brush) with timing and
 // velocity jitter.
 #pragma once
 
@@ -19,12 +19,8 @@ struct PhraseClock {
 };
 
 // A note placed in beats; seconds follow from the clock.
-Note make_note(const PhraseClock& clock, Layer layer, int voice, int midi, double velocity,
-               double onset_beats, double duration_beats);
-
-// Noise swells rising into the join with the next phrase (and, when dense, into bar 5).
-void add_texture(const PhraseClock& clock, double energy, double density, Rng& rng,
-                 std::vector<Note>& notes);
+Note make_note(const PhraseClock& clock, Layer layer, Instrument instrument, int voice, int midi,
+               double velocity, double onset_beats, double duration_beats);
 
 // Kick and brush hits; nothing at or below the energy threshold.
 void add_percussion(const PhraseClock& clock, double energy, double density, Rng& rng,

@@ -21,8 +21,12 @@ std::string describe(const Phrase& phrase) {
          mode_name(phrase.mode) + ", " + fixed(phrase.tempo_bpm, 1) + " BPM, " +
          std::to_string(phrase.bars) + " bars of " + std::to_string(phrase.beats_per_bar) + " (" +
          fixed(phrase.duration_s, 2) + " s)\n";
-  out += "  energy " + fixed(phrase.energy, 2) + ", brightness " + fixed(phrase.brightness, 2) +
-         ", density " + fixed(phrase.density, 2) + "\n";
+  out += "  section " + std::to_string(phrase.section) + " (" +
+         section_character_name(phrase.section_character) + ", phrase " +
+         std::to_string(phrase.section_phrase + 1) + " of " +
+         std::to_string(phrase.section_phrases) + "), energy " + fixed(phrase.energy, 2) +
+         ", brightness " + fixed(phrase.brightness, 2) + ", density " + fixed(phrase.density, 2) +
+         ", level " + fixed(phrase.level_db, 1) + " dB\n";
   out += "  chords:";
   for (const auto& chord : phrase.chords) {
     out += " [bar " + std::to_string(chord.bar + 1) + "] " + chord.name;
@@ -53,6 +57,7 @@ std::string to_json(const Phrase& phrase) {
   nlohmann::json notes = nlohmann::json::array();
   for (const auto& note : phrase.notes) {
     notes.push_back({{"layer", layer_name(note.layer)},
+                     {"instrument", instrument_name(note.instrument)},
                      {"voice", note.voice},
                      {"midi", note.midi},
                      {"velocity", note.velocity},
@@ -73,6 +78,11 @@ std::string to_json(const Phrase& phrase) {
                             {"energy", phrase.energy},
                             {"brightness", phrase.brightness},
                             {"density", phrase.density},
+                            {"level_db", phrase.level_db},
+                            {"section", phrase.section},
+                            {"section_character", section_character_name(phrase.section_character)},
+                            {"section_phrase", phrase.section_phrase},
+                            {"section_phrases", phrase.section_phrases},
                             {"chords", std::move(chords)},
                             {"notes", std::move(notes)}};
   return j.dump();

@@ -81,8 +81,23 @@ const char* layer_name(Layer layer) {
       return "kick";
     case Layer::brush:
       return "brush";
+    case Layer::ornament:
+      return "ornament";
   }
   return "?";
+}
+
+const char* instrument_name(Instrument instrument) {
+  static constexpr std::array<const char*, kInstrumentCount> kNames = {
+      "warm_pad", "string_pad", "soft_lead", "electric_piano", "glass_bell", "pluck",
+      "shimmer",  "sub_bass",   "air",       "kick",           "brush"};
+  const auto i = static_cast<std::size_t>(instrument);
+  return i < kNames.size() ? kNames[i] : "?";
+}
+
+const char* section_character_name(int character) {
+  static constexpr std::array<const char*, 4> kNames = {"open", "drift", "song", "bloom"};
+  return character >= 0 && character < 4 ? kNames[static_cast<std::size_t>(character)] : "?";
 }
 
 }  // namespace auralis::music

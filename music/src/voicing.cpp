@@ -100,12 +100,12 @@ const std::vector<Voicing>& VoicingCache::candidates(PcMask chord, PcMask requir
   return entries_.emplace(key, std::move(found)).first->second;
 }
 
-double voicing_cost(const Voicing& next, const Voicing& previous) {
+double voicing_cost(const Voicing& next, const Voicing& previous, double centre) {
   double cost = 0;
   double sum = 0;
   for (int i = 0; i < next.count; ++i) sum += next.midi[static_cast<std::size_t>(i)];
-  const double mean = next.count > 0 ? sum / next.count : tables::kPadCentreMidi;
-  cost += tables::kPadCentreWeight * std::abs(mean - tables::kPadCentreMidi);
+  const double mean = next.count > 0 ? sum / next.count : centre;
+  cost += tables::kPadCentreWeight * std::abs(mean - centre);
   if (previous.count == 0) return cost;
   for (int i = 0; i < next.count; ++i) {
     const int n = next.midi[static_cast<std::size_t>(i)];
@@ -126,24 +126,24 @@ double voicing_cost(const Voicing& next, const Voicing& previous) {
 }
 
 bool choose_voicing(VoicingCache& cache, const Chord& chord, int voices, const Voicing& previous,
-                    Rng& rng, Voicing& out, const Voicing* preferred) {
+                    Rng& rng, Voicing& out, const Voicing* preferred, double centre) {
   const auto& all = cache.candidates(chord.pcs(), required_tones(chord, voices), voices);
   if (all.empty()) return false;
   // The same operations in the same order on every IEEE-754 machine: ties break identically.
   double best = 1e300;
-  for (const auto& v : all) best = std::min(best, voicing_cost(v, previous));
+  for (const auto& v : all) best = std::min(best, voicing_cost(v, previous, centre));
   const double limit = best + tables::kVoicingCostSlack;
   if (preferred != nullptr && preferred->count == voices &&
       std::find(all.begin(), all.end(), *preferred) != all.end() &&
-      voicing_cost(*preferred, previous) <= limit) {
+      voicing_cost(*preferred, previous, centre) <= limit) {
     out = *preferred;
     return true;
   }
   int eligible = 0;
-  for (const auto& v : all) eligible += voicing_cost(v, previous) <= limit ? 1 : 0;
+  for (const auto& v : all) eligible += voicing_cost(v, previous, centre) <= limit ? 1 : 0;
   int pick = rng.uniform_int(0, eligible - 1);
   for (const auto& v : all) {
-    if (voicing_cost(v, previous) <= limit && pick-- == 0) {
+    if (voicing_cost(v, previous, centre) <= limit && pick-- == 0) {
       out = v;
       return true;
     }

@@ -35,15 +35,17 @@ class VoicingCache {
   std::unordered_map<std::uint32_t, std::vector<Voicing>> entries_;
 };
 
-// MUSIC.md's cost: motion over sorted voices, a penalty per large move, distance from centre.
-double voicing_cost(const Voicing& next, const Voicing& previous);
+// The cost of a voice-leading step (docs/music.md, "Voice leading"): motion over sorted voices,
+// a penalty per large move, distance of the voicing's mean from `centre` (MIDI).
+double voicing_cost(const Voicing& next, const Voicing& previous, double centre);
 
 // Picks at random among the voicings within the minimum cost + slack. False when the chord
 // has no voicing at all.
 // `preferred` (when given and eligible) is taken instead of a random pick: a restated
 // progression keeps its old voicing where the voice leading allows.
 bool choose_voicing(VoicingCache& cache, const Chord& chord, int voices, const Voicing& previous,
-                    Rng& rng, Voicing& out, const Voicing* preferred = nullptr);
+                    Rng& rng, Voicing& out, const Voicing* preferred = nullptr,
+                    double centre = 62.0);
 
 // The chord root in the bass range nearest the last bass note.
 int choose_bass(int root_pc, int last_bass_midi);

@@ -1,9 +1,9 @@
 // The effects and master chain after either engine. Per 256-frame step of the session timeline:
-// layer buses (pad low-pass + chorus, pinked and swept texture, band-passed brush, lead
-// ping-pong, mono sub), reverb send -> plate, then master high-pass, slow loudness gain, glue
-// compressor, true-peak limiter. Slow controls (LFO phase, smoothed cutoff, loudness gain)
-// change only on the absolute 256-frame grid, so any split of the timeline into windows gives
-// bit-identical output.
+// layer buses (pad low-pass + chorus, pinked and band-passed air, band-passed brush, lead and
+// ornaments through the ping-pong, mono sub), reverb send -> plate, then master high-pass, slow
+// loudness gain, glue compressor, true-peak limiter. Slow controls (LFO phase, smoothed cutoff,
+// air band, loudness gain) change only on the absolute 256-frame grid, so any split of the
+// timeline into windows gives bit-identical output.
 #include "auralis/synthesis/mixer.hpp"
 
 #include <algorithm>
@@ -35,22 +35,18 @@ using music::Layer;
 constexpr int kStep = 256;
 constexpr float kRate = static_cast<float>(kSampleRate);
 
-// Every level of the mix in one place (dB unless stated).
-struct MixLevels {
-  float pad_db = 0;
-  float lead_db = 0;
-  float bass_db = 0;
-  float texture_db = 0;
-  float kick_db = 0;
-  float brush_db = 0;
-  float reverb_return_db = 0;
-  // Reverb sends (linear, post-fader), from the sound-design sheet.
-  float pad_send = 0.5f;
-  float lead_send = 0.4f;
-  float percussion_send = 0.25f;
-  float texture_send = 0.5f;
-};
-constexpr MixLevels kLevels{};
+// Reverb sends (linear, post-fader; the levels themselves are the patches'): pads and air wide,
+// the lead and the ornaments through their echo, the ornaments a little more (bells and plucks
+// ring into the room), percussion less, the sub not at all.
+constexpr float kPadSend = 0.5f;
+constexpr float kLeadSend = 0.4f;
+constexpr float kOrnamentExtraSend = 0.3f;
+constexpr float kPercussionSend = 0.25f;
+constexpr float kAirSend = 0.5f;
+// Percussion bus gains, dB: the brush band-pass keeps about a quarter of its noise's power, and
+// both must be heard at high energy (the percussion alone peaks near -20 LUFS short-term).
+constexpr float kKickBusDb = 5;
+constexpr float kBrushBusDb = 10;
 
 // Pad low-pass: two cascaded SVF stages (24 dB/oct), LFO +-0.75 octave.
 constexpr float kPadQ1 = 0.7f, kPadQ2 = 1.0f;
@@ -60,42 +56,40 @@ const double kPadLowLog2 = std::log2(30.0), kPadHighLog2 = std::log2(18000.0);
 // Cutoff movement that triggers a filter redesign: 1/300 octave (4 cents), far below what a
 // sweep on a pad or on noise lets anyone hear as a step.
 constexpr double kRedesignOctaves = 1.0 / 300;
-// Texture band-pass sweep: 4 kHz -> 300 Hz over the first 10% of a phrase (after the join's
-// swell), then back up to 4 kHz into the next join.
-constexpr float kTextureLowHz = 300, kTextureHighHz = 4000, kTextureQ = 1.4f;
-constexpr double kTextureFallFraction = 0.1;
+// Air band-pass: its centre wanders around the phrase's air centre (brightness) by up to
+// +-kAirWanderOctaves, as a sum of two slow sines of absolute time whose periods share nothing
+// with the phrase: no swell falls on the phrase clock.
+constexpr float kAirQ = 1.4f;
+constexpr double kAirWanderOctaves = 1.0;
+constexpr double kAirWanderPeriodsS[2] = {47.0, 29.0};
+constexpr double kAirWanderWeights[2] = {0.6, 0.4};
 // Brush band-pass 2-6 kHz: centre sqrt(2k * 6k), Q = centre / bandwidth.
 constexpr float kBrushCentreHz = 3464, kBrushQ = 0.87f;
 constexpr float kMasterHighpassHz = 25;
 constexpr float kSilenceFadeS = 6.0f;  // process_silence(): tails fade to nothing
 constexpr float kResumeFadeS = 0.25f;  // real input after silence fades back in
 
-// Initial master gain for a session's energy (calibrated against the 3-minute checks) so the
-// slow controller starts close to -16 LUFS instead of gliding there over minutes.
+// Initial master gain by the session's energy, so the slow loudness control starts near its
+// target instead of gliding there over the first minutes: the gain it settles at in the first
+// section (which plays at 0 dB), as bench/music_report measures it ("settled gain"), at
+// energies 0, 0.5 and 1, linear between.
 double initial_gain_db(double energy) {
-  (void)energy;
-  return 0;
+  constexpr double kSettled[3] = {0.0, 0.0, 0.0};
+  const double x = std::clamp(energy, 0.0, 1.0) * 2;
+  const int i = std::min(static_cast<int>(x), 1);
+  return kSettled[i] + (kSettled[i + 1] - kSettled[i]) * (x - i);
 }
 
-// The texture band-pass centre as log2(Hz).
-double texture_centre_log2(std::int64_t frame, const MixControls& c) {
-  static const double low = std::log2(kTextureLowHz),
-                      span = std::log2(kTextureHighHz / kTextureLowHz);
-  if (c.phrase_frames <= 0) return low + 0.5 * span;
-  double pos =
-      static_cast<double>(frame - c.phrase_start_frame) / static_cast<double>(c.phrase_frames);
-  pos = std::clamp(pos, 0.0, 1.0);
-  double octave_pos;  // 0 = low, 1 = high
-  if (pos < kTextureFallFraction) {
-    // Raised-cosine fall from the join's 4 kHz.
-    // cos(pi x) = sin(2 pi (x / 2 + 1 / 4)), as a polynomial (control rate, every step).
-    octave_pos =
-        0.5 + 0.5 * cpu::sin_cycles(static_cast<float>(0.5 * pos / kTextureFallFraction + 0.25));
-  } else {
-    const double rise = (pos - kTextureFallFraction) / (1 - kTextureFallFraction);
-    octave_pos = rise * rise;  // slow start, accelerating into the join
+// The air band-pass centre as log2(Hz) at absolute `frame`.
+double air_centre_log2(std::int64_t frame, const MixControls& c) {
+  const double t = static_cast<double>(frame) / kSampleRate;
+  double wander = 0;
+  for (int k = 0; k < 2; ++k) {
+    const double cycles = t / kAirWanderPeriodsS[k];
+    wander +=
+        kAirWanderWeights[k] * cpu::sin_cycles(static_cast<float>(cycles - std::floor(cycles)));
   }
-  return low + span * octave_pos;
+  return std::log2(std::max(c.air_centre_hz, 50.0)) + kAirWanderOctaves * wander;
 }
 
 // True when the n samples are all +-0 (a bit-or reduction, vectorised).
@@ -111,7 +105,7 @@ struct Mixer::State {
   // Layer buses: block state-space filters (dsp/block_lti.hpp), stereo, straight from the
   // stems' planes into the bus buffers, each layer's level folded into its filter.
   dsp::BlockLti<4, 2> pad_filter;      // two cascaded SVF low-pass stages (24 dB/oct)
-  dsp::BlockLti<5, 2> texture_filter;  // pinking, then the swept SVF band-pass
+  dsp::BlockLti<5, 2> texture_filter;  // pinking, then the wandering SVF band-pass
   dsp::BlockLti<2, 2> brush_filter;    // SVF band-pass 2-6 kHz
   dsp::StereoChorus pad_chorus{kRate};
   dsp::PingPongDelay lead_delay{kRate};
@@ -132,24 +126,23 @@ struct Mixer::State {
   float fade = 1;  // silence fade-out / resume fade-in
   std::int64_t next_frame = 0;
   double designed_pad_log2 = -100, designed_texture_log2 = -100;  // current designs (log2 Hz)
-  double texture_log2 = 0;  // the texture band-pass centre for this step (log2 Hz)
+  double texture_log2 = 0;  // the air band-pass centre for this step (log2 Hz)
+  double level_db = 0;      // the loudness target offset in force
+  bool gain_held = false;   // hold_master_gain_db(): the loudness control is bypassed
   // Pure functions of their inputs, kept to skip libm calls per control step.
   double pad_target_hz = -1, pad_target_log2 = 0;
   double master_gain_db = 0;
-  const double pad_level = level(kLevels.pad_db), texture_level = level(kLevels.texture_db);
 
   // Scratch for one step (no allocation while processing).
   alignas(32) std::array<float, kStep> pad_l{}, pad_r{}, lead_l{}, lead_r{}, tex_l{}, tex_r{},
       brush_l{}, brush_r{}, send{}, wet_l{}, wet_r{}, mix_l{}, mix_r{}, zeros{};
 
   State() {
-    brush_filter.set(
-        dsp::scaled(dsp::svf_bandpass(kBrushCentreHz, kBrushQ, kRate), level(kLevels.brush_db)));
+    brush_filter.set(dsp::scaled(dsp::svf_bandpass(kBrushCentreHz, kBrushQ, kRate),
+                                 dsp::db_to_gain(kBrushBusDb)));
     const auto hp = dsp::BiquadCoefs::highpass(kMasterHighpassHz, 0.707f, kRate);
     master_highpass.set(dsp::biquad_state_space(hp.b0, hp.b1, hp.b2, hp.a1, hp.a2));
   }
-
-  static double level(float db) { return dsp::db_to_gain(db); }
 
   void start(const MixControls& c, std::int64_t frame) {
     started = true;
@@ -163,8 +156,12 @@ struct Mixer::State {
     meter.align(frame);
     pad_log2_cutoff = std::log2(std::max(c.pad_cutoff_hz, 20.0));
     loudness.set_gain_db(initial_gain_db(c.energy));
-    master_gain_db = loudness.gain_db();
-    master_gain = dsp::db_to_gain(static_cast<float>(master_gain_db));
+    level_db = c.level_db;
+    loudness.set_target_offset_db(level_db);
+    if (!gain_held) {
+      master_gain_db = loudness.gain_db();
+      master_gain = dsp::db_to_gain(static_cast<float>(master_gain_db));
+    }
   }
 
   // Slow controls advance once per grid step, at its first frame.
@@ -177,11 +174,15 @@ struct Mixer::State {
     pad_log2_cutoff += (target - pad_log2_cutoff) * (kStep / (kPadCutoffGlideS * kRate));
     lfo_phase += dsp::kTwoPi * c.filter_lfo_hz * kStep / kRate;
     if (lfo_phase > dsp::kTwoPi) lfo_phase -= dsp::kTwoPi;
-    if (loudness.gain_db() != master_gain_db) {
+    if (!gain_held && loudness.gain_db() != master_gain_db) {
       master_gain_db = loudness.gain_db();
       master_gain = dsp::db_to_gain(static_cast<float>(master_gain_db));
     }
     lead_delay.set_delay_s(static_cast<float>(0.375 * 60.0 / std::clamp(c.tempo_bpm, 20.0, 300.0)));
+    if (c.level_db != level_db) {
+      level_db = c.level_db;
+      loudness.set_target_offset_db(level_db);
+    }
   }
 
   void set_coefficients(std::int64_t grid_frame, const MixControls& c) {
@@ -195,22 +196,19 @@ struct Mixer::State {
     if (std::fabs(pad_log2 - designed_pad_log2) >= kRedesignOctaves) {
       designed_pad_log2 = pad_log2;
       const double g = dsp::svf_prewarp(std::exp2(pad_log2), kRate);
-      pad_filter.set(dsp::scaled(dsp::cascade(dsp::svf_from_prewarp(g, kPadQ1, 0, 0, 1),
-                                              dsp::svf_from_prewarp(g, kPadQ2, 0, 0, 1)),
-                                 pad_level));
+      pad_filter.set(dsp::cascade(dsp::svf_from_prewarp(g, kPadQ1, 0, 0, 1),
+                                  dsp::svf_from_prewarp(g, kPadQ2, 0, 0, 1)));
     }
     // The texture filter rests (is skipped) through most steps: its design is brought up to
     // date only when it runs (design_texture()).
-    texture_log2 = texture_centre_log2(grid_frame, c);
+    texture_log2 = air_centre_log2(grid_frame, c);
   }
 
   void design_texture() {
     if (std::fabs(texture_log2 - designed_texture_log2) < kRedesignOctaves) return;
     designed_texture_log2 = texture_log2;
-    texture_filter.set(
-        dsp::scaled(dsp::cascade(dsp::pink_state_space(),
-                                 dsp::svf_bandpass(std::exp2(texture_log2), kTextureQ, kRate)),
-                    texture_level));
+    texture_filter.set(dsp::cascade(dsp::pink_state_space(),
+                                    dsp::svf_bandpass(std::exp2(texture_log2), kAirQ, kRate)));
   }
 
   void run_step(const Stems* stems, std::int64_t offset, int n, std::int64_t frame, float* out);
@@ -226,11 +224,6 @@ void Mixer::State::run_step(const Stems* stems, std::int64_t offset, int n, std:
     return stems && !stems->silent(layer, offset, n) ? stems->plane(layer, ch).data() + offset
                                                      : zeros.data();
   };
-
-  static const float lead_gain = dsp::db_to_gain(kLevels.lead_db);
-  static const float bass_gain = dsp::db_to_gain(kLevels.bass_db);
-  static const float kick_gain = dsp::db_to_gain(kLevels.kick_db);
-  static const float return_gain = dsp::db_to_gain(kLevels.reverb_return_db);
 
   {
     const float* in[2] = {plane(Layer::pad, 0), plane(Layer::pad, 1)};
@@ -259,15 +252,18 @@ void Mixer::State::run_step(const Stems* stems, std::int64_t offset, int n, std:
                [this] { design_texture(); });
   filter_layer(brush_filter, Layer::brush, brush_l.data(), brush_r.data(), [] {});
   pad_chorus.process(std::span<float>(pad_l.data(), un), std::span<float>(pad_r.data(), un), frame);
+  // The lead bus: the lead and the ornaments through the echo (the ornaments' own plane is read
+  // again for their extra reverb send).
+  const float* orn_l = plane(Layer::ornament, 0);
+  const float* orn_r = plane(Layer::ornament, 1);
+  const bool ornaments = orn_l != zeros.data();
   {
-    // The lead bus: the stems through the echo, scaled by the lead's level where it is not
-    // unity (it is: the patches carry the levels).
     const float* sl = plane(Layer::lead, 0);
     const float* sr = plane(Layer::lead, 1);
-    if constexpr (kLevels.lead_db != 0) {
+    if (ornaments) {
       for (int i = 0; i < n; ++i) {
-        lead_l[i] = lead_gain * sl[i];
-        lead_r[i] = lead_gain * sr[i];
+        lead_l[i] = sl[i] + orn_l[i];
+        lead_r[i] = sr[i] + orn_r[i];
       }
       sl = lead_l.data();
       sr = lead_r.data();
@@ -276,6 +272,7 @@ void Mixer::State::run_step(const Stems* stems, std::int64_t offset, int n, std:
                        std::span<float>(lead_l.data(), un), std::span<float>(lead_r.data(), un));
   }
 
+  static const float kick_gain = dsp::db_to_gain(kKickBusDb);
   const float* kick_sl = plane(Layer::kick, 0);
   const float* kick_sr = plane(Layer::kick, 1);
   const float* bass_sl = plane(Layer::bass, 0);
@@ -284,19 +281,19 @@ void Mixer::State::run_step(const Stems* stems, std::int64_t offset, int n, std:
   // in one pass over the buses; the reverb return is added once the plate has run.
   for (int i = 0; i < n; ++i) {
     const float kl = kick_gain * kick_sl[i], kr = kick_gain * kick_sr[i];
-    send[i] = 0.5f * (kLevels.pad_send * (pad_l[i] + pad_r[i]) +
-                      kLevels.lead_send * (lead_l[i] + lead_r[i]) +
-                      kLevels.percussion_send * (kl + kr + brush_l[i] + brush_r[i]) +
-                      kLevels.texture_send * (tex_l[i] + tex_r[i]));
-    const float bass = 0.5f * bass_gain * (bass_sl[i] + bass_sr[i]);
+    send[i] = 0.5f * (kPadSend * (pad_l[i] + pad_r[i]) + kLeadSend * (lead_l[i] + lead_r[i]) +
+                      kOrnamentExtraSend * (orn_l[i] + orn_r[i]) +
+                      kPercussionSend * (kl + kr + brush_l[i] + brush_r[i]) +
+                      kAirSend * (tex_l[i] + tex_r[i]));
+    const float bass = 0.5f * (bass_sl[i] + bass_sr[i]);
     mix_l[i] = pad_l[i] + lead_l[i] + tex_l[i] + brush_l[i] + kl + bass;
     mix_r[i] = pad_r[i] + lead_r[i] + tex_r[i] + brush_r[i] + kr + bass;
   }
   reverb.process(std::span<const float>(send.data(), un), std::span<float>(wet_l.data(), un),
                  std::span<float>(wet_r.data(), un));
   for (int i = 0; i < n; ++i) {
-    mix_l[i] += return_gain * wet_l[i];
-    mix_r[i] += return_gain * wet_r[i];
+    mix_l[i] += wet_l[i];
+    mix_r[i] += wet_r[i];
   }
   {
     float* io[2] = {mix_l.data(), mix_r.data()};
@@ -372,6 +369,17 @@ void Mixer::process(const RenderJob& job, const Stems& stems, std::span<float> o
           s.run_step(nullptr, 0, n - real, frame + real, out.data() + 2 * (offset + real));
       });
   s.next_frame = job.start_frame + frames;
+}
+
+double Mixer::master_gain_db() const {
+  return state_ ? state_->master_gain_db : 0.0;
+}
+
+void Mixer::hold_master_gain_db(double db) {
+  if (!state_) state_ = std::make_unique<State>();
+  state_->gain_held = true;
+  state_->master_gain_db = db;
+  state_->master_gain = dsp::db_to_gain(static_cast<float>(db));
 }
 
 void Mixer::process_silence(const MixControls& controls, std::int64_t frames,

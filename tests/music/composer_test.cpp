@@ -1,10 +1,11 @@
 // The composer's behaviour as synthesis and the scheduler see it: determinism, snapshots,
-// layer switches, timing fields, drift and modulation, texture and percussion.
+// layer switches, timing fields, drift and modulation, ornaments and percussion.
 #include "auralis/music/composer.hpp"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <set>
@@ -80,7 +81,7 @@ TEST(Composer, ScoreIsPinnedAcrossMachines) {
   p.energy = 0.6;
   p.brightness = 0.7;
   const std::uint64_t hash = score_hash(compose(p, 20));
-  EXPECT_EQ(hash, 0x2d692eaedf12cbbdULL) << "score hash 0x" << std::hex << hash;
+  EXPECT_EQ(hash, 0x050098473730d746ULL) << "score hash 0x" << std::hex << hash;
 }
 
 TEST(Composer, CopySnapshotsTheWholeState) {
@@ -116,8 +117,8 @@ TEST(Composer, PhraseIndexAdvancesAndParamsApplyFromTheNextPhrase) {
   EXPECT_EQ(composer.next_index(), 2u);
   const Phrase phrase = composer.next();
   EXPECT_EQ(phrase.index, 2u);
-  EXPECT_DOUBLE_EQ(phrase.energy, 0.9);
-  EXPECT_EQ(phrase.chords.size(), 8u);
+  EXPECT_GT(phrase.energy, 0.75) << "the session's energy, moved a little by the section's arc";
+  EXPECT_EQ(phrase.chords.size(), 4u) << "the opening song section at energy 0.9";
 }
 
 TEST(Composer, TimingFieldsAgree) {
@@ -135,17 +136,24 @@ TEST(Composer, TimingFieldsAgree) {
       last_onset = n.onset_s;
       EXPECT_GE(n.onset_s, 0);
       EXPECT_GT(n.duration_s, 0);
-      EXPECT_NEAR(n.onset_s, n.onset_beats * spb, 1e-9);
+      // Beats are the written grid, seconds the performance: the lead is played within a few
+      // tens of ms of it, percussion within 3 ms; everything else as written.
+      const double played = n.layer == Layer::lead || n.layer == Layer::ornament  ? 0.1
+                            : (n.layer == Layer::kick || n.layer == Layer::brush) ? 0.003 + 1e-9
+                                                                                  : 1e-9;
+      EXPECT_NEAR(n.onset_s, n.onset_beats * spb, played) << layer_name(n.layer);
       EXPECT_NEAR(n.duration_s, n.duration_beats * spb, 1e-9);
       EXPECT_GE(n.velocity, 0.0f);
       EXPECT_LE(n.velocity, 1.0f);
-      if (n.layer != Layer::texture) {
+      // Air and ornaments run off the phrase clock and may ring across the join.
+      if (n.layer != Layer::texture && n.layer != Layer::ornament) {
         EXPECT_LE(n.onset_s + n.duration_s, phrase.duration_s + 0.5) << layer_name(n.layer);
       }
     }
+    const int bars_per_chord = 8 / static_cast<int>(phrase.chords.size());
     for (std::size_t c = 0; c < phrase.chords.size(); ++c) {
       const auto& chord = phrase.chords[c];
-      EXPECT_EQ(chord.bar, static_cast<int>(c));
+      EXPECT_EQ(chord.bar, static_cast<int>(c) * bars_per_chord);
       EXPECT_NEAR(chord.onset_s, chord.onset_beats * spb, 1e-9);
       EXPECT_TRUE(std::is_sorted(chord.pitches.begin(), chord.pitches.end()));
       EXPECT_FALSE(chord.name.empty());
@@ -153,32 +161,45 @@ TEST(Composer, TimingFieldsAgree) {
   }
 }
 
-TEST(Composer, PadVoicesAndRangesFollowMusicMd) {
-  SessionParams p;
-  p.brightness = 0.2;  // colour 0.4: four voices
-  for (const auto& phrase : compose(p, 50)) {
-    for (const auto& c : phrase.chords) EXPECT_EQ(c.pitches.size(), 4u);
-    for (const auto& n : phrase.notes) {
-      if (n.layer == Layer::pad) {
-        EXPECT_GE(n.midi, 48);
-        EXPECT_LE(n.midi, 79);
-      } else if (n.layer == Layer::bass) {
-        EXPECT_GE(n.midi, 28);
-        EXPECT_LE(n.midi, 43);
-      } else if (n.layer == Layer::lead) {
-        EXPECT_GE(n.midi, 60);
-        EXPECT_LE(n.midi, 84);
+TEST(Composer, VoicesAndRangesFollowTheDesign) {
+  // Registers (docs/music.md): pad 48-79, bass 33-45 (never below A1), the lead an octave and
+  // more above the pad in 67-93, ornaments 72-98. Pad voices by section: three in the open
+  // sections, four elsewhere, five when the colour is rich.
+  for (double brightness : {0.2, 0.8}) {
+    SessionParams p;
+    p.brightness = brightness;
+    std::set<std::size_t> voice_counts;
+    for (const auto& phrase : compose(p, 120)) {
+      for (const auto& c : phrase.chords) voice_counts.insert(c.pitches.size());
+      for (const auto& n : phrase.notes) {
+        const auto [low, high] = [&]() -> std::pair<int, int> {
+          switch (n.layer) {
+            case Layer::pad:
+              return {48, 79};
+            case Layer::bass:
+              return {33, 45};
+            case Layer::lead:
+              return {67, 93};
+            case Layer::ornament:
+              return {67, 98};
+            default:
+              return {0, 127};
+          }
+        }();
+        EXPECT_GE(n.midi, low) << layer_name(n.layer);
+        EXPECT_LE(n.midi, high) << layer_name(n.layer);
       }
     }
-  }
-  p.brightness = 0.8;  // colour 0.7: five voices
-  for (const auto& phrase : compose(p, 50)) {
-    for (const auto& c : phrase.chords) EXPECT_EQ(c.pitches.size(), 5u);
+    for (std::size_t v : voice_counts) {
+      EXPECT_GE(v, 3u);
+      EXPECT_LE(v, 5u);
+    }
+    EXPECT_GE(voice_counts.size(), 2u) << "sections thin and thicken the pad";
   }
 }
 
 TEST(Composer, PadCommonTonesAreHeldAcrossPhraseJoins) {
-  // MUSIC.md: held common tones are not retriggered, at a phrase join as inside a phrase. A pad
+  // Held common tones are not retriggered, at a phrase join as inside a phrase. A pad
   // pitch sounding at the end of a phrase and in the next phrase's first chord comes back as
   // one tied note at beat 0 (the same sound going on); any other pad note at beat 0 is new.
   for (double energy : {0.2, 0.5, 0.9}) {
@@ -197,6 +218,7 @@ TEST(Composer, PadCommonTonesAreHeldAcrossPhraseJoins) {
             sounding_at_end_before.insert(n.midi);
       }
       const auto& first = phrases[k].chords.front().pitches;
+      if (layer_notes(phrases[k], Layer::pad).empty()) continue;  // the pad rests this phrase
       for (const auto& n : layer_notes(phrases[k], Layer::pad)) {
         if (n.onset_beats != 0) {
           EXPECT_FALSE(n.tied) << "phrase " << k << ": a tie after beat 0";
@@ -245,11 +267,30 @@ TEST(Composer, BassPlaysTheChordRoot) {
   }
 }
 
-TEST(Composer, HarmonicRhythmFollowsEnergy) {
-  for (auto [energy, chords] : {std::pair{0.1, 2u}, std::pair{0.5, 4u}, std::pair{0.9, 8u}}) {
+TEST(Composer, HarmonicRhythmFollowsTheSectionAndEnergy) {
+  // Chords per phrase (docs/music.md, "Form"): open and drift 2, song 2 (4 above energy 0.3),
+  // bloom 4 (8 above 0.7).
+  const auto expected = [](int character, double energy) -> std::size_t {
+    switch (character) {
+      case 0:
+      case 1:
+        return 2;
+      case 2:
+        return energy > 0.3 ? 4 : 2;
+      default:
+        return energy > 0.7 ? 8 : 4;
+    }
+  };
+  for (double energy : {0.1, 0.5, 0.9}) {
     SessionParams p;
     p.energy = energy;
-    for (const auto& phrase : compose(p, 5)) EXPECT_EQ(phrase.chords.size(), chords);
+    std::set<int> characters;
+    for (const auto& phrase : compose(p, 150)) {
+      characters.insert(phrase.section_character);
+      EXPECT_EQ(phrase.chords.size(), expected(phrase.section_character, energy))
+          << section_character_name(phrase.section_character) << " at energy " << energy;
+    }
+    EXPECT_EQ(characters.size(), 4u) << "every character within 150 phrases";
   }
 }
 
@@ -259,30 +300,47 @@ TEST(Composer, SwitchedOffLayersAreSilentAndTheOthersUnchanged) {
   all.density = 0.8;
   all.seed = 9;
   const auto full = compose(all, 20);
-  const std::pair<Layer, bool LayerSwitches::*> switches[] = {
-      {Layer::pad, &LayerSwitches::pad},
-      {Layer::lead, &LayerSwitches::lead},
-      {Layer::bass, &LayerSwitches::bass},
-      {Layer::texture, &LayerSwitches::texture},
-      {Layer::kick, &LayerSwitches::percussion}};
-  for (const auto& [layer, member] : switches) {
+  // What each switch silences: the lead switch takes the lead's loops and counter-melodies
+  // with it, the texture switch the shimmer with the air.
+  const auto part = [](const Note& n) {
+    if (n.layer == Layer::ornament) return n.instrument == Instrument::shimmer ? 3 : 1;
+    switch (n.layer) {
+      case Layer::pad:
+        return 0;
+      case Layer::lead:
+        return 1;
+      case Layer::bass:
+        return 2;
+      case Layer::texture:
+        return 3;
+      default:
+        return 4;  // kick, brush
+    }
+  };
+  const auto count = [&](const Phrase& phrase, int which) {
+    return std::count_if(phrase.notes.begin(), phrase.notes.end(),
+                         [&](const Note& n) { return part(n) == which; });
+  };
+  bool LayerSwitches::*const switches[] = {&LayerSwitches::pad, &LayerSwitches::lead,
+                                           &LayerSwitches::bass, &LayerSwitches::texture,
+                                           &LayerSwitches::percussion};
+  for (int which = 0; which < 5; ++which) {
     SessionParams p = all;
-    p.layers.*member = false;
+    p.layers.*switches[which] = false;
     const auto muted = compose(p, 20);
+    long silenced = 0;
     for (std::size_t i = 0; i < full.size(); ++i) {
-      EXPECT_TRUE(layer_notes(muted[i], layer).empty()) << layer_name(layer);
-      if (layer == Layer::kick) {
-        EXPECT_TRUE(layer_notes(muted[i], Layer::brush).empty());
-      }
-      // Every other layer is note-for-note what it was.
-      for (int other = 0; other < kLayerCount; ++other) {
-        const auto o = static_cast<Layer>(other);
-        if (o == layer || (layer == Layer::kick && o == Layer::brush)) continue;
-        EXPECT_EQ(layer_notes(muted[i], o).size(), layer_notes(full[i], o).size())
-            << layer_name(layer) << " off changed " << layer_name(o);
+      EXPECT_EQ(count(muted[i], which), 0) << "switch " << which;
+      silenced += count(full[i], which);
+      // Every other part is note-for-note what it was.
+      for (int other = 0; other < 5; ++other) {
+        if (other == which) continue;
+        EXPECT_EQ(count(muted[i], other), count(full[i], other))
+            << "switch " << which << " off changed part " << other;
       }
       EXPECT_EQ(muted[i].chords.size(), full[i].chords.size());
     }
+    EXPECT_GT(silenced, 0) << "switch " << which << " had something to silence";
   }
   SessionParams none = all;
   none.layers = LayerSwitches{false, false, false, false, false};
@@ -292,17 +350,23 @@ TEST(Composer, SwitchedOffLayersAreSilentAndTheOthersUnchanged) {
   }
 }
 
-TEST(Composer, PercussionOnlyAboveTheEnergyThreshold) {
+TEST(Composer, PercussionOnlyInPulseSectionsAboveTheEnergyThreshold) {
   SessionParams p;
-  p.energy = 0.4;
-  for (const auto& phrase : compose(p, 100)) {
+  p.energy = 0.2;
+  for (const auto& phrase : compose(p, 150)) {
     EXPECT_TRUE(layer_notes(phrase, Layer::kick).empty());
     EXPECT_TRUE(layer_notes(phrase, Layer::brush).empty());
   }
   p.energy = 0.9;
   std::size_t kicks = 0, brushes = 0;
   std::set<int> velocities;
-  for (const auto& phrase : compose(p, 100)) {
+  for (const auto& phrase : compose(p, 150)) {
+    const bool pulse = phrase.section_character == 3 || phrase.section_character == 2;
+    if (!pulse) {
+      EXPECT_TRUE(layer_notes(phrase, Layer::kick).empty())
+          << section_character_name(phrase.section_character);
+      EXPECT_TRUE(layer_notes(phrase, Layer::brush).empty());
+    }
     const double spb = 60.0 / phrase.tempo_bpm;
     for (const auto& n : phrase.notes) {
       if (n.layer != Layer::kick && n.layer != Layer::brush) continue;
@@ -319,14 +383,25 @@ TEST(Composer, PercussionOnlyAboveTheEnergyThreshold) {
   EXPECT_GT(velocities.size(), 50u) << "velocity jitter";
 }
 
-TEST(Composer, TextureSwellsIntoTheJoin) {
+TEST(Composer, AirShimmerAndLoopsArriveOffThePhraseClock) {
+  // Where in its phrase each event starts, in quarters of the phrase: spread over all four, not
+  // bunched before the join; loop occurrences recur at their own periods, not the phrase's.
   SessionParams p;
-  for (const auto& phrase : compose(p, 20)) {
-    const auto swells = layer_notes(phrase, Layer::texture);
-    ASSERT_FALSE(swells.empty());
-    const double end = swells.back().onset_s + swells.back().duration_s;
-    EXPECT_GE(end, phrase.duration_s);
-    EXPECT_LE(end, phrase.duration_s + 60.0 / phrase.tempo_bpm) << "at or just after the join";
+  p.seed = 4;
+  std::array<int, 4> air{}, shimmer{}, loops{};
+  for (const auto& phrase : compose(p, 200)) {
+    for (const auto& n : phrase.notes) {
+      const auto quarter =
+          static_cast<std::size_t>(std::min(3.0, 4 * n.onset_s / phrase.duration_s));
+      if (n.layer == Layer::texture) ++air[quarter];
+      if (n.layer == Layer::ornament && n.instrument == Instrument::shimmer) ++shimmer[quarter];
+      if (n.layer == Layer::ornament && n.instrument != Instrument::shimmer) ++loops[quarter];
+    }
+  }
+  for (const auto* counts : {&air, &shimmer, &loops}) {
+    const int total = (*counts)[0] + (*counts)[1] + (*counts)[2] + (*counts)[3];
+    ASSERT_GT(total, 20);
+    for (int q : *counts) EXPECT_GT(q, total / 8) << "a quarter of the phrase without events";
   }
 }
 
@@ -341,7 +416,7 @@ TEST(Composer, TempoDriftsAtMostTwoBpmAPhraseAndStaysInRange) {
       EXPECT_LE(std::abs(phrases[i].tempo_bpm - phrases[i - 1].tempo_bpm), 2.0 + 1e-9);
       EXPECT_GE(phrases[i].tempo_bpm, 40.0);
       EXPECT_LE(phrases[i].tempo_bpm, 120.0);
-      EXPECT_LE(std::abs(phrases[i].tempo_bpm - tempo), 6.0 + 1e-9);
+      EXPECT_LE(std::abs(phrases[i].tempo_bpm - tempo), 8.0 + 1e-9);
       distinct.insert(std::lround(phrases[i].tempo_bpm * 100));
     }
     EXPECT_GT(distinct.size(), 10u) << "the tempo drifts";
@@ -382,26 +457,30 @@ TEST(Composer, FirstChordContinuesFromThePreviousPhrase) {
   p.energy = 0.5;
   const auto phrases = compose(p, 300);
   double total = 0;
+  int changes = 0;
   for (std::size_t i = 1; i < phrases.size(); ++i) {
     const auto& a = phrases[i - 1].chords.back().pitches;
     const auto& b = phrases[i].chords.front().pitches;
-    ASSERT_EQ(a.size(), b.size());
+    if (a.size() != b.size()) continue;  // a section with another voice count
     for (std::size_t v = 0; v < a.size(); ++v) total += std::abs(a[v] - b[v]);
+    ++changes;
   }
-  EXPECT_LE(total / (phrases.size() - 1), 6.0);
+  EXPECT_GT(changes, 200);
+  EXPECT_LE(total / changes, 6.0);
 }
 
-TEST(Composer, LeadSitsOutAboutAQuarterOfPhrasesAndArches) {
+TEST(Composer, LeadRestsInTheSparseSectionsAndArches) {
   SessionParams p;
   p.energy = 0.85;
   p.brightness = 0.5;
   const auto phrases = compose(p, 2000);
-  int silent = 0;
+  std::array<int, 4> silent{}, total{};
   double early = 0, middle = 0;
   int early_n = 0, middle_n = 0;
   for (const auto& phrase : phrases) {
     const auto lead = layer_notes(phrase, Layer::lead);
-    silent += lead.empty();
+    silent[phrase.section_character] += lead.empty();
+    ++total[phrase.section_character];
     for (const auto& n : lead) {
       if (n.onset_beats < 4) {
         early += n.midi;
@@ -412,9 +491,12 @@ TEST(Composer, LeadSitsOutAboutAQuarterOfPhrasesAndArches) {
       }
     }
   }
-  const double silent_share = silent / static_cast<double>(phrases.size());
-  EXPECT_GT(silent_share, 0.08);
-  EXPECT_LT(silent_share, 0.3);
+  const auto share = [&](int c) { return silent[c] / static_cast<double>(total[c]); };
+  EXPECT_GT(share(0), 0.2) << "open";
+  EXPECT_GT(share(1), 0.15) << "drift";
+  EXPECT_LT(share(2), 0.12) << "song";
+  EXPECT_LT(share(3), 0.15) << "bloom";
+  EXPECT_GT(std::min(share(0), share(1)), std::max(share(2), share(3)));
   EXPECT_GT(middle / middle_n, early / early_n + 1.0) << "arch contour peaks mid-phrase";
 }
 
@@ -450,14 +532,16 @@ TEST(ScoreFormat, DescribeAndJson) {
   EXPECT_NE(text.find(mode_name(phrase.mode)), std::string::npos) << text;
   EXPECT_NE(text.find("BPM"), std::string::npos) << text;
   EXPECT_NE(text.find(phrase.chords.front().name), std::string::npos) << text;
-  EXPECT_NE(text.find("bar 8"), std::string::npos) << text;
+  EXPECT_NE(text.find("bar 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("section 0 (song"), std::string::npos) << text;
   EXPECT_NE(text.find("pad "), std::string::npos) << text;
   EXPECT_NE(text.find("kick "), std::string::npos) << text;
   const std::string json = to_json(phrase);
   EXPECT_EQ(json.front(), '{');
   EXPECT_EQ(json.back(), '}');
   for (const char* key : {"\"index\":0", "\"key\":\"D\"", "\"mode\":", "\"tempo_bpm\":",
-                          "\"chords\":[", "\"notes\":[", "\"layer\":\"pad\"", "\"pitches\":["}) {
+                          "\"chords\":[", "\"notes\":[", "\"layer\":\"pad\"", "\"pitches\":[",
+                          "\"instrument\":\"", "\"section_character\":\"song\"", "\"level_db\":"}) {
     EXPECT_NE(json.find(key), std::string::npos) << key;
   }
 }

@@ -13,7 +13,7 @@
 
 namespace auralis::music::testing {
 
-// Semitones from the tonic of each mode, in Mode order (copied from MUSIC.md by hand).
+// Semitones from the tonic of each mode, in Mode order (typed in by hand from docs/music.md).
 inline bool in_mode(int midi, int key_pc, Mode mode) {
   static constexpr std::array<std::array<int, 7>, 6> kModes = {{
       {0, 1, 3, 5, 7, 8, 10},
@@ -29,14 +29,22 @@ inline bool in_mode(int midi, int key_pc, Mode mode) {
 }
 
 inline bool pitched(Layer layer) {
-  return layer == Layer::pad || layer == Layer::lead || layer == Layer::bass;
+  return layer == Layer::pad || layer == Layer::lead || layer == Layer::bass ||
+         layer == Layer::ornament;
 }
 
-// Set of consecutive pitch-class pairs over the pitched notes in onset order.
+// Set of consecutive pitch-class pairs over the pitched notes in written order (onset beats,
+// then layer and pitch: the score, not its performance a few ms around it).
 inline std::set<std::pair<int, int>> pc_bigrams(const Phrase& phrase) {
+  std::vector<Note> notes = phrase.notes;
+  std::stable_sort(notes.begin(), notes.end(), [](const Note& a, const Note& b) {
+    if (a.onset_beats != b.onset_beats) return a.onset_beats < b.onset_beats;
+    if (a.layer != b.layer) return a.layer < b.layer;
+    return a.midi < b.midi;
+  });
   std::set<std::pair<int, int>> bigrams;
   int previous = -1;
-  for (const auto& note : phrase.notes) {
+  for (const auto& note : notes) {
     if (!pitched(note.layer)) continue;
     const int pc = note.midi % 12;
     if (previous >= 0) bigrams.insert({previous, pc});

@@ -101,48 +101,98 @@ TEST(CpuKernels, SubBassIsTheNormalisedTanhOfASine) {
   std::printf("[ kernels ] sub bass: worst |error| %.2e\n", worst);
 }
 
-TEST(CpuKernels, LeadIsTwoOperatorFmWithDelayedVibratoAndDecayingIndex) {
-  // The lead patch's constants, as voice_setup derives them for a 440 Hz note of timbre 1.
-  const double sr = 48000, f = 440, vib_hz = 5, cents = 10, delay_s = 0.7, fade_s = 0.5;
-  const double index0 = 1.5, floor = 0.3, decay_s = 0.6;
-  FmParams p{};
-  p.inc = static_cast<float>(f / sr);
-  p.vib_inc = static_cast<float>(vib_hz / sr);
-  p.vib_amp_cycles = static_cast<float>(f * (cents * std::log(2.0) / 1200) / (2 * M_PI * vib_hz));
-  p.vib_delay_frames = static_cast<float>(delay_s * sr);
-  p.vib_inv_fade = static_cast<float>(1 / (fade_s * sr));
-  p.index_cycles = static_cast<float>(index0 / (2 * M_PI));
-  p.index_floor = static_cast<float>(floor);
-  p.index_decay_log2 = static_cast<float>(-std::log2(std::exp(1.0)) / (decay_s * sr));
-  std::vector<float> out(kBlockFrames, 123.0f);
-  double worst = 0;
-  // Blocks at note-on, in the attack of the vibrato, and once it is at full depth.
-  for (const double t0_s : {0.0, 0.8, 1.6}) {
-    for (const Range r : {Range{0, kBlockFrames}, Range{3, 1001}}) {
-      p.t0_frames = static_cast<float>(t0_s * sr);
-      p.phase = 0.25f;
-      std::fill(out.begin(), out.end(), 123.0f);
-      lead_fm(p, r, out.data());
-      for (int i = 0; i < kBlockFrames; ++i) {
-        if (i < r.begin || i >= r.end) {
-          ASSERT_EQ(out[i], 123.0f) << "wrote outside the range at " << i;
-          continue;
+TEST(CpuKernels, FmIsTwoOperatorsWithDelayedVibratoAndDecayingIndex) {
+  // The soft lead's constants (ratio 1), as voice_setup derives them for a 440 Hz note of
+  // timbre 1, and the glass bell's modulator ratio (3.5, its own phase).
+  for (const double ratio : {1.0, 3.5}) {
+    const double sr = 48000, f = 440, vib_hz = 5, cents = 10, delay_s = 0.7, fade_s = 0.5;
+    const double index0 = 1.5, floor = 0.3, decay_s = 0.6;
+    FmParams p{};
+    p.inc = static_cast<float>(f / sr);
+    p.mod_inc = static_cast<float>(ratio * f / sr);
+    p.ratio = static_cast<float>(ratio);
+    p.vib_inc = static_cast<float>(vib_hz / sr);
+    p.vib_amp_cycles = static_cast<float>(f * (cents * std::log(2.0) / 1200) / (2 * M_PI * vib_hz));
+    p.vib_delay_frames = static_cast<float>(delay_s * sr);
+    p.vib_inv_fade = static_cast<float>(1 / (fade_s * sr));
+    p.index_cycles = static_cast<float>(index0 / (2 * M_PI));
+    p.index_floor = static_cast<float>(floor);
+    p.index_decay_log2 = static_cast<float>(-std::log2(std::exp(1.0)) / (decay_s * sr));
+    std::vector<float> out(kBlockFrames, 123.0f);
+    double worst = 0;
+    // Blocks at note-on, in the attack of the vibrato, and once it is at full depth.
+    for (const double t0_s : {0.0, 0.8, 1.6}) {
+      for (const Range r : {Range{0, kBlockFrames}, Range{3, 1001}}) {
+        p.t0_frames = static_cast<float>(t0_s * sr);
+        p.phase = 0.25f;
+        p.mod_phase = ratio == 1.0 ? p.phase : 0.6f;
+        std::fill(out.begin(), out.end(), 123.0f);
+        fm_voice(p, r, out.data());
+        for (int i = 0; i < kBlockFrames; ++i) {
+          if (i < r.begin || i >= r.end) {
+            ASSERT_EQ(out[i], 123.0f) << "wrote outside the range at " << i;
+            continue;
+          }
+          const double t = p.t0_frames + i;
+          const double fade = std::clamp((t - p.vib_delay_frames) * p.vib_inv_fade, 0.0, 1.0);
+          const double vib = p.vib_amp_cycles * fade * std::sin(2 * M_PI * p.vib_inc * t);
+          const double index =
+              p.index_cycles * (floor + (1 - floor) * std::exp2(p.index_decay_log2 * t));
+          const double carrier = float_phase(p.phase, p.inc, i) + vib;
+          const double modulator = float_phase(p.mod_phase, p.mod_inc, i) + ratio * vib;
+          const double want =
+              std::sin(2 * M_PI * (carrier + index * std::sin(2 * M_PI * modulator)));
+          // Vibrato and index are linear between 16-frame nodes: ~1e-6 cycles of phase at full
+          // vibrato, times the output's slope in phase (2 pi (1 + 2 pi ratio index)).
+          ASSERT_NEAR(out[i], want, 5e-5 * ratio) << "t0 " << t0_s << " sample " << i;
+          worst = std::max(worst, std::abs(out[i] - want));
         }
-        const double t = p.t0_frames + i;
-        const double fade = std::clamp((t - p.vib_delay_frames) * p.vib_inv_fade, 0.0, 1.0);
-        const double vib = p.vib_amp_cycles * fade * std::sin(2 * M_PI * p.vib_inc * t);
-        const double index =
-            p.index_cycles * (floor + (1 - floor) * std::exp2(p.index_decay_log2 * t));
-        const double carrier = float_phase(p.phase, p.inc, i) + vib;
-        const double want = std::sin(2 * M_PI * (carrier + index * std::sin(2 * M_PI * carrier)));
-        // Vibrato and index are linear between 16-frame nodes: ~1e-6 cycles of phase at full
-        // vibrato, times the output's slope in phase (2 pi (1 + 2 pi index)).
-        ASSERT_NEAR(out[i], want, 5e-5) << "t0 " << t0_s << " sample " << i;
-        worst = std::max(worst, std::abs(out[i] - want));
       }
     }
+    std::printf("[ kernels ] fm ratio %.1f: worst |error| %.2e\n", ratio, worst);
   }
-  std::printf("[ kernels ] lead: worst |error| %.2e\n", worst);
+}
+
+TEST(CpuKernels, ModalIsASumOfDecayingPartials) {
+  // A pluck-like voice: four partials with their own decays, one steady (a shimmer pair's).
+  ModalParams p{};
+  p.count = 4;
+  const double f = 330, sr = 48000;
+  const double ratios[4] = {1.0, 2.002, 3.01, 4.0};
+  const double amps[4] = {1.0, 0.4, 0.2, 0.1};
+  const double decays_s[4] = {1.2, 0.6, 0.0, 0.3};
+  for (int k = 0; k < 4; ++k) {
+    p.phase[k] = static_cast<float>(0.1 * k);
+    p.inc[k] = static_cast<float>(f * ratios[k] / sr);
+    p.amp[k] = static_cast<float>(amps[k]);
+    p.decay_log2[k] =
+        decays_s[k] > 0 ? static_cast<float>(-std::log2(std::exp(1.0)) / (decays_s[k] * sr)) : 0.0f;
+  }
+  std::vector<float> out(kBlockFrames, 123.0f);
+  double worst = 0;
+  for (const double t0_s : {0.0, 0.9}) {
+    p.t0_frames = static_cast<float>(t0_s * sr);
+    const Range r{5, 2000};
+    std::fill(out.begin(), out.end(), 123.0f);
+    modal(p, r, out.data());
+    for (int i = 0; i < kBlockFrames; ++i) {
+      if (i < r.begin || i >= r.end) {
+        ASSERT_EQ(out[i], 123.0f) << "wrote outside the range at " << i;
+        continue;
+      }
+      double want = 0, slack = 0;
+      for (int k = 0; k < 4; ++k) {
+        const double t = p.t0_frames + i;
+        const double decay = decays_s[k] > 0 ? std::exp(-t / (decays_s[k] * sr)) : 1.0;
+        const float ph = float_phase(p.phase[k], p.inc[k], i);
+        want += amps[k] * decay * std::sin(2 * M_PI * ph);
+        slack += amps[k] * (2 * M_PI * phase_slack(ph) + 1e-6);
+      }
+      ASSERT_NEAR(out[i], want, slack + 1e-6) << "t0 " << t0_s << " sample " << i;
+      worst = std::max(worst, std::abs(out[i] - want));
+    }
+  }
+  std::printf("[ kernels ] modal: worst |error| %.2e\n", worst);
 }
 
 // The first voice on a bus writes it instead of adding to a cleared one: the same bits over the

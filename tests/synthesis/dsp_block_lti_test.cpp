@@ -1,5 +1,5 @@
-// The block state-space filters against the direct-form modules they replace in the mixer
-// (same response to float rounding), and their split invariance: any split of the signal into
+// The block state-space filters against direct-form reference recursions (the same response to
+// float rounding), and their split invariance: any split of the signal into
 // calls gives bit-identical output.
 #include <gtest/gtest.h>
 
@@ -9,12 +9,14 @@
 
 #include "dsp/biquad.hpp"
 #include "dsp/block_lti.hpp"
-#include "dsp/pink_noise.hpp"
-#include "dsp/svf.hpp"
+#include "synthesis/reference_filters.hpp"
 
 namespace {
 
 using namespace auralis::synthesis::dsp;
+using auralis::synthesis::testing::ReferenceBiquad;
+using auralis::synthesis::testing::ReferencePink;
+using auralis::synthesis::testing::ReferenceSvf;
 
 constexpr float kFs = 48000;
 
@@ -36,12 +38,12 @@ double relative_error(const std::vector<float>& a, const std::vector<float>& ref
   return err / peak;
 }
 
-TEST(DspBlockLti, CascadedSvfLowpassMatchesTheSvfBank) {
+TEST(DspBlockLti, CascadedSvfLowpassMatchesTheDirectForm) {
   const auto x = noise(48000, 1);
   std::vector<float> ref = x;
-  SvfBank<1> s1, s2;
-  s1.set_lowpass(0, 900, 0.7f, kFs);
-  s2.set_lowpass(0, 900, 1.0f, kFs);
+  ReferenceSvf s1, s2;
+  s1.set_lowpass(900, 0.7f, kFs);
+  s2.set_lowpass(900, 1.0f, kFs);
   s1.process(std::span<float>(ref));
   s2.process(std::span<float>(ref));
   BlockLti<4> f;
@@ -54,9 +56,9 @@ TEST(DspBlockLti, CascadedSvfLowpassMatchesTheSvfBank) {
 TEST(DspBlockLti, PinkThenBandpassMatchesTheDirectForms) {
   const auto x = noise(48000, 2);
   std::vector<float> ref = x;
-  PinkFilter<1> pink;
-  SvfBank<1> bp;
-  bp.set_bandpass(0, 700, 1.4f, kFs);
+  ReferencePink pink;
+  ReferenceSvf bp;
+  bp.set_bandpass(700, 1.4f, kFs);
   pink.process(std::span<float>(ref));
   bp.process(std::span<float>(ref));
   BlockLti<5, 2> f;
@@ -83,8 +85,7 @@ TEST(DspBlockLti, LowFrequencyBiquadIsAsAccurateAsTransposedDirectForm) {
     exact[i] = static_cast<float>(y);
   }
   std::vector<float> direct = x;
-  BiquadBank<1> hp;
-  hp.set_all(c);
+  ReferenceBiquad hp(c);
   hp.process(std::span<float>(direct));
   BlockLti<2> f;
   f.set(biquad_state_space(c.b0, c.b1, c.b2, c.a1, c.a2));

@@ -255,7 +255,24 @@ TEST(DspLoudnessControl, ConvergesNoFasterThanOneDbPerTenSeconds) {
     ASSERT_LE(std::fabs(control.gain_db() - last), 0.01 + 1e-9);
     last = control.gain_db();
   }
-  EXPECT_NEAR(control.gain_db(), 10.0, 0.3);
+  EXPECT_NEAR(control.gain_db(), 10.0, LoudnessControlParams{}.deadband_lu + 0.05);
+}
+
+TEST(DspLoudnessControl, FollowsTheTargetOffsetAtTheSameRate) {
+  // A quiet section: the target moves 6 dB down; the gain follows, no faster than 1 dB / 10 s.
+  LoudnessControl control{LoudnessControlParams{}};
+  const double pre = std::pow(10.0, (-16.0 + 0.691) / 10.0);  // already at the target
+  for (int block = 0; block < 100; ++block)
+    control.on_block(pre * std::pow(10.0, control.gain_db() / 10.0));
+  EXPECT_NEAR(control.gain_db(), 0.0, 0.05);
+  control.set_target_offset_db(-6);
+  double last = control.gain_db();
+  for (int block = 0; block < 1200; ++block) {  // 120 s
+    control.on_block(pre * std::pow(10.0, control.gain_db() / 10.0));
+    ASSERT_LE(std::fabs(control.gain_db() - last), 0.01 + 1e-9);
+    last = control.gain_db();
+  }
+  EXPECT_NEAR(control.gain_db(), -6.0, LoudnessControlParams{}.deadband_lu + 0.05);
 }
 
 }  // namespace

@@ -264,7 +264,8 @@ TEST_P(EngineTest, AnalyticPhaseStaysAccurateOverThirtySeconds) {
   for (double freq_hz : {55.0, 440.0, 1234.5}) {
     VoiceSpec v;
     v.layer = Layer::bass;
-    v.start_frame = 7 * kSampleRate + 123;  // not on any block grid
+    v.instrument = music::Instrument::sub_bass;  // timbre 0.5: drive 1.5
+    v.start_frame = 7 * kSampleRate + 123;       // not on any block grid
     v.gate_frames = 30 * kSampleRate;
     v.freq_hz = freq_hz;
     v.gain = 0.5f;
@@ -302,6 +303,7 @@ TEST_P(EngineTest, AnalyticPhaseStaysAccurateOverThirtySeconds) {
 TEST_P(EngineTest, NoiseIsTheSharedCounterHash) {
   VoiceSpec v;
   v.layer = Layer::texture;
+  v.instrument = music::Instrument::air;
   v.start_frame = 1000;
   v.gate_frames = 4800;
   v.gain = 1.0f;
@@ -330,6 +332,7 @@ TEST_P(EngineTest, NoiseIsTheSharedCounterHash) {
 TEST_P(EngineTest, EnvelopeFollowsTheClosedForm) {
   VoiceSpec v;
   v.layer = Layer::texture;  // noise divided out below leaves the envelope
+  v.instrument = music::Instrument::air;
   v.start_frame = 5000;
   v.gate_frames = 9000;  // note-off mid-decay
   v.gain = 1.0f;

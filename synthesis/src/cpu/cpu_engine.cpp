@@ -158,37 +158,45 @@ class CpuEngine final : public Engine {
     const std::int64_t since_on = block - v.start_frame;
     const auto t0 = static_cast<float>(since_on);
     float* x = x_.data();
-    switch (v.layer) {
-      case music::Layer::pad: {
+    // Phases anchored at the block's grid frame in double (analytic), then float in the kernel.
+    const auto phase = [&](int k) {
+      return static_cast<float>(voice::phase_at(v.start_phase[k], v.freq_hz[k], since_on));
+    };
+    switch (v.kernel) {
+      case cpu::Kernel::saws: {
         cpu::SawParams saw = v.saw;
-        for (int k = 0; k < 3; ++k) {
-          saw.phase[k] =
-              static_cast<float>(voice::phase_at(v.start_phase[k], v.freq_hz[k], since_on));
-        }
+        for (int k = 0; k < 3; ++k) saw.phase[k] = phase(k);
         cpu::pad_saws(saw, r, x);
         break;
       }
-      case music::Layer::lead: {
+      case cpu::Kernel::fm: {
         cpu::FmParams fm = v.fm;
-        fm.phase = static_cast<float>(voice::phase_at(v.start_phase[0], v.freq_hz[0], since_on));
+        fm.phase = phase(0);
+        fm.mod_phase = phase(1);
         fm.t0_frames = t0;
-        cpu::lead_fm(fm, r, x);
+        cpu::fm_voice(fm, r, x);
         break;
       }
-      case music::Layer::bass: {
+      case cpu::Kernel::modal: {
+        cpu::ModalParams modal = v.modal;
+        for (int k = 0; k < modal.count; ++k) modal.phase[k] = phase(k);
+        modal.t0_frames = t0;
+        cpu::modal(modal, r, x);
+        break;
+      }
+      case cpu::Kernel::sub: {
         cpu::SubParams sub = v.sub;
-        sub.phase = static_cast<float>(voice::phase_at(v.start_phase[0], v.freq_hz[0], since_on));
+        sub.phase = phase(0);
         cpu::sub_bass(sub, r, x);
         break;
       }
-      case music::Layer::kick: {
+      case cpu::Kernel::kick: {
         cpu::KickParams kick = v.kick;
         kick.t0_frames = t0;
         cpu::kick_sweep(kick, r, x);
         break;
       }
-      case music::Layer::texture:
-      case music::Layer::brush:
+      case cpu::Kernel::noise:
         cpu::white_noise(v.noise_key, block, r, x);
         break;
     }

@@ -26,10 +26,15 @@ struct SawParams {
 };
 void pad_saws(const SawParams& p, Range r, float* out);
 
-// Lead: 2-op FM (1:1) with a decaying index and delayed phase-modulation vibrato.
+// Two-operator FM (soft lead, electric piano, glass bell): carrier and modulator phases, a
+// decaying index and a delayed phase-modulation vibrato (which moves the modulator by `ratio`
+// times as much, as if the whole voice were bent).
 struct FmParams {
   float phase;             // carrier cycles at the block's first frame, [0,1)
   float inc;               // carrier cycles per frame
+  float mod_phase;         // modulator cycles at the block's first frame, [0,1)
+  float mod_inc;           // modulator cycles per frame
+  float ratio;             // modulator / carrier frequency
   float t0_frames;         // frames since note-on at the block's first frame
   float vib_inc;           // vibrato cycles per frame
   float vib_amp_cycles;    // peak phase deviation of the vibrato, carrier cycles
@@ -39,7 +44,20 @@ struct FmParams {
   float index_floor;       // fraction of the index left after the decay
   float index_decay_log2;  // -log2 e / time constant, per frame
 };
-void lead_fm(const FmParams& p, Range r, float* out);
+void fm_voice(const FmParams& p, Range r, float* out);
+
+// Modal voices (pluck, shimmer): sum of up to four sine partials, each with its own
+// exponential decay from note-on (0: steady).
+inline constexpr int kMaxPartials = 4;
+struct ModalParams {
+  int count;
+  float t0_frames;            // frames since note-on at the block's first frame
+  float phase[kMaxPartials];  // cycles at the block's first frame, [0,1)
+  float inc[kMaxPartials];    // cycles per frame
+  float amp[kMaxPartials];
+  float decay_log2[kMaxPartials];  // -log2 e / time constant, per frame (0: steady)
+};
+void modal(const ModalParams& p, Range r, float* out);
 
 // Sub bass: tanh(drive * sine) / tanh(drive), as sine * P(sine^2).
 inline constexpr int kShapeTerms = 10;

@@ -1,4 +1,5 @@
-// Pitched oscillators of the CPU engine (pad, lead, sub bass, kick): one vectorised loop each.
+// Pitched oscillators of the CPU engine (saws, FM, modal partials, sub bass, kick): one
+// vectorised loop each.
 #include <cmath>
 
 #include "clones.hpp"
@@ -68,16 +69,16 @@ AURALIS_CLONES void pad_saws(const SawParams& p, Range r, float* __restrict out)
   for (int k = 0; k < 3; ++k) add_blep_residuals(p.phase[k], p.inc[k], p.inv_inc[k], r, out);
 }
 
-// The vibrato (5 Hz) and the index decay (0.6 s) are evaluated exactly every kLeadNode frames on
-// the block grid and linear in between: the error is ~1e-5 of the vibrato depth and ~1e-7 of
-// the index, far below hearing, and the per-sample work drops from four polynomials to two.
-// The nodes are spread into per-sample arrays first (one 16-wide line per node), so the
-// oscillator itself is one loop over the range.
+// The vibrato (5 Hz) and the index decay (0.35-1.1 s) are evaluated exactly every kLeadNode frames
+// on the block grid and linear in between: the error is ~1e-5 of the vibrato depth and ~1e-7 of the
+// index, far below hearing, and the per-sample work drops from four polynomials to two. The nodes
+// are spread into per-sample arrays first (one 16-wide line per node), so the oscillator itself is
+// one loop over the range.
 namespace {
 constexpr int kLeadNode = 16;
 }
 
-AURALIS_CLONES void lead_fm(const FmParams& p, Range r, float* __restrict out) {
+AURALIS_CLONES void fm_voice(const FmParams& p, Range r, float* __restrict out) {
   constexpr int kMaxNodes = kBlockFrames / kLeadNode + 1;
   alignas(64) float vib[kMaxNodes], index[kMaxNodes];
   alignas(64) float vib_at[kBlockFrames], index_at[kBlockFrames];
@@ -103,8 +104,28 @@ AURALIS_CLONES void lead_fm(const FmParams& p, Range r, float* __restrict out) {
     }
   }
   for (int i = r.begin; i < r.end; ++i) {
-    const float carrier = p.phase + static_cast<float>(i) * p.inc + vib_at[i];
-    out[i] = sin_cycles(carrier + index_at[i] * sin_cycles(carrier));
+    const float fi = static_cast<float>(i);
+    const float carrier = p.phase + fi * p.inc + vib_at[i];
+    const float modulator = p.mod_phase + fi * p.mod_inc + p.ratio * vib_at[i];
+    out[i] = sin_cycles(carrier + index_at[i] * sin_cycles(modulator));
+  }
+}
+
+// Partial by partial (a runtime count of at most four), each sample's decay in closed form from
+// note-on: the block's split never changes a sample.
+AURALIS_CLONES void modal(const ModalParams& p, Range r, float* __restrict out) {
+  for (int i = r.begin; i < r.end; ++i) out[i] = 0.0f;
+  for (int k = 0; k < p.count; ++k) {
+    const float phase = p.phase[k], inc = p.inc[k], amp = p.amp[k], decay = p.decay_log2[k];
+    if (decay == 0.0f) {
+      for (int i = r.begin; i < r.end; ++i)
+        out[i] += amp * sin_cycles(phase + static_cast<float>(i) * inc);
+    } else {
+      for (int i = r.begin; i < r.end; ++i) {
+        const float fi = static_cast<float>(i);
+        out[i] += amp * exp2_fast(decay * (p.t0_frames + fi)) * sin_cycles(phase + fi * inc);
+      }
+    }
   }
 }
 

@@ -10,18 +10,23 @@
 
 namespace auralis::synthesis::cpu {
 
+// Which kernel renders an instrument.
+enum class Kernel : std::uint8_t { saws, fm, modal, sub, kick, noise };
+
 struct PreparedVoice {
   music::Layer layer = music::Layer::pad;
+  Kernel kernel = Kernel::saws;
   std::int64_t start_frame = 0;
   std::int64_t end_frame = 0;
   voice::EnvelopeFrames env{};
   float gain_l = 0;
   float gain_r = 0;
-  int oscillators = 0;         // phasors anchored per block (pad 3, lead and bass 1)
-  double start_phase[3] = {};  // cycles at note-on
-  double freq_hz[3] = {};
-  SawParams saw{};  // inc / inv_inc filled, phase per block
-  FmParams fm{};    // all but phase and t0 filled
+  int oscillators = 0;  // phasors anchored per block (saws 3, FM 2, modal its partials, sub 1)
+  double start_phase[kMaxPartials] = {};  // cycles at note-on
+  double freq_hz[kMaxPartials] = {};
+  SawParams saw{};      // inc / inv_inc filled, phase per block
+  FmParams fm{};        // all but phases and t0 filled
+  ModalParams modal{};  // all but phases and t0 filled
   SubParams sub{};
   KickParams kick{};
   std::uint32_t noise_key = 0;

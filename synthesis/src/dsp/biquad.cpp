@@ -26,9 +26,4 @@ BiquadCoefs BiquadCoefs::highpass(float cutoff_hz, float q, float sample_rate_hz
   return normalise((1 + cw) / 2, -(1 + cw), (1 + cw) / 2, 1 + alpha, -2 * cw, 1 - alpha);
 }
 
-BiquadCoefs BiquadCoefs::lowpass(float cutoff_hz, float q, float sample_rate_hz) {
-  const auto [cw, alpha] = proto(cutoff_hz, q, sample_rate_hz);
-  return normalise((1 - cw) / 2, 1 - cw, (1 - cw) / 2, 1 + alpha, -2 * cw, 1 - alpha);
-}
-
 }  // namespace auralis::synthesis::dsp

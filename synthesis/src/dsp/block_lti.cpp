@@ -25,7 +25,7 @@ double svf_prewarp(double cutoff_hz, double sample_rate_hz) {
 }
 
 StateSpace<2> svf_from_prewarp(double g, double q, double m0, double m1_per_k, double m2) {
-  // The trapezoidal SVF of SvfBank, states (ic1, ic2):
+  // The trapezoidal SVF (Simper/Zavalishin), states (ic1, ic2):
   //   v1 = a1 ic1 - a2 ic2 + a2 x,  v2 = a2 ic1 + (1 - a3) ic2 + a3 x,
   //   ic1' = 2 v1 - ic1,  ic2' = 2 v2 - ic2,  y = m0 x + m1 v1 + m2 v2.
   const double k = 1.0 / std::max(q, 0.05);
@@ -68,7 +68,7 @@ StateSpace<3> pink_state_space() {
   // b_k' = p_k b_k + w q_k; out = G (b0' + b1' + b2' + 0.1848 w).
   constexpr double p[3] = {0.99765, 0.96300, 0.57000};
   constexpr double q[3] = {0.0990460, 0.2965164, 1.0526913};
-  const double gain = 0.22;  // PinkFilter::kGain
+  const double gain = 0.22;  // near unity gain on white noise (raw: ~4.5)
   StateSpace<3> s;
   double direct = 0.1848;
   for (int k = 0; k < 3; ++k) {

@@ -47,7 +47,7 @@ double svf_prewarp(double cutoff_hz, double sample_rate_hz);
 StateSpace<2> svf_from_prewarp(double g, double q, double m0, double m1_per_k, double m2);
 StateSpace<2> svf_bandpass(double centre_hz, double q, double sample_rate_hz);
 StateSpace<2> biquad_state_space(double b0, double b1, double b2, double a1, double a2);
-// Paul Kellet's economy pinking filter (as dsp::PinkFilter), 3 states.
+// Paul Kellet's economy pinking filter (three leaky integrators), 3 states.
 StateSpace<3> pink_state_space();
 
 // y = second(first(x)).

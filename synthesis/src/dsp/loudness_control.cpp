@@ -38,7 +38,7 @@ void LoudnessControl::on_block(double output_momentary_energy) {
     const double alpha = kBlockS / params_.time_constant_s;
     estimate_energy_ += alpha * (pre_energy - estimate_energy_);
   }
-  const double wanted = params_.target_lufs - estimate_lufs();
+  const double wanted = params_.target_lufs + offset_db_ - estimate_lufs();
   const double error = wanted - gain_db_;
   if (std::fabs(error) <= params_.deadband_lu) return;
   const double max_step = params_.max_rate_db_per_s * kBlockS;

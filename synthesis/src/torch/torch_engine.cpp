@@ -1,8 +1,9 @@
 // The LibTorch engine: renders every voice of one or more windows as batched tensors on a
 // torch::Device, chunk by chunk (voices x frames), with the formulas of voice_model.hpp and the
-// patches. Per-note phases are anchored in double on the host at each chunk start, then the
-// chunk runs in float32; layers are summed and panned by one matrix product into the stems.
-// This is the only translation unit that includes LibTorch.
+// patches (one tensor program per kernel: saws, FM, modal partials, sub, kick, noise). Per-note
+// phases are anchored in double on the host at each chunk start, then the chunk runs in float32;
+// layers are summed and panned by one matrix product into the stems. This is the only translation
+// unit that includes LibTorch.
 #include <malloc.h>
 #include <torch/torch.h>
 
@@ -40,16 +41,51 @@ enum Col : int {
   kInvRelease,
   kGate,
   kCurve,
-  kPhase,     // cycles at the chunk's first frame (lead, bass)
-  kInc,       // cycles per frame (lead, bass, kick: the final frequency)
-  kAux,       // lead: vibrato depth in cycles; kick: sweep cycles
-  kAux2,      // lead: modulation index / 2 pi
-  kGainLeft,  // gain x constant-power pan
+  kPhase,     // cycles at the chunk's first frame (FM carrier, bass)
+  kInc,       // cycles per frame (FM carrier, bass, kick: the final frequency)
+  kAux,       // FM: vibrato depth in cycles; kick: sweep cycles; bass: drive
+  kAux2,      // FM: modulation index / 2 pi; bass: 1 / tanh(drive)
+  kModPhase,  // FM modulator: cycles at the chunk's first frame
+  kModInc,    // FM modulator: cycles per frame
+  kRatio,     // FM: modulator / carrier (the vibrato moves the modulator this much more)
+  kIndexFloor,
+  kOneMinusIndexFloor,
+  kIndexDecay,  // FM: -1 / (time constant in frames)
+  kGainLeft,    // gain x constant-power pan
   kGainRight,
   kCols
 };
 // Columns of the pad saw matrix (three rows per pad voice).
 enum SawCol : int { kSawPhase, kSawInc, kSawInvInc, kSawOneMinusInvInc, kSawCols };
+// Columns of the modal partial matrix (kMaxPartials rows per modal voice; unused ones silent).
+enum PartialCol : int { kPartPhase, kPartInc, kPartAmp, kPartDecay, kPartCols };
+
+// The tensor program that renders an instrument: voices are grouped by it (contiguous rows).
+enum class Kernel : int { saws, fm, modal, sub, kick, noise };
+constexpr int kKernelCount = 6;
+Kernel kernel_of(music::Instrument instrument) {
+  using music::Instrument;
+  switch (instrument) {
+    case Instrument::warm_pad:
+    case Instrument::string_pad:
+      return Kernel::saws;
+    case Instrument::soft_lead:
+    case Instrument::electric_piano:
+    case Instrument::glass_bell:
+      return Kernel::fm;
+    case Instrument::pluck:
+    case Instrument::shimmer:
+      return Kernel::modal;
+    case Instrument::sub_bass:
+      return Kernel::sub;
+    case Instrument::kick:
+      return Kernel::kick;
+    case Instrument::air:
+    case Instrument::brush:
+      return Kernel::noise;
+  }
+  return Kernel::noise;
+}
 
 // Process-wide malloc tuning against page faults on large temporaries (docs/performance.md).
 void tune_malloc_once() {
@@ -176,23 +212,28 @@ class TorchEngine final : public Engine {
     store(out.to(torch::kCPU), jobs, outs, c);
   }
 
-  // Active voices of every job in this chunk, grouped by layer (the tensor slices), job order
-  // kept within a layer.
+  // Active voices of every job in this chunk, grouped by kernel (the tensor slices), then by
+  // layer and job.
   void collect(std::span<const RenderJob* const> jobs, std::int64_t c) {
     active_.clear();
-    for (int layer = 0; layer < music::kLayerCount; ++layer) {
-      layer_rows_[layer] = active_.size();
-      for (std::size_t j = 0; j < jobs.size(); ++j) {
-        const auto [from, to] = chunk_span(*jobs[j], j, c);
-        if (from >= to) continue;
-        for (const auto& v : jobs[j]->voices) {
-          if (static_cast<int>(v.layer) != layer) continue;
-          if (v.start_frame >= to || v.end_frame() <= from) continue;
-          active_.push_back({&v, j, origins_[j] + c * chunk_frames_});
+    for (int kernel = 0; kernel < kKernelCount; ++kernel) {
+      kernel_rows_[static_cast<std::size_t>(kernel)] = active_.size();
+      for (int layer = 0; layer < music::kLayerCount; ++layer) {
+        for (std::size_t j = 0; j < jobs.size(); ++j) {
+          const auto [from, to] = chunk_span(*jobs[j], j, c);
+          if (from >= to) continue;
+          for (const auto& v : jobs[j]->voices) {
+            if (static_cast<int>(v.layer) != layer ||
+                static_cast<int>(kernel_of(v.instrument)) != kernel) {
+              continue;
+            }
+            if (v.start_frame >= to || v.end_frame() <= from) continue;
+            active_.push_back({&v, j, origins_[j] + c * chunk_frames_});
+          }
         }
       }
     }
-    layer_rows_[music::kLayerCount] = active_.size();
+    kernel_rows_[kKernelCount] = active_.size();
     mix_runs_.clear();
     curve_runs_.clear();
     for (std::size_t r = 0; r < active_.size(); ++r) {
@@ -212,7 +253,8 @@ class TorchEngine final : public Engine {
   }
 
   // Pan and sum: each job's layer rows into its two output rows (a weighted sum; cheaper than
-  // a matrix product through a reference BLAS and exact in the same order every time).
+  // a matrix product through a reference BLAS and exact in the same order every time). A layer
+  // played by several kernels has several runs, added up.
   void mix_down(const torch::Tensor& params, const torch::Tensor& sig, torch::Tensor& out) {
     out.zero_();
     for (const RowRun& run : mix_runs_) {
@@ -223,7 +265,8 @@ class TorchEngine final : public Engine {
         at::mul_out(weighted, rows, gain);
         torch::Tensor dst = out.narrow(
             0, static_cast<std::int64_t>(run.job) * kOutRowsPerJob + run.layer * 2 + ch, 1);
-        at::sum_out(dst, weighted, {0}, /*keepdim=*/true);
+        at::sum_out(row_sum_, weighted, {0}, /*keepdim=*/true);
+        dst.add_(row_sum_);
       }
     }
   }
@@ -236,11 +279,21 @@ class TorchEngine final : public Engine {
     }
   }
 
+  std::pair<std::int64_t, std::int64_t> kernel_slice(Kernel k) const {
+    const auto i = static_cast<std::size_t>(k);
+    return {static_cast<std::int64_t>(kernel_rows_[i]),
+            static_cast<std::int64_t>(kernel_rows_[i + 1] - kernel_rows_[i])};
+  }
+
   void fill_host_params() {
     const auto rows = active_.size();
     host_params_.assign(rows * kCols, 0.0f);
-    const auto pad_rows = layer_rows_[1] - layer_rows_[0];
-    host_saws_.assign(pad_rows * patches::pad::kSawsPerNote * kSawCols, 0.0f);
+    const auto [saw0, saw_n] = kernel_slice(Kernel::saws);
+    host_saws_.assign(static_cast<std::size_t>(saw_n) * patches::pad::kSawsPerNote * kSawCols,
+                      0.0f);
+    const auto [modal0, modal_n] = kernel_slice(Kernel::modal);
+    host_partials_.assign(static_cast<std::size_t>(modal_n) * patches::kMaxPartials * kPartCols,
+                          0.0f);
     host_noise_.clear();
     for (std::size_t r = 0; r < rows; ++r) {
       const ActiveVoice& a = active_[r];
@@ -261,45 +314,81 @@ class TorchEngine final : public Engine {
       p[kGainLeft] = pan.left;
       p[kGainRight] = pan.right;
       const double timbre = std::clamp(static_cast<double>(v.timbre), 0.0, 1.0);
-      switch (v.layer) {
-        case music::Layer::pad:
+      const auto phase = [&](double start, double hz) {
+        return static_cast<float>(voice::phase_at(start, hz, since_on));
+      };
+      switch (kernel_of(v.instrument)) {
+        case Kernel::saws: {
+          const bool strings = v.instrument == music::Instrument::string_pad;
           for (int k = 0; k < patches::pad::kSawsPerNote; ++k) {
-            const double cents = (k - 1) * patches::pad::kDetuneCents;
-            const double hz = v.freq_hz * std::exp2(cents / 1200.0);
-            float* s = &host_saws_[((r - layer_rows_[0]) * 3 + k) * kSawCols];
+            const auto ks = static_cast<std::size_t>(k);
+            const double ratio = strings ? patches::strings::kRatio[ks] : 1.0;
+            const double cents =
+                strings ? patches::strings::kCents[ks] : (k - 1) * patches::pad::kDetuneCents;
+            const double hz = v.freq_hz * ratio * std::exp2(cents / 1200.0);
+            float* s = &host_saws_[((r - static_cast<std::size_t>(saw0)) * 3 + ks) * kSawCols];
             const auto inc = static_cast<float>(hz / kSr);
-            s[kSawPhase] =
-                static_cast<float>(voice::phase_at(voice::start_phase(v.seed, k), hz, since_on));
+            s[kSawPhase] = phase(voice::start_phase(v.seed, k), hz);
             s[kSawInc] = inc;
             s[kSawInvInc] = 1.0f / inc;
             s[kSawOneMinusInvInc] = 1.0f - 1.0f / inc;
           }
           break;
-        case music::Layer::lead: {
-          using namespace patches::lead;
-          const double cents = kVibratoCentsMin + (kVibratoCentsMax - kVibratoCentsMin) * timbre;
+        }
+        case Kernel::fm: {
+          using namespace patches::fm;
+          const patches::FmPatch& patch = *patches::fm_patch(v.instrument);
+          const double cents = patch.vibrato_cents_min +
+                               (patch.vibrato_cents_max - patch.vibrato_cents_min) * timbre;
           const double depth = cents * std::numbers::ln2 / 1200.0;
-          p[kPhase] = static_cast<float>(
-              voice::phase_at(voice::start_phase(v.seed, 0), v.freq_hz, since_on));
+          const double start = voice::start_phase(v.seed, 0);
+          const double mod_start = patch.ratio == 1.0 ? start : voice::start_phase(v.seed, 1);
+          p[kPhase] = phase(start, v.freq_hz);
           p[kInc] = static_cast<float>(v.freq_hz / kSr);
+          p[kModPhase] = phase(mod_start, v.freq_hz * patch.ratio);
+          p[kModInc] = static_cast<float>(v.freq_hz * patch.ratio / kSr);
+          p[kRatio] = static_cast<float>(patch.ratio);
           p[kAux] = static_cast<float>(v.freq_hz * depth / (kTwoPi * kVibratoHz));
-          p[kAux2] = static_cast<float>((kIndexMin + (kIndexMax - kIndexMin) * timbre) / kTwoPi);
+          p[kAux2] = static_cast<float>(
+              (patch.index_min + (patch.index_max - patch.index_min) * timbre) / kTwoPi);
+          p[kIndexFloor] = static_cast<float>(patch.floor);
+          p[kOneMinusIndexFloor] = static_cast<float>(1.0 - patch.floor);
+          p[kIndexDecay] = static_cast<float>(-1.0 / (patch.decay_s * kSr));
           break;
         }
-        case music::Layer::bass:
-          p[kPhase] = static_cast<float>(
-              voice::phase_at(voice::start_phase(v.seed, 0), v.freq_hz, since_on));
-          p[kInc] = static_cast<float>(v.freq_hz / kSr);
+        case Kernel::modal: {
+          const patches::Partials parts = patches::partials(v.instrument, v.freq_hz, timbre);
+          for (int k = 0; k < parts.count; ++k) {
+            const auto ks = static_cast<std::size_t>(k);
+            const double hz = v.freq_hz * parts.ratio[ks];
+            float* s =
+                &host_partials_[((r - static_cast<std::size_t>(modal0)) * patches::kMaxPartials +
+                                 ks) *
+                                kPartCols];
+            s[kPartPhase] = phase(voice::start_phase(v.seed, k), hz);
+            s[kPartInc] = static_cast<float>(hz / kSr);
+            s[kPartAmp] = static_cast<float>(parts.amp[ks]);
+            s[kPartDecay] =
+                parts.decay_s[ks] > 0 ? static_cast<float>(-1.0 / (parts.decay_s[ks] * kSr)) : 0.0f;
+          }
           break;
-        case music::Layer::kick: {
+        }
+        case Kernel::sub: {
+          const double drive = patches::bass_drive(timbre);
+          p[kPhase] = phase(voice::start_phase(v.seed, 0), v.freq_hz);
+          p[kInc] = static_cast<float>(v.freq_hz / kSr);
+          p[kAux] = static_cast<float>(drive);
+          p[kAux2] = static_cast<float>(1.0 / std::tanh(drive));
+          break;
+        }
+        case Kernel::kick: {
           using namespace patches::kick;
           p[kInc] = static_cast<float>(v.freq_hz / kSr);
-          p[kAux] = static_cast<float>((v.freq_hz * (kStartHz / kEndHz) - v.freq_hz) *
+          p[kAux] = static_cast<float>((patches::kick_start_hz(timbre) - v.freq_hz) *
                                        kSweepTimeConstantS);
           break;
         }
-        case music::Layer::texture:
-        case music::Layer::brush:
+        case Kernel::noise:
           host_noise_.push_back(static_cast<std::int64_t>(static_cast<std::uint32_t>(
               static_cast<std::uint32_t>(a.anchor) + voice::noise_key(v.seed))));
           break;
@@ -307,37 +396,31 @@ class TorchEngine final : public Engine {
     }
   }
 
-  // Layer by layer into the signal rows (voices x frames) before the envelope.
+  // Kernel by kernel into the signal rows (voices x frames) before the envelope.
   void render_oscillators(const torch::Tensor& params, torch::Tensor& sig, const torch::Tensor& t) {
-    const auto slice = [&](music::Layer l) {
-      const auto i = static_cast<std::size_t>(l);
-      return std::pair<std::int64_t, std::int64_t>(
-          static_cast<std::int64_t>(layer_rows_[i]),
-          static_cast<std::int64_t>(layer_rows_[i + 1] - layer_rows_[i]));
-    };
-    if (auto [r0, n] = slice(music::Layer::pad); n > 0) render_pad(sig.narrow(0, r0, n), n);
-    if (auto [r0, n] = slice(music::Layer::lead); n > 0) {
-      render_lead(params.narrow(0, r0, n), sig.narrow(0, r0, n), t.narrow(0, r0, n));
+    if (auto [r0, n] = kernel_slice(Kernel::saws); n > 0) render_saws(sig.narrow(0, r0, n), n);
+    if (auto [r0, n] = kernel_slice(Kernel::fm); n > 0) {
+      render_fm(params.narrow(0, r0, n), sig.narrow(0, r0, n), t.narrow(0, r0, n));
     }
-    if (auto [r0, n] = slice(music::Layer::bass); n > 0) {
+    if (auto [r0, n] = kernel_slice(Kernel::modal); n > 0) {
+      render_modal(sig.narrow(0, r0, n), t.narrow(0, r0, n), n);
+    }
+    if (auto [r0, n] = kernel_slice(Kernel::sub); n > 0) {
       render_bass(params.narrow(0, r0, n), sig.narrow(0, r0, n));
     }
-    if (auto [r0, n] = slice(music::Layer::kick); n > 0) {
+    if (auto [r0, n] = kernel_slice(Kernel::kick); n > 0) {
       render_kick(params.narrow(0, r0, n), sig.narrow(0, r0, n), t.narrow(0, r0, n));
     }
-    // Noise rows (texture, then brush) take their keys from host_noise_ in row order.
-    const auto [tex0, tex_n] = slice(music::Layer::texture);
-    const auto [brush0, brush_n] = slice(music::Layer::brush);
-    if (tex_n + brush_n > 0) {
-      const torch::Tensor keys = upload(host_noise_, {tex_n + brush_n, 1}, torch::kInt64);
-      if (tex_n > 0) render_noise(keys.narrow(0, 0, tex_n), sig.narrow(0, tex0, tex_n));
-      if (brush_n > 0) render_noise(keys.narrow(0, tex_n, brush_n), sig.narrow(0, brush0, brush_n));
+    // Noise rows take their keys from host_noise_ in row order.
+    if (auto [r0, n] = kernel_slice(Kernel::noise); n > 0) {
+      const torch::Tensor keys = upload(host_noise_, {n, 1}, torch::kInt64);
+      render_noise(keys, sig.narrow(0, r0, n));
     }
   }
 
   // Three PolyBLEP saws per pad voice: saw = 2p - 1 + a^2 - b^2 with a = (1 - p/dt)+ after the
   // wrap and b = (1 - (1-p)/dt)+ before it; summed per voice and scaled by 1/3.
-  void render_pad(torch::Tensor sig, std::int64_t voices) {
+  void render_saws(torch::Tensor sig, std::int64_t voices) {
     const std::int64_t saws = voices * patches::pad::kSawsPerNote;
     const torch::Tensor sp = upload(host_saws_, {saws, kSawCols}, torch::kFloat32);
     torch::Tensor p = work_[0].narrow(0, 0, saws);
@@ -356,8 +439,9 @@ class TorchEngine final : public Engine {
     sig.mul_(1.0 / patches::pad::kSawsPerNote);
   }
 
-  void render_lead(const torch::Tensor& params, torch::Tensor sig, const torch::Tensor& t) {
-    using namespace patches::lead;
+  // Two-operator FM with a decaying index and a delayed vibrato on both operators.
+  void render_fm(const torch::Tensor& params, torch::Tensor sig, const torch::Tensor& t) {
+    using namespace patches::fm;
     const std::int64_t n = params.size(0);
     torch::Tensor fade = work_[0].narrow(0, 0, n);
     torch::Tensor vib = work_[1].narrow(0, 0, n);
@@ -370,18 +454,39 @@ class TorchEngine final : public Engine {
     vib.sin_().mul_(fade).mul_(params.narrow(1, kAux, 1));
     at::mul_out(carrier, params.narrow(1, kInc, 1), frame_index_);
     carrier.add_(params.narrow(1, kPhase, 1)).frac_().add_(vib);
-    at::mul_out(index, t, -1.0 / (kIndexDecayS * kSr));
-    index.exp_().mul_(1.0 - kIndexFloor).add_(kIndexFloor).mul_(params.narrow(1, kAux2, 1));
-    at::mul_out(fade, carrier, kTwoPi);  // fade's buffer now holds the modulator
-    fade.sin_().mul_(index);
+    at::mul_out(index, t, params.narrow(1, kIndexDecay, 1));
+    index.exp_()
+        .mul_(params.narrow(1, kOneMinusIndexFloor, 1))
+        .add_(params.narrow(1, kIndexFloor, 1))
+        .mul_(params.narrow(1, kAux2, 1));
+    // fade's buffer now holds the modulator.
+    at::mul_out(fade, params.narrow(1, kModInc, 1), frame_index_);
+    fade.add_(params.narrow(1, kModPhase, 1)).frac_().add_(vib.mul_(params.narrow(1, kRatio, 1)));
+    fade.mul_(kTwoPi).sin_().mul_(index);
     carrier.add_(fade).mul_(kTwoPi);
     at::sin_out(sig, carrier);
+  }
+
+  // Sine partials per voice (kMaxPartials rows each), each with its own decay, summed.
+  void render_modal(torch::Tensor sig, const torch::Tensor& t, std::int64_t voices) {
+    constexpr std::int64_t k = patches::kMaxPartials;
+    const std::int64_t rows = voices * k;
+    const torch::Tensor pp = upload(host_partials_, {rows, kPartCols}, torch::kFloat32);
+    torch::Tensor x = work_[0].narrow(0, 0, rows);
+    torch::Tensor decay = work_[1].narrow(0, 0, rows);
+    at::mul_out(x, pp.narrow(1, kPartInc, 1), frame_index_);
+    x.add_(pp.narrow(1, kPartPhase, 1)).frac_().mul_(kTwoPi).sin_().mul_(pp.narrow(1, kPartAmp, 1));
+    // Each partial row's time since note-on is its voice's.
+    torch::Tensor decay3 = decay.view({voices, k, chunk_frames_});
+    at::mul_out(decay3, t.unsqueeze(1), pp.narrow(1, kPartDecay, 1).reshape({voices, k, 1}));
+    x.mul_(decay.exp_());
+    at::sum_out(sig, x.view({voices, k, chunk_frames_}), {1});
   }
 
   void render_bass(const torch::Tensor& params, torch::Tensor sig) {
     at::mul_out(sig, params.narrow(1, kInc, 1), frame_index_);
     sig.add_(params.narrow(1, kPhase, 1)).frac_().mul_(kTwoPi).sin_();
-    sig.mul_(patches::bass::kDrive).tanh_().mul_(1.0 / std::tanh(patches::bass::kDrive));
+    sig.mul_(params.narrow(1, kAux, 1)).tanh_().mul_(params.narrow(1, kAux2, 1));
   }
 
   void render_kick(const torch::Tensor& params, torch::Tensor sig, const torch::Tensor& t) {
@@ -464,9 +569,9 @@ class TorchEngine final : public Engine {
 
   // Work buffers grow to the largest chunk seen and are then reused (no page faults).
   void ensure_capacity(std::int64_t rows, std::int64_t out_rows) {
-    const std::int64_t saw_rows = rows * patches::pad::kSawsPerNote;
-    if (saw_rows > capacity_rows_) {
-      capacity_rows_ = std::max<std::int64_t>(saw_rows, 2 * capacity_rows_);
+    const std::int64_t wide_rows = rows * patches::kMaxPartials;  // saws 3, partials 4 per voice
+    if (wide_rows > capacity_rows_) {
+      capacity_rows_ = std::max<std::int64_t>(wide_rows, 2 * capacity_rows_);
       for (auto& w : work_) w = torch::empty({capacity_rows_, chunk_frames_}, float_opts_);
       sig_buf_ = torch::empty({capacity_rows_, chunk_frames_}, float_opts_);
       t_buf_ = torch::empty({capacity_rows_, chunk_frames_}, float_opts_);
@@ -475,6 +580,7 @@ class TorchEngine final : public Engine {
       capacity_out_rows_ = out_rows;
       out_buf_ = torch::empty({out_rows, chunk_frames_}, float_opts_);
     }
+    if (!row_sum_.defined()) row_sum_ = torch::empty({1, chunk_frames_}, float_opts_);
   }
 
   torch::Device device_;
@@ -484,14 +590,14 @@ class TorchEngine final : public Engine {
   torch::Tensor frame_index_;       // (1, chunk) float
   torch::Tensor frame_index_long_;  // (1, chunk) int64
   std::array<torch::Tensor, 4> work_;
-  torch::Tensor sig_buf_, t_buf_, out_buf_;
+  torch::Tensor sig_buf_, t_buf_, out_buf_, row_sum_;
   std::int64_t capacity_rows_ = 0;
   std::int64_t capacity_out_rows_ = 0;
 
   std::vector<std::int64_t> origins_;  // per job: the grid frame its first chunk starts at
   std::vector<ActiveVoice> active_;
-  std::array<std::size_t, music::kLayerCount + 1> layer_rows_{};
-  std::vector<float> host_params_, host_saws_;
+  std::array<std::size_t, kKernelCount + 1> kernel_rows_{};
+  std::vector<float> host_params_, host_saws_, host_partials_;
   struct RowRun {
     std::int64_t first;
     std::int64_t count;

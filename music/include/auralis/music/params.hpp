@@ -25,6 +25,9 @@ struct SessionParams {
   double energy = 0.4;       // 0..1
   double brightness = 0.5;   // 0..1
   double density = 0.5;      // 0..1
+  // Motif memory: the chance a two-bar cell of the lead recalls one heard before instead of a
+  // new one (docs/music.md, "Melody"). Empty: from energy (0.6 calm .. 0.45 energetic).
+  std::optional<double> deja_vu;
   std::uint64_t seed = 1;
   LayerSwitches layers;
 };

@@ -28,6 +28,12 @@ class Mixer {
   // Processes `frames` of silent input (a phrase that failed to render): tails ring out.
   void process_silence(const MixControls& controls, std::int64_t frames, std::span<float> out);
 
+  // The master gain the slow loudness control stands at, dB (metering, the report's figures).
+  double master_gain_db() const;
+  // Holds the master gain at `db` instead of the loudness control's (a solo render of some
+  // layers measured at the gain the full mix had): call before each window.
+  void hold_master_gain_db(double db);
+
  private:
   struct State;
   std::unique_ptr<State> state_;

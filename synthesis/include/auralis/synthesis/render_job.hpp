@@ -13,7 +13,8 @@ namespace auralis::synthesis {
 inline constexpr int kSampleRate = 48000;
 
 struct VoiceSpec {
-  music::Layer layer = music::Layer::pad;
+  music::Layer layer = music::Layer::pad;  // the bus it is mixed into
+  music::Instrument instrument = music::Instrument::warm_pad;
   std::int64_t start_frame = 0;  // absolute timeline frame of note-on
   std::int64_t gate_frames = 0;  // note-on to note-off; the release follows
   double freq_hz = 220;
@@ -25,18 +26,21 @@ struct VoiceSpec {
   float sustain = 1;  // 0..1
   float release_s = 0.1f;
   float curve = 1;      // envelope exponent: 1 linear, >1 convex
-  float timbre = 0.5f;  // 0..1 patch brightness fixed at note-on (lead FM index)
+  float timbre = 0.5f;  // 0..1 brightness of the patch, fixed at note-on (FM index, partials, ...)
 
   std::int64_t end_frame() const;  // start + gate + release
 };
 
 // Per-window controls for the layer buses and effects (automation that is not per voice).
+// Brightness reaches the buses through the pad cutoff and the air band; the voices carry it in
+// their timbre.
 struct MixControls {
   double pad_cutoff_hz = 1000;  // centre of the pad low-pass
   double filter_lfo_hz = 0.05;  // pad low-pass LFO rate
-  double energy = 0.5;
-  double brightness = 0.5;
-  double tempo_bpm = 70;  // for tempo-synced delay
+  double air_centre_hz = 1500;  // centre of the air (texture) band-pass, which wanders around it
+  double level_db = 0;          // the phrase's dynamics: loudness target offset (docs/music.md)
+  double energy = 0.5;          // the session's start-up gain is calibrated by energy
+  double tempo_bpm = 70;        // for tempo-synced delay
   std::int64_t phrase_start_frame = 0;
   std::int64_t phrase_frames = 0;
 };
