@@ -1,10 +1,12 @@
 """Builds the Auralis image with scripts/image and runs it as a user would, through docker
 (a reachable daemon) or podman, on 127.0.0.1 only; removes what it started."""
+import atexit
 import json
 import os
 import re
 import resource
 import shutil
+import signal
 import subprocess
 import time
 import urllib.error
@@ -59,6 +61,33 @@ def unique_name(kind=""):
     return f"{PREFIX}{kind}{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
 
+# What this process started and has not removed yet: removed at exit too (a test interrupted
+# by SIGTERM or Ctrl-C skips its cleanups).
+_live = {}
+
+
+def track(engine, kind, name):
+    _live[(kind, name)] = engine
+
+
+def untrack(kind, name):
+    _live.pop((kind, name), None)
+
+
+@atexit.register
+def _remove_live():
+    for (kind, name), engine in sorted(_live.items(), key=lambda item: item[0][0]):
+        if kind == "container":
+            cmd = [engine, "rm", "-f", "-v", name]
+        else:
+            cmd = [engine, "volume", "rm", "-f", name]
+        try:
+            sh(cmd, 60)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+    _live.clear()
+
+
 def build_image(torch=False, timeout_s=3600):
     """Runs scripts/image; returns (tag, engine, size in bytes, build seconds, log path)."""
     name = "image-torch.log" if torch else "image.log"
@@ -66,14 +95,27 @@ def build_image(torch=False, timeout_s=3600):
     cmd = [IMAGE_SCRIPT] + (["--torch"] if torch else [])
     env = dict(os.environ)
     env.pop("AURALIS_BIN", None)
+    # In a process group of its own, ended with the test: an interrupted test leaves no build
+    # running (the engine's build would go on without its parent otherwise).
     with open(log_path, "w") as log:
-        p = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, text=True, env=env,
-                           timeout=timeout_s, stdin=subprocess.DEVNULL, cwd=ROOT)
+        p = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, text=True, env=env,
+                             stdin=subprocess.DEVNULL, cwd=ROOT, start_new_session=True)
+        try:
+            code = p.wait(timeout_s)
+        finally:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGTERM)
+                try:
+                    p.wait(30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(p.pid, signal.SIGKILL)
+                    p.wait()
     with open(log_path) as f:
         text = f.read()
-    if p.returncode != 0:
-        raise RuntimeError(f"scripts/image failed ({p.returncode}); log {log_path}:\n{text[-6000:]}")
-    m = re.search(r"^image (\S+) engine=(\S+) base=(\S+) size_bytes=(\d+) build_s=(\d+)$", text, re.M)
+    if code != 0:
+        raise RuntimeError(f"scripts/image failed ({code}); log {log_path}:\n{text[-6000:]}")
+    m = re.search(r"^image (\S+) engine=(\S+) base=(\S+) size_bytes=(\d+) build_s=(\d+)$",
+                  text, re.M)
     if not m:
         raise RuntimeError(f"scripts/image printed no summary line:\n{text[-3000:]}")
     # What the test log keeps: the phases' times and the compiler cache's hit rate.
@@ -105,6 +147,7 @@ class Container:
         for k, v in self.env.items():
             cmd += ["-e", f"{k}={v}"]
         cmd += self.host_options + [self.image]
+        track(self.engine, "container", self.name)
         code, out = sh(cmd, 120)
         if code != 0:
             raise RuntimeError(f"{' '.join(cmd)} failed:\n{out}")
@@ -180,8 +223,8 @@ class Container:
                 self.traces.add(("path", path))
 
     def remove(self):
-        if self.id:
-            sh([self.engine, "rm", "-f", "-v", self.name], 60)
+        sh([self.engine, "rm", "-f", "-v", self.name], 60)
+        untrack("container", self.name)
 
     def leftovers(self):
         """Processes and mounts of this container still there after remove()."""

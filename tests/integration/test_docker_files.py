@@ -54,7 +54,7 @@ def instructions(path):
 
 
 def stages(path):
-    """{stage name: [(INSTRUCTION, arguments)]}, the global ARGs under None, and each stage's base."""
+    """({stage name: [(INSTRUCTION, arguments)]}, the global ARGs under None; {stage: base})."""
     result, bases, name = {None: []}, {}, None
     for _, word, args in instructions(path):
         if word == "FROM":
@@ -115,7 +115,8 @@ class DockerFiles(unittest.TestCase):
         base = stage_text(s["build-base"])
         self.assertIn("AURALIS_WITH_TORCH=OFF ./scripts/setup build", base)
         self.assertIn("./scripts/setup build", stage_text(s["build-deps-ON"]))
-        self.assertEqual(bases["build-deps-ON"], "build-base", "the LibTorch builder shares the base")
+        self.assertEqual(bases["build-deps-ON"], "build-base",
+                         "the LibTorch builder shares the base")
         builder = stage_text(s["builder"])
         self.assertEqual(bases["builder"], "build-deps-${AURALIS_WITH_TORCH}")
         self.assertIn("./scripts/build", builder)
@@ -140,11 +141,13 @@ class DockerFiles(unittest.TestCase):
                       stage_text(s["runtime-base"]))
         runtime = stage_text(s["runtime"])
         self.assertRegex(runtime, r"(?m)^USER auralis$")
-        self.assertRegex(runtime, r"(?m)^HEALTHCHECK .*CMD curl -fsS http://127\.0\.0\.1:8000/healthz")
+        self.assertRegex(runtime,
+                         r"(?m)^HEALTHCHECK .*CMD curl -fsS http://127\.0\.0\.1:8000/healthz")
         self.assertRegex(runtime, r'VOLUME \["/var/lib/auralis"\]')
         self.assertIn("AURALIS_STATE_DIR=/var/lib/auralis", runtime)
         self.assertIn("AURALIS_SERVER_LISTEN=0.0.0.0:8000", runtime)
-        self.assertNotRegex(" ".join(setup_list("run")), r"-dev\b", "no development packages at run time")
+        self.assertNotRegex(" ".join(setup_list("run")), r"-dev\b",
+                            "no development packages at run time")
 
     def test_run_list_provides_every_library_the_binary_needs(self):
         if not (AURALIS and os.path.exists(AURALIS)):
@@ -205,10 +208,12 @@ class CudaDockerfileLint(unittest.TestCase):
                 self.assertIsNotNone(m, f"line {number}: every stage is named")
                 for ref in re.findall(r"\$\{(\w+)\}", m.group(1)):
                     self.assertIn(ref, declared, f"line {number}: FROM uses undeclared ${{{ref}}}")
-                self.assertNotRegex(m.group(1), r":latest$|^[^:$]+$", f"line {number}: pin the base")
+                self.assertNotRegex(m.group(1), r":latest$|^[^:$]+$",
+                                    f"line {number}: pin the base")
                 stage_names.add(m.group(2))
             for ref in re.findall(r"--from=(\S+)", args):
-                self.assertIn(ref, stage_names, f"line {number}: COPY --from={ref} is no stage above")
+                self.assertIn(ref, stage_names,
+                              f"line {number}: COPY --from={ref} is no stage above")
             if word in ("CMD", "ENTRYPOINT", "VOLUME") and args.startswith("["):
                 self.assertRegex(args, r'^\["[^"]*"(, "[^"]*")*\]$', f"line {number}: JSON array")
 
@@ -220,7 +225,7 @@ class CudaDockerfileLint(unittest.TestCase):
             keep = ("USER", "WORKDIR", "EXPOSE", "VOLUME", "HEALTHCHECK", "ENTRYPOINT", "CMD")
             return {w: re.sub(r"--start-period=\d+s ", "", a) for w, a in stage if w in keep}
 
-        self.assertEqual(settings(cuda["runtime"]), {k: v for k, v in settings(cpu["runtime"]).items()})
+        self.assertEqual(settings(cuda["runtime"]), settings(cpu["runtime"]))
         env = stage_text(cuda["runtime"])
         for key in ("AURALIS_SERVER_LISTEN=0.0.0.0:8000", "AURALIS_STATE_DIR=/var/lib/auralis",
                     "AURALIS_ENGINE_DEVICE=cuda"):

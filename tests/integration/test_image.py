@@ -14,6 +14,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 import unittest
@@ -23,7 +24,7 @@ import urllib.request
 import yaml
 
 from containers import (Container, build_image, host_options, remove_stale, run_engine, sh,
-                        unique_name)
+                        track, unique_name, untrack)
 
 COMPOSE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                        "docker", "compose.yaml")
@@ -72,7 +73,8 @@ class ImageTest:
         cls.engine = run_engine(build_engine)
         if cls.engine is None:
             raise AssertionError(f"{build_engine} built the image but nothing here runs it "
-                                 "(docker with a daemon, or podman: scripts/setup test installs it)")
+                                 "(docker with a daemon, or podman: scripts/setup test "
+                                 "installs it)")
         remove_stale(cls.engine)
         cls.image = ("localhost/" + cls.tag) if build_engine != "docker" else cls.tag
         print(f"{cls.tag}: {cls.size / 2**20:.0f} MiB, built in {cls.build_s} s by "
@@ -86,11 +88,13 @@ class ImageTest:
     def tearDownClass(cls):
         for volume in getattr(cls, "volumes", []):
             sh([cls.engine, "volume", "rm", "-f", volume], 60)
+            untrack("volume", volume)
 
     def new_volume(self):
         name = unique_name("state-")
-        sh([self.engine, "volume", "create", name], 60, check=True)
+        track(self.engine, "volume", name)
         self.volumes.append(name)
+        sh([self.engine, "volume", "create", name], 60, check=True)
         return name
 
     def start(self, env, volume=None):
@@ -240,7 +244,8 @@ class DefaultImage(ImageTest, unittest.TestCase):
         c.start()
         check = c.inspect()["Config"]["Healthcheck"]["Test"][1]
         self.assertEqual(c.exec("/bin/sh", "-c", check)[0], 0)
-        status, created, _ = request(c.base, "POST", "/api/v1/sessions", {"id": "ro", "energy": 0.6})
+        status, created, _ = request(c.base, "POST", "/api/v1/sessions",
+                                     {"id": "ro", "energy": 0.6})
         self.assertEqual(status, 201, created)
         code, listing = c.exec("ls", "/var/lib/auralis")
         self.assertIn("auralis.db", listing)
@@ -253,4 +258,9 @@ class TorchImage(ImageTest, unittest.TestCase):
 
 
 if __name__ == "__main__":
+    # A terminated test stops like one interrupted by Ctrl-C: the build's process group is ended
+    # and the containers and volumes it started are removed at exit.
+    def interrupted(*_):
+        raise KeyboardInterrupt("SIGTERM")
+    signal.signal(signal.SIGTERM, interrupted)
     unittest.main()

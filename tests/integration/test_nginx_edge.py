@@ -57,7 +57,8 @@ class NginxEdge(unittest.TestCase):
         with open(EDGE_CONF) as f:
             conf = f.read()
         conf, listens = re.subn(r"(?m)^(\s*)listen 80;$", rf"\1listen 127.0.0.1:{cls.port};", conf)
-        conf, upstreams = re.subn(r"server auralis:8000;", f"server 127.0.0.1:{cls.daemon.port};", conf)
+        conf, upstreams = re.subn(r"server auralis:8000;", f"server 127.0.0.1:{cls.daemon.port};",
+                                  conf)
         assert (listens, upstreams) == (1, 1), "the edge file's listen/upstream lines changed"
         with open(os.path.join(cls.tmp, "auralis.conf"), "w") as f:
             f.write(conf)
