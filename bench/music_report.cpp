@@ -232,7 +232,7 @@ void draw_semitones(const analysis::Listener& l, const std::vector<PlacedPhrase>
 
 void draw_self_similarity(const analysis::Listener& l, const std::string& path) {
   int n = 0;
-  const auto m = analysis::self_similarity(l.spectrogram(), 2.0, n);
+  const auto m = analysis::self_similarity(l.spectrogram(), 4.0, n);
   bench::Image img(n, n);
   for (int i = 0; i < n; ++i)
     for (int j = 0; j < n; ++j)

@@ -30,7 +30,8 @@ enum class ChordType : std::uint8_t {
 };
 inline constexpr int kChordTypeCount = 15;
 
-// Colour families whose weights MUSIC.md blends by chord colour.
+// Colour families whose weights the chord colour blends (docs/music.md, "Scales, chords and
+// progressions").
 enum class ChordFamily : std::uint8_t { triad, sus, add9, seventh, ninth };
 
 struct Chord {

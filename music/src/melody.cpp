@@ -299,6 +299,21 @@ LeadPhrase compose_lead(const LeadSettings& settings, std::span<const ChordSpan>
                     : base;
     cell_recalled[ii] = recalled[static_cast<std::size_t>(letter)] && !form.varied[ii];
   }
+  // Now and then the line enters after the downbeat, so not every phrase is struck at its join.
+  // (A recalled figure keeps its rhythm.)
+  if (!cells[0].notes.empty() && cells[0].notes.front().slot == 0 && !recalled[0] &&
+      rng.chance(tables::kLateEntry)) {
+    const int delay = rng.uniform_int(1, 3);
+    for (auto& n : cells[0].notes) n.slot += delay;
+    while (!cells[0].notes.empty() && cells[0].notes.back().slot >= tables::kCellSlots)
+      cells[0].notes.pop_back();
+    for (std::size_t k = 0; k + 1 < cells[0].notes.size(); ++k) {
+      if (cells[0].notes[k + 1].slot <= cells[0].notes[k].slot) cells[0].notes[k + 1].slot = cells[0].notes[k].slot + 1;
+    }
+    while (!cells[0].notes.empty() && cells[0].notes.back().slot >= tables::kCellSlots)
+      cells[0].notes.pop_back();
+    set_lengths(cells[0], rng);
+  }
   // The last cell ends long on a chord tone.
   {
     Cell& last = cells[3];

@@ -191,6 +191,7 @@ inline constexpr double kStepBackBySecond = 0.7;  // else by a third
 inline constexpr int kCellMaxSpanDegrees = 5;     // a cell stays within +-this of its first note
 inline constexpr int kLeadMaxNoteSlots = 6;       // longest note inside a cell
 inline constexpr double kStaccato = 0.15;         // a note shorter than the gap to the next
+inline constexpr double kLateEntry = 0.4;         // the phrase's line enters 1-3 eighths late
 inline constexpr double kArchPeakMin = 0.55;      // arch contour peaks at 55-75 % of the phrase
 inline constexpr double kArchPeakMax = 0.75;
 inline constexpr int kArchHeightMinDegrees = 2;
@@ -206,8 +207,8 @@ inline constexpr double kRhythmVariation = 0.5;
 // cells at least kRecallMinAgePhrases old), and a
 // recalled cell comes back mutated with kRecallMutation.
 inline constexpr std::size_t kCellMemory = 32;
-inline constexpr double kDejaVuCalm = 0.6;
-inline constexpr double kDejaVuEnergetic = 0.5;
+inline constexpr double kDejaVuCalm = 0.7;
+inline constexpr double kDejaVuEnergetic = 0.55;
 inline constexpr std::uint64_t kRecallMinAgePhrases = 5;
 inline constexpr double kRecallOldWeight = 6.0;   // vs 1 for a recent cell
 inline constexpr double kRecallLastWeight = 8.0;  // a cell of the phrase just before

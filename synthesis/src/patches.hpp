@@ -173,7 +173,7 @@ inline constexpr double kOrnamentPanSpread = 0.45;
 
 // Bus controls handed to the mixer per phrase.
 namespace mix {
-inline constexpr double kPadCutoffBaseHz = 750;
+inline constexpr double kPadCutoffBaseHz = 850;
 inline constexpr double kPadCutoffOctavesPerBrightness = 2.6;
 inline constexpr double kFilterLfoBaseHz = 0.02;
 inline constexpr double kFilterLfoPerEnergyHz = 0.08;

@@ -63,12 +63,12 @@ TEST(DspLimiter, NeverExceedsCeilingIncludingInterSamplePeaks) {
   EXPECT_LE(m.true_peak_dbtp, -1.0) << "true peak over -1 dBTP";
 }
 
-// Below the ceiling (-1.5 dBFS = 0.841) the output is the input, delayed: far below it (0.5,
-// where the quiet path's screen passes every chunk) and close under it (0.8, where each
+// Below the ceiling (-2 dBFS = 0.794) the output is the input, delayed: far below it (0.5,
+// where the quiet path's screen passes every chunk) and close under it (0.75, where each
 // chunk's inter-sample peaks are checked), with the default look-ahead and the longest.
 TEST(DspLimiter, TransparentBelowCeilingApartFromDelay) {
   for (const auto& [amplitude, lookahead] :
-       {std::pair{0.5f, 120}, std::pair{0.8f, 120}, std::pair{0.5f, 250}, std::pair{0.8f, 250}}) {
+       {std::pair{0.5f, 120}, std::pair{0.75f, 120}, std::pair{0.5f, 250}, std::pair{0.75f, 250}}) {
     std::vector<float> l(4800), r(4800);
     for (int i = 0; i < 4800; ++i) {
       l[i] = amplitude * static_cast<float>(std::sin(kTwoPi * 440 * i / kFs));

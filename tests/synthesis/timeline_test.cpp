@@ -177,7 +177,7 @@ TEST(Timeline, MixControlsFollowThePhrase) {
   phrase.energy = 1.0;
   phrase.level_db = -4.5;
   const auto job = timeline.place(phrase);
-  EXPECT_NEAR(job.controls.pad_cutoff_hz, 750.0 * std::exp2(2.6), 1e-6);
+  EXPECT_NEAR(job.controls.pad_cutoff_hz, 850.0 * std::exp2(2.6), 1e-6);
   EXPECT_NEAR(job.controls.air_centre_hz, 700.0 * std::exp2(2.0), 1e-6);
   EXPECT_NEAR(job.controls.filter_lfo_hz, 0.10, 1e-12);
   EXPECT_DOUBLE_EQ(job.controls.level_db, -4.5);

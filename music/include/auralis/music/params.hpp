@@ -26,7 +26,7 @@ struct SessionParams {
   double brightness = 0.5;   // 0..1
   double density = 0.5;      // 0..1
   // Motif memory: the chance a two-bar cell of the lead recalls one heard before instead of a
-  // new one (docs/music.md, "Melody"). Empty: from energy (0.6 calm .. 0.45 energetic).
+  // new one (docs/music.md, "Melody"). Empty: from energy (0.7 calm .. 0.55 energetic).
   std::optional<double> deja_vu;
   std::uint64_t seed = 1;
   LayerSwitches layers;
