@@ -173,8 +173,8 @@ inline constexpr int kSlotsPerBar = 8;  // eighth notes
 inline constexpr int kCellSlots = 2 * kSlotsPerBar;
 // Onset weights per eighth: beats first, but the "and"s are alive (syncopation).
 inline constexpr std::array<double, 8> kSlotWeights = {1.0, 0.25, 0.6, 0.35, 0.85, 0.3, 0.55, 0.4};
-inline constexpr double kLeadDensityBase = 0.22;
-inline constexpr double kLeadDensityPerEnergy = 0.45;
+inline constexpr double kLeadDensityBase = 0.18;
+inline constexpr double kLeadDensityPerEnergy = 0.36;
 // The session's density parameter scales the lead density by (kDensityScaleBase + density):
 // density 0.5 leaves it unchanged.
 inline constexpr double kDensityScaleBase = 0.5;

@@ -73,7 +73,7 @@ inline constexpr double kVibratoHz = 5.0;
 inline constexpr double kVibratoDelayS = 0.7;
 inline constexpr double kVibratoFadeS = 0.5;
 inline constexpr FmPatch kSoftLead = {1.0,  0.5,  1.5, 0.3, 0.6, 5.0, 10.0,
-                                      0.15, 0.03, 0.4, 0.6, 3.0, 1.5, 2.0};
+                                      0.15, 0.03, 0.4, 0.6, 2.2, 1.2, 2.0};
 inline constexpr FmPatch kElectricPiano = {1.0,   0.9,   2.6, 0.12, 0.35, 0.0, 0.0,
                                            0.004, 0.003, 2.8, 0.0,  0.8,  0.5, 3.0};
 inline constexpr FmPatch kGlassBell = {3.5,   0.6,   1.9, 0.25, 1.1, 0.0, 0.0,
