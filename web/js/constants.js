@@ -1,5 +1,5 @@
 // Every number and name the player's modules share, in one place: the page, the stream worker
-// and the AudioWorklet all import this file. Wire formats: proto/STREAM_PROTOCOL.md.
+// and the AudioWorklet all import this file. Wire formats: docs/stream-protocol.md.
 
 // REST API
 export const SESSIONS_PATH = '/api/v1/sessions';

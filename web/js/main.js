@@ -2,7 +2,7 @@
 // what is playing and plays it live. Low-latency path: WebSocket /ws/{id} -> WebCodecs
 // AudioDecoder (stream worker) -> AudioWorklet ring buffer -> gain -> analyser -> speakers.
 // Fallback (no secure context or no WebCodecs): <audio> on /stream/{id}.ogg.
-// Wire formats: proto/STREAM_PROTOCOL.md. Test hooks: window.auralisPlayer (read-only).
+// Wire formats: docs/stream-protocol.md. Test hooks: window.auralisPlayer (read-only).
 import { whenUnauthorized } from './api.js';
 import { UI_REFRESH_MS } from './constants.js';
 import { measureOutput, startSpectrum } from './meter.js';

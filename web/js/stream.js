@@ -1,4 +1,4 @@
-// The stream engine: WebSocket /ws/{id} in, binary messages parsed (proto/STREAM_PROTOCOL.md),
+// The stream engine: WebSocket /ws/{id} in, binary messages parsed (docs/stream-protocol.md),
 // Opus decoded with WebCodecs' AudioDecoder, PCM out to the worklet's input port; events, start-up
 // marks and stats out through post(). It runs in the stream worker (stream-worker.js), or on the
 // page's main thread where a worker has no WebCodecs: nothing here touches the DOM.

@@ -8,11 +8,11 @@
 namespace auralis::server {
 
 struct EmbeddedAsset {
-  std::string_view name;  // path relative to its folder, e.g. "player.js"
+  std::string_view name;  // path relative to its folder, e.g. "js/main.js"
   std::string_view data;
 };
 
-std::span<const EmbeddedAsset> web_assets();    // web/*
+std::span<const EmbeddedAsset> web_assets();    // web/** (served at /<path>)
 std::span<const EmbeddedAsset> proto_assets();  // proto/openapi.json
 
 }  // namespace auralis::server
