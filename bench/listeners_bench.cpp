@@ -14,12 +14,12 @@
 //      not steady, and its figures stay out of the summary;
 //   4. the measured window: server CPU and RSS, bytes per listener (under 90% of the live rate
 //      counts as behind), and the daemon's own counters (writes, skips, drops) from /metrics.
-// The live rate is a reference listener's, on the idle daemon at the start of the round, scaled
-// by the stream's audio clock in each window (the reference's Ogg granule positions) should the
-// daemon render slower than real time: a reference listener on a loaded daemon could fall
-// behind with the others and hide it. The daemon's idle figure includes its reference listeners
-// and ffmpeg (two or three listeners). Everything runs on 127.0.0.1 and is bounded in time;
-// every child is stopped on every exit path (and killed with the bench: PR_SET_PDEATHSIG).
+// The live rate is a reference listener's, on the idle daemon at the start of the round: a
+// reference listener on a loaded daemon could fall behind with the others and hide it (its rate
+// and the audio clock of the Ogg pages it gets are printed for each window). The daemon's idle
+// figure includes its reference listeners and ffmpeg (two or three listeners). Everything runs on
+// 127.0.0.1 and is bounded in time; every child is stopped on every exit path (and killed with the
+// bench: PR_SET_PDEATHSIG).
 //
 // The client is one thread on epoll: one recv per arrival, a short nap between polls so that
 // arrivals are read in batches; its own CPU is printed beside the servers'. It connects as fast
@@ -87,8 +87,8 @@ void usage() {
   std::puts(
       "listeners_bench [AURALIS_BIN] [options]\n"
       "  AURALIS_BIN          the auralis executable (or --auralis PATH, or env AURALIS_BIN)\n"
-      "  --counts LIST        listener counts, comma-separated (default 1000,5000; 10000 works,\n"
-      "                       icecast2 may not hold it)\n"
+      "  --counts LIST        listener counts, comma-separated (default 1000,5000; up to the\n"
+      "                       open-file limit less 200)\n"
       "  --rounds R           rounds, fresh servers each, server order alternating (default 2)\n"
       "  --seconds S          measured window (default 20)\n"
       "  --baseline S         idle CPU measurement before each ramp (default 8)\n"
@@ -108,7 +108,7 @@ void usage() {
       "  --ws                 also measure the daemon's WebSocket listeners (/ws/default)\n"
       "  --no-icecast         the daemon only\n"
       "  --servers LIST       which, in order: auralis, icecast, auralis-ws (default\n"
-      "                       auralis,icecast; icecast2 is fed by the daemon in any case)\n"
+      "                       auralis,icecast; icecast2's source is the daemon either way)\n"
       "  --icecast PATH       icecast2 executable (default icecast2)\n"
       "  --ffmpeg PATH        ffmpeg executable, icecast2's source client (default ffmpeg)\n"
       "  --icecast-page-ms MS Ogg page duration of the relayed stream (default 1000, ffmpeg's;\n"
@@ -357,7 +357,7 @@ void start_round(const Options& o, const std::optional<RunAs>& ice_as, LoadClien
                              ":\n" + tail_of(r.auralis->log()));
   // The live rate comes from reference listeners on the daemon, held for the whole round.
   r.ref_http.group =
-      client.open_group("reference", r.aport, "/stream/default.ogg", Transport::http, 1, true);
+      client.open_group("reference", r.aport, "/stream/default.ogg", Transport::http, 1);
 
   if (measures(o, "auralis-ws"))
     r.ref_ws.group = client.open_group("reference-ws", r.aport, "/ws/default", Transport::ws, 1);
@@ -421,12 +421,13 @@ struct Result {
   double idle_cores = 0, gross_cores = 0;
   double gross_us = 0, net_us = 0;  // server CPU us per listener-second
   long idle_rss_kib = 0, rss_kib = 0, rss_peak_kib = 0;
-  double rss_per_listener_kib = 0;       // (RSS in the window - the fresh server's idle RSS) / N
-  double ramp_rss_per_listener_kib = 0;  // (RSS in the window - RSS before this ramp) / N
-  double audio_rate = 0;                 // the stream's audio seconds per second in the window
-  double ref_kib_s = 0;                  // the reference listener's rate in the window
-  bool daemon_metrics = false;           // the daemon's counters over the window (/metrics)
-  double server_writes_per_ls = 0;       // socket writes per listener-second
+  double rss_per_listener_kib = 0;         // (RSS in the window - the fresh server's idle RSS) / N
+  double ramp_rss_per_listener_kib = 0;    // (RSS in the window - RSS before this ramp) / N
+  double audio_rate = 0;                   // the stream's audio seconds per second in the window
+  double ref_kib_s = 0;                    // the reference listener's rate in the window
+  double min_share = 0, median_share = 0;  // of the live stream (audio s per s over HTTP)
+  bool daemon_metrics = false;             // the daemon's counters over the window (/metrics)
+  double server_writes_per_ls = 0;         // socket writes per listener-second
   double skips = 0, drops = 0, skips_before = 0, drops_before = 0, underruns = 0, misses = 0;
   double live_kib_s = 0, min_kib_s = 0, median_kib_s = 0, max_kib_s = 0;
   int held = 0, behind = 0, late = 0, dropped = 0, failed = 0;
@@ -455,19 +456,22 @@ Result measure(const Options& o, LoadClient& client, Round& r, const std::string
   const unsigned short port = ice ? r.iport : r.aport;
   const std::string path = ice ? kMount : ws ? "/ws/default" : "/stream/default.ogg";
   Reference& ref = ws ? r.ref_ws : r.ref_http;
-  const double idle_live = ws ? r.ws_live : r.http_live;
-  // The live rate of a window: the idle rate, times the stream's pace when the daemon renders
-  // slower than real time (the reference's audio clock).
-  auto live_over = [&](double audio_from, double audio_to, double seconds) {
-    const double pace =
-        audio_from >= 0 && audio_to > audio_from ? (audio_to - audio_from) / seconds : 1.0;
-    return idle_live * std::min(1.0, pace);
-  };
+  // The live rate, as the idle daemon sent it. (The reference's audio clock is printed, not
+  // used: on a loaded daemon it shows delivery falling behind as much as a slow renderer, and
+  // the daemon counts its underruns itself.)
+  const double live = ws ? r.ws_live : r.http_live;
   // icecast2 writes whole pages of the relayed stream: a listener's count over a window may be
   // a page short of the audio that went by.
   const double page_s = ice ? o.icecast_page_ms / 1000.0 : 0.0;
   auto floor_of = [&](double share, double seconds) {
     return share * std::max(0.0, 1.0 - page_s / seconds);
+  };
+  // A listener's share of the live stream between two snapshots: audio seconds per second
+  // from its Ogg pages' granule positions (HTTP), else its bytes over the live rate (WebSocket).
+  auto share_of_live = [&](const Snapshot& a, const Snapshot& b, std::size_t i) {
+    const double s = seconds_between(a.t, b.t);
+    if (a.audio_s[i] >= 0 && b.audio_s[i] >= a.audio_s[i]) return (b.audio_s[i] - a.audio_s[i]) / s;
+    return static_cast<double>(b.bytes[i] - a.bytes[i]) / 1024.0 / s / live;
   };
   Result res;
   res.server = server;
@@ -548,16 +552,12 @@ Result measure(const Options& o, LoadClient& client, Round& r, const std::string
     const auto steady_by = after(o.steady_timeout_s);
     for (;;) {
       const Snapshot a = snapshot(g);
-      const double aa = r.ref_http.audio_s(client);
       client.run_until(after(o.check_s), [&] { return !alive(); });
       const Snapshot b = snapshot(g);
       const double s = seconds_between(a.t, b.t);
-      const double live = live_over(aa, r.ref_http.audio_s(client), s);
       int under = 0;
       for (std::size_t i = 0; i < b.bytes.size(); ++i)
-        if (b.state[i] != State::body ||
-            static_cast<double>(b.bytes[i] - a.bytes[i]) / 1024.0 / s < floor_of(0.75, s) * live)
-          ++under;
+        if (b.state[i] != State::body || share_of_live(a, b, i) < floor_of(0.75, s)) ++under;
       if (!alive()) {
         error = "a child exited before steady state";
         break;
@@ -603,7 +603,7 @@ Result measure(const Options& o, LoadClient& client, Round& r, const std::string
   res.ref_kib_s =
       ref0 > 0 && ref1 > ref0 ? static_cast<double>(ref1 - ref0) / 1024.0 / res.window_s : 0;
   res.audio_rate = a0 >= 0 && a1 >= 0 ? (a1 - a0) / res.window_s : 0;
-  res.live_kib_s = live_over(a0, a1, res.window_s);
+  res.live_kib_s = live;
   res.load = load_average();
   if (!ok && error.empty()) error = "a child exited during the window";
 
@@ -618,7 +618,7 @@ Result measure(const Options& o, LoadClient& client, Round& r, const std::string
   res.rss_peak_kib = peak;
   res.rss_per_listener_kib = static_cast<double>(s1.rss_kib - res.idle_rss_kib) / n;
   res.ramp_rss_per_listener_kib = static_cast<double>(s1.rss_kib - rss_before_ramp) / n;
-  std::vector<double> rates;
+  std::vector<double> rates, shares;
   double reads = 0;
   const auto now = Clock::now();
   for (std::size_t i = 0; i < w1.bytes.size(); ++i) {
@@ -631,6 +631,7 @@ Result measure(const Options& o, LoadClient& client, Round& r, const std::string
     if (gap > o.late_gap_s) ++res.late;
     if (c.state == State::body) res.max_gap_s = std::max(res.max_gap_s, gap);
     rates.push_back(static_cast<double>(w1.bytes[i] - w0.bytes[i]) / 1024.0 / res.window_s);
+    shares.push_back(share_of_live(w0, w1, i));
     reads += w1.reads[i] - w0.reads[i];
   }
   res.failed = g.failed;
@@ -640,8 +641,11 @@ Result measure(const Options& o, LoadClient& client, Round& r, const std::string
     res.min_kib_s = rates.front();
     res.median_kib_s = median(rates);
     res.max_kib_s = rates.back();
-    for (double x : rates)
-      if (x < floor_of(0.9, res.window_s) * res.live_kib_s) ++res.behind;
+    std::sort(shares.begin(), shares.end());
+    res.min_share = shares.front();
+    res.median_share = median(shares);
+    for (double x : shares)
+      if (x < floor_of(0.9, res.window_s)) ++res.behind;
     res.reads_per_ls = reads / static_cast<double>(rates.size()) / res.window_s;
   }
   // Listeners that never streamed count as behind too.
@@ -681,13 +685,14 @@ Result measure(const Options& o, LoadClient& client, Round& r, const std::string
       res.rss_per_listener_kib, static_cast<double>(res.idle_rss_kib) / 1024,
       res.ramp_rss_per_listener_kib);
   std::printf(
-      "    listeners   %d held; KiB/s min %.2f, median %.2f, max %.2f (live %.2f; the stream "
-      "ran at %.3fx real time; the reference listener %.2f); %d under 90%% of live, %d late (gap > "
-      "%.1f s; longest "
-      "%.2f s), %d dropped since admission, %d failed; %.2f reads per listener-second\n",
-      res.held, res.min_kib_s, res.median_kib_s, res.max_kib_s, res.live_kib_s, res.audio_rate,
-      res.ref_kib_s, res.behind, res.late, o.late_gap_s, res.max_gap_s, res.dropped, res.failed,
-      res.reads_per_ls);
+      "    listeners   %d held; share of the live stream (%s) min %.3f, median %.3f; KiB/s min "
+      "%.2f, median %.2f, max %.2f (live %.2f; the reference listener %.2f, its audio clock "
+      "%.3fx real time); %d under 90%% of live, %d late (gap > %.1f s; longest %.2f s), %d "
+      "dropped since admission, %d failed; %.2f reads per listener-second\n",
+      res.held, ws ? "bytes over the live rate" : "audio seconds per second", res.min_share,
+      res.median_share, res.min_kib_s, res.median_kib_s, res.max_kib_s, res.live_kib_s,
+      res.ref_kib_s, res.audio_rate, res.behind, res.late, o.late_gap_s, res.max_gap_s, res.dropped,
+      res.failed, res.reads_per_ls);
   if (res.daemon_metrics)
     std::printf(
         "    daemon      %.2f writes per listener-second; %.0f skips to the live edge and %.0f "
@@ -738,6 +743,7 @@ void print_summary(const Options& o, const std::vector<Result>& results) {
       {"  KiB per listener (ramp)", "%.2f",
        [](const Result& r) { return r.ramp_rss_per_listener_kib; }},
       {"median KiB/s per listener", "%.2f", [](const Result& r) { return r.median_kib_s; }},
+      {"min share of live stream", "%.3f", [](const Result& r) { return r.min_share; }},
       {"reads per listener-second", "%.2f", [](const Result& r) { return r.reads_per_ls; }},
       {"daemon: writes per lis-s", "%.2f",
        [](const Result& r) { return r.daemon_metrics ? r.server_writes_per_ls : std::nan(""); }},

@@ -32,9 +32,8 @@ LoadClient::~LoadClient() {
 }
 // Starts opening `count` listeners to 127.0.0.1:port; the run loop connects them.
 int LoadClient::open_group(const std::string& label, unsigned short port, const std::string& path,
-                           Transport transport, int count, bool audio_clock) {
+                           Transport transport, int count) {
   auto g = std::make_unique<Group>();
-  g->audio_clock = audio_clock;
   g->label = label;
   g->port = port;
   g->transport = transport;
@@ -129,7 +128,7 @@ void LoadClient::fail(Group& g, Conn& c, const std::string& why) {
 void LoadClient::connect_one(std::size_t gi, Group& g) {
   g.conns.emplace_back();
   if (g.transport == Transport::ws) g.conns.back().ws = std::make_unique<WsFrames>();
-  if (g.audio_clock) g.conns.back().ogg = std::make_unique<OggClock>();
+  if (g.transport == Transport::http) g.conns.back().ogg = std::make_unique<OggClock>();
   start_connect(gi, g, g.conns.size() - 1);
 }
 
@@ -258,6 +257,7 @@ Snapshot snapshot(const Group& g) {
     s.bytes.push_back(c.bytes);
     s.reads.push_back(c.reads);
     s.state.push_back(c.state);
+    s.audio_s.push_back(c.ogg ? c.ogg->audio_s() : -1.0);
   }
   return s;
 }

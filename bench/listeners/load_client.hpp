@@ -32,7 +32,7 @@ struct Conn {
   double max_gap_s = 0;  // longest wait between arrivals since it was last reset
   std::string head;
   std::unique_ptr<WsFrames> ws;
-  std::unique_ptr<OggClock> ogg;  // the reference listener's audio clock
+  std::unique_ptr<OggClock> ogg;  // the audio clock of an HTTP listener's Ogg stream
 };
 
 struct Group {
@@ -41,7 +41,6 @@ struct Group {
   Transport transport = Transport::http;
   std::string request;
   int target = 0;
-  bool audio_clock = false;  // read the Ogg pages' audio clock (the reference listener)
   Clock::time_point ramp_start{};
   std::vector<Conn> conns;
   int answered = 0;    // got a response head, or failed before it
@@ -70,7 +69,7 @@ class LoadClient {
 
   // Starts opening `count` listeners of 127.0.0.1:port path; run_until connects them.
   int open_group(const std::string& label, unsigned short port, const std::string& path,
-                 Transport transport, int count, bool audio_clock = false);
+                 Transport transport, int count);
   // Closes every listener of a group with a reset (no TIME_WAIT left behind on either side).
   void close_group(int gi);
   Group& group(int gi) { return *groups_[static_cast<std::size_t>(gi)]; }
@@ -93,12 +92,13 @@ class LoadClient {
   std::vector<std::unique_ptr<Group>> groups_;
 };
 
-// Bytes, reads and states of a group's listeners at one moment.
+// Bytes, reads, states and audio clocks of a group's listeners at one moment.
 struct Snapshot {
   Clock::time_point t;
   std::vector<std::uint64_t> bytes;
   std::vector<std::uint32_t> reads;
   std::vector<State> state;
+  std::vector<double> audio_s;  // audio received (s, the Ogg clock); negative when unknown
 };
 
 Snapshot snapshot(const Group& g);
