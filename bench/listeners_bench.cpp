@@ -10,16 +10,17 @@
 //      its source), from utime + stime in /proc/PID/stat, for the figures net of it;
 //   2. N plain HTTP/1.1 GETs (WebSocket upgrades for auralis-ws), opened briskly;
 //   3. a wait until every listener is admitted and, over a check window, each receives at least
-//      75% of the live rate; a server that does not get there within the bounds is reported as
-//      not steady, and its figures stay out of the summary;
-//   4. the measured window: server CPU and RSS, bytes per listener (under 90% of the live rate
-//      counts as behind), and the daemon's own counters (writes, skips, drops) from /metrics.
-// The live rate is a reference listener's, on the idle daemon at the start of the round: a
-// reference listener on a loaded daemon could fall behind with the others and hide it (its rate
-// and the audio clock of the Ogg pages it gets are printed for each window). The daemon's idle
-// figure includes its reference listeners and ffmpeg (two or three listeners). Everything runs on
-// 127.0.0.1 and is bounded in time; every child is stopped on every exit path (and killed with the
-// bench: PR_SET_PDEATHSIG).
+//      0.75 s of audio per second; a server that does not get there within the bounds is
+//      reported as not steady, and its figures stay out of the summary;
+//   4. the measured window: server CPU and RSS, what each listener received (under 0.9 s of
+//      audio per second counts as behind), and the daemon's own counters (writes, skips,
+//      drops) from /metrics.
+// An HTTP listener's audio comes from the granule positions of the Ogg pages it receives (a
+// page less for icecast2, which writes whole pages); a WebSocket listener's is its bytes over
+// the live rate that a reference listener measured on the idle daemon at the start of the
+// round. The daemon's idle figure includes its reference listeners and ffmpeg (two or three
+// listeners). Everything runs on 127.0.0.1 and is bounded in time; every child is stopped on
+// every exit path (and killed with the bench: PR_SET_PDEATHSIG).
 //
 // The client is one thread on epoll: one recv per arrival, a short nap between polls so that
 // arrivals are read in batches; its own CPU is printed beside the servers'. It connects as fast
