@@ -297,6 +297,19 @@ const std::vector<KeyDef>& table() {
                        "brightness 0..1: mode (when auto), chord colour, pad cutoff"),
       PARAM_DOUBLE_KEY("session.density", density, 0, 1, "density 0..1: how busy the lead is"),
       def(
+          "session.deja_vu",
+          "deja-vu 0..1: the chance a two-bar cell of the lead recalls one heard before; auto "
+          "follows energy",
+          [](Config& c, const std::string& v) {
+            if (v == "auto")
+              c.session.deja_vu.reset();
+            else
+              c.session.deja_vu = parse_double("session.deja_vu", v, 0, 1);
+          },
+          [](const Config& c) {
+            return c.session.deja_vu ? fmt_double(*c.session.deja_vu) : std::string("auto");
+          }),
+      def(
           "session.seed", "composer seed; 0 picks a random one at start-up",
           [](Config& c, const std::string& v) {
             const auto seed = parse_int("session.seed", v, 0, 9007199254740991LL);

@@ -61,7 +61,8 @@ class RestApi(unittest.TestCase):
     def test_create_get_patch_delete(self):
         status, s, headers = self.api.call("POST", "/api/v1/sessions", {
             "name": "Night drive", "key": "F#", "mode": "lydian", "tempo_bpm": 88, "energy": 0.7,
-            "brightness": 0.9, "density": 0.3, "seed": 42, "layers": {"percussion": False}})
+            "brightness": 0.9, "density": 0.3, "deja_vu": 0.25, "seed": 42,
+            "layers": {"percussion": False}})
         self.assertEqual(status, 201, s)
         for field in ("id", "params", "stream_url", "ws_url", "created_at"):
             self.assertIn(field, s)
@@ -71,6 +72,7 @@ class RestApi(unittest.TestCase):
         self.assertEqual(s["params"]["key"], "F#")
         self.assertEqual(s["params"]["mode"], "lydian")
         self.assertEqual(s["params"]["seed"], 42)
+        self.assertEqual(s["params"]["deja_vu"], 0.25)
         self.assertFalse(s["params"]["layers"]["percussion"])
         self.assertTrue(s["stream_url"].endswith(f"/stream/{sid}.ogg"))
         self.assertTrue(s["ws_url"].startswith("ws://") and s["ws_url"].endswith(f"/ws/{sid}"))
@@ -95,6 +97,9 @@ class RestApi(unittest.TestCase):
         self.assertEqual(patched["params"]["tempo_bpm"], 60)
         self.assertEqual(patched["params"]["mode"], "dorian")
         self.assertEqual(patched["params"]["key"], "F#", "PATCH is partial")
+        self.assertEqual(patched["params"]["deja_vu"], 0.25, "PATCH is partial")
+        status, patched, _ = self.api.call("PATCH", f"/api/v1/sessions/{sid}", {"deja_vu": "auto"})
+        self.assertEqual((status, patched["params"]["deja_vu"]), (200, "auto"), patched)
 
         status, body, _ = self.api.call("DELETE", f"/api/v1/sessions/{sid}")
         self.assertEqual(status, 204)
@@ -140,6 +145,7 @@ class RestApi(unittest.TestCase):
             ({"tempo_bpm": 300}, "tempo_bpm"), ({"tempo_bpm": "fast"}, "tempo_bpm"), ({"energy": -0.1}, "energy"),
             ({"brightness": 2}, "brightness"), ({"density": None}, "density"), ({"key": "H"}, "key"),
             ({"mode": "locrian"}, "mode"), ({"seed": -1}, "seed"), ({"layers": {"pad": "yes"}}, "layers.pad"),
+            ({"deja_vu": 1.5}, "deja_vu"), ({"deja_vu": "often"}, "deja_vu"), ({"deja_vu": None}, "deja_vu"),
             ({"layers": {"drums": True}}, "layers.drums"), ({"colour": 1}, "colour"), ({"name": ""}, "name"),
             ({"name": "a\u0000b"}, "name"), ({"name": "tab\there"}, "name"), ({"name": "c1\u0085"}, "name"),
             ({"name": "\u00e9" * 101}, "name"),

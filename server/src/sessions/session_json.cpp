@@ -94,6 +94,15 @@ SessionResult<SessionFields> read_session_fields(const nlohmann::json& body,
       error = read_number(v, field, p.brightness);
     } else if (field == "density") {
       error = read_number(v, field, p.density);
+    } else if (field == "deja_vu") {
+      if (v.is_string() && v.get<std::string>() == "auto") {
+        p.deja_vu.reset();
+      } else {
+        double chance = 0;
+        error = v.is_number() ? read_number(v, field, chance)
+                              : invalid(field, "deja_vu must be a number 0..1 or \"auto\"");
+        if (!error) p.deja_vu = chance;
+      }
     } else if (field == "seed") {
       if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<std::int64_t>() >= 0))
         return invalid(field, "seed must be a non-negative integer");
@@ -121,6 +130,7 @@ nlohmann::json params_to_json(const music::SessionParams& p) {
           {"energy", p.energy},
           {"brightness", p.brightness},
           {"density", p.density},
+          {"deja_vu", p.deja_vu ? nlohmann::json(*p.deja_vu) : nlohmann::json("auto")},
           {"seed", p.seed},
           {"layers",
            {{"pad", p.layers.pad},
