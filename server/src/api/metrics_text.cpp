@@ -73,6 +73,14 @@ std::string render_metrics(const SessionManager& sessions, const ListenerMetrics
   w.sample("auralis_faults_total", l.faults_route.load(), "where=\"route\"");
   w.sample("auralis_faults_total", l.faults_network.load(), "where=\"network\"");
   w.sample("auralis_faults_total", l.faults_media.load(), "where=\"media\"");
+  w.metric("auralis_http_write_delay_seconds", "gauge",
+           "For HTTP listeners that keep up, the longest a page waited from publication to the "
+           "write carrying it: in the last write pass, and the most since start "
+           "(bound: stream.http_write_ms plus scheduling).");
+  w.sample("auralis_http_write_delay_seconds", l.http_write_delay_last_us.load() / 1e6,
+           "pass=\"last\"");
+  w.sample("auralis_http_write_delay_seconds", l.http_write_delay_max_us.load() / 1e6,
+           "pass=\"max\"");
   w.metric("auralis_ws_floods_total", "counter",
            "WebSocket listeners closed (1008) for sending too many frames.");
   w.sample("auralis_ws_floods_total", l.ws_floods.load());

@@ -10,6 +10,7 @@
 #include "api/routes.hpp"
 #include "auralis/config/log.hpp"
 #include "http/request_checks.hpp"
+#include "streaming/http_fanout.hpp"
 #include "streaming/http_listener.hpp"
 #include "streaming/transport.hpp"
 #include "streaming/ws_listener.hpp"
@@ -195,10 +196,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
                                         routes_.metrics(), std::move(route.ticket))
           ->start();
     } else {
-      std::make_shared<PlainHttpListener>(stream_.release_socket(), std::move(route.source),
-                                          std::move(route.response_head), routes_.listener_limits(),
-                                          routes_.metrics(), std::move(route.ticket))
-          ->start();
+      HttpFanout::join(route.source, stream_.release_socket(), std::move(route.response_head),
+                       routes_.listener_limits(), routes_.metrics(), std::move(route.ticket));
     }
   }
 

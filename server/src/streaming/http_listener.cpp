@@ -189,7 +189,6 @@ void HttpListener<Stream>::close(const char* why) {
   log::get("http")->info("listener {} left session {}: {}", remote_, source_->id(), why);
 }
 
-template class HttpListener<boost::asio::ip::tcp::socket>;
 template class HttpListener<TlsStream>;
 
 }  // namespace auralis::server

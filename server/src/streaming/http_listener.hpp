@@ -1,8 +1,9 @@
-// One HTTP stream listener: sends the response head, the header pages and a short burst, then
-// every page batch of its stream. One write in flight; what queues meanwhile goes out in the
-// next single gather write (a write costs about the same whatever its size). The queue skips to
+// One HTTPS stream listener: sends the response head, the header pages and a short burst, then
+// every page batch of its stream, through the TLS stream's asynchronous writes. One write in
+// flight; what queues meanwhile goes out in the next single gather write. The queue skips to
 // the live edge past its bounds (LiveEdgeQueue); the listener is closed after repeated skips
-// or a write that makes no progress. Written once for plain TCP and for TLS (transport.hpp).
+// or a write that makes no progress. Plain-HTTP listeners are written in passes instead
+// (http_fanout.hpp). ListenerLimits are both kinds' bounds.
 #pragma once
 
 #include <array>
@@ -78,9 +79,7 @@ class HttpListener : public StreamSubscriber,
   std::array<char, 64> discard_{};  // a listener sends nothing; a read only notices its hang-up
 };
 
-using PlainHttpListener = HttpListener<boost::asio::ip::tcp::socket>;
 using TlsHttpListener = HttpListener<TlsStream>;
-extern template class HttpListener<boost::asio::ip::tcp::socket>;
 extern template class HttpListener<TlsStream>;
 
 }  // namespace auralis::server

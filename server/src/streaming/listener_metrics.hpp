@@ -23,6 +23,10 @@ struct ListenerMetrics {
   std::atomic<std::uint64_t> faults_route{0};
   std::atomic<std::uint64_t> faults_network{0};
   std::atomic<std::uint64_t> faults_media{0};
+  // HTTP listeners that keep up: the longest a page waited from its publication to the write
+  // that carried it, in the last pass and the most since start (microseconds).
+  std::atomic<std::int64_t> http_write_delay_last_us{0};
+  std::atomic<std::int64_t> http_write_delay_max_us{0};
   std::atomic<std::uint64_t> ws_floods{0};      // WebSocket clients closed for frame floods
   std::atomic<std::uint64_t> accept_errors{0};  // failed accepts (EMFILE, ENFILE, ENOMEM, ...)
 };

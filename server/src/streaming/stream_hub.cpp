@@ -25,6 +25,7 @@ void StreamHub::publish(const proto::PagePtr& page) {
       history_samples_ -= history_.front()->duration_samples();
       history_.pop_front();
     }
+    if (pending_.empty()) pending_since_ = std::chrono::steady_clock::now();
     pending_.push_back(page);
     pending_samples_ += page->duration_samples();
     if (pending_samples_ < fanout_samples_) return;
@@ -33,6 +34,7 @@ void StreamHub::publish(const proto::PagePtr& page) {
     for (const auto& p : pending_) b->page_bytes += p->bytes.size();
     b->pages = std::move(pending_);
     b->events = std::move(pending_events_);
+    b->first_page_at = pending_since_;
     batch = std::move(b);
     pending_.clear();
     pending_events_.clear();
@@ -115,6 +117,7 @@ void StreamHub::close() {
       for (const auto& p : pending_) b->page_bytes += p->bytes.size();
       b->pages = std::move(pending_);
       b->events = std::move(pending_events_);
+      b->first_page_at = pending_since_;
       last = std::move(b);
     }
   }

@@ -3,6 +3,7 @@
 // costs one write per batch. Keeps a short history for the burst a new listener starts with.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -21,6 +22,7 @@ struct Batch {
   std::vector<std::shared_ptr<const std::string>> events;  // JSON text
   std::shared_ptr<const std::string> ws_message;           // docs/stream-protocol.md framing
   std::size_t page_bytes = 0;
+  std::chrono::steady_clock::time_point first_page_at;  // when its first page was published
 };
 using PageBatch = std::shared_ptr<const Batch>;
 
@@ -54,6 +56,7 @@ class StreamHub {
   void close();
 
   std::size_t subscribers() const;
+  std::int64_t burst_samples() const { return burst_samples_; }
   std::int64_t pages_published() const;
 
  private:
@@ -66,6 +69,7 @@ class StreamHub {
   std::vector<proto::PagePtr> pending_;
   std::vector<std::shared_ptr<const std::string>> pending_events_;
   std::int64_t pending_samples_ = 0;
+  std::chrono::steady_clock::time_point pending_since_;
   std::int64_t published_ = 0;
   // Strong references: the hub keeps a listener alive until it unsubscribes (on close).
   std::vector<std::shared_ptr<StreamSubscriber>> subscribers_;

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,10 @@ class StreamSource {
   // Listeners now attached, by transport: each listener counts itself in and out.
   std::atomic<int> http_listeners{0};
   std::atomic<int> ws_listeners{0};
+
+  // The plain-HTTP fan-out while the stream has such listeners (HttpFanout::join).
+  std::mutex http_fanout_mutex;
+  std::weak_ptr<class HttpFanout> http_fanout;
 };
 
 }  // namespace auralis::server

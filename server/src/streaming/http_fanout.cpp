@@ -1,0 +1,372 @@
+#include "streaming/http_fanout.hpp"
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/post.hpp>
+#include <cerrno>
+#include <climits>
+
+#include "auralis/config/log.hpp"
+#include "streaming/listener_metrics.hpp"
+#include "streaming/stream_source.hpp"
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace auralis::server {
+namespace {
+
+constexpr std::int64_t kSamplesPerMs = 48;
+
+std::int64_t batch_samples(const PageBatch& b) {
+  std::int64_t n = 0;
+  for (const auto& p : b->pages) n += p->duration_samples();
+  return n;
+}
+
+}  // namespace
+
+struct HttpFanout::Listener {
+  explicit Listener(tcp::socket s) : socket(std::move(s)) {}
+
+  tcp::socket socket;
+  std::string head;  // the response head, then the header pages: the prefix
+  std::shared_ptr<const std::vector<std::uint8_t>> header_pages;
+  std::size_t prefix_sent = 0;
+  std::uint64_t next_seq = 0;    // the first batch not wholly written
+  std::size_t offset = 0;        // bytes of that batch written already
+  std::uint64_t resume_seq = 0;  // a skip while mid-batch: where to go once it is done (0: on)
+  ListenerLimits limits;
+  std::shared_ptr<void> ticket;  // the place under the admission limits
+  std::string remote;
+  Clock::time_point stalled_since{};  // unsent data has not moved since (epoch: moving)
+  int skips = 0;
+  bool half_closed = false;  // end of file read: written every batch
+  bool closed = false;
+  std::array<char, 64> discard{};
+
+  std::size_t prefix_size() const { return head.size() + header_pages->size(); }
+  // The first batch not started yet: after the one in progress, or where a skip resumes.
+  std::uint64_t next_whole() const {
+    if (offset == 0) return next_seq;
+    return resume_seq != 0 ? resume_seq : next_seq + 1;
+  }
+  // Past the batch in progress, or on to the next one.
+  void finish_batch() {
+    next_seq = next_whole() == next_seq ? next_seq + 1 : next_whole();
+    offset = 0;
+    resume_seq = 0;
+  }
+};
+
+void HttpFanout::join(const std::shared_ptr<StreamSource>& source, tcp::socket socket,
+                      std::string response_head, ListenerLimits limits,
+                      std::shared_ptr<ListenerMetrics> metrics,
+                      std::shared_ptr<void> admission_ticket) {
+  std::shared_ptr<HttpFanout> fanout;
+  {
+    std::lock_guard lock(source->http_fanout_mutex);
+    fanout = source->http_fanout.lock();
+    if (!fanout) {
+      fanout = std::make_shared<HttpFanout>(socket.get_executor(), source, std::move(metrics));
+      source->http_fanout = fanout;
+      fanout->start();
+    }
+  }
+  asio::post(fanout->strand_, [fanout, socket = std::move(socket), head = std::move(response_head),
+                               limits, ticket = std::move(admission_ticket)]() mutable {
+    fanout->add(std::move(socket), std::move(head), limits, std::move(ticket));
+  });
+}
+
+HttpFanout::HttpFanout(asio::any_io_executor executor, std::shared_ptr<StreamSource> source,
+                       std::shared_ptr<ListenerMetrics> metrics)
+    : strand_(asio::make_strand(std::move(executor))),
+      source_(std::move(source)),
+      metrics_(std::move(metrics)),
+      held_(std::shared_ptr<std::atomic<std::int64_t>>(metrics_, &metrics_->held_bytes)) {}
+
+HttpFanout::~HttpFanout() = default;
+
+void HttpFanout::start() {
+  asio::post(strand_, [self = shared_from_this()] {
+    // The hub's recent pages seed the ring: the first listener's burst.
+    auto recent = self->source_->hub().subscribe(self);
+    self->subscribed_ = true;
+    if (recent.empty()) return;
+    auto seed = std::make_shared<Batch>();
+    for (const auto& p : recent) seed->page_bytes += p->bytes.size();
+    seed->pages = std::move(recent);
+    seed->first_page_at = Clock::now();  // a burst: old on purpose, not a delay
+    self->append(seed, Clock::now());
+  });
+}
+
+void HttpFanout::on_pages(const PageBatch& batch) {
+  asio::post(strand_, [self = shared_from_this(), batch] {
+    if (self->ended_ || self->emptied_) return;
+    self->append(batch, Clock::now());
+    if (++self->batches_since_pass_ >= self->batches_per_pass_) {
+      self->batches_since_pass_ = 0;
+      self->pass(true);
+    } else if (self->half_closed_ > 0) {
+      self->pass(false);
+    }
+  });
+}
+
+void HttpFanout::on_stream_end() {
+  asio::post(strand_, [self = shared_from_this()] {
+    if (self->ended_ || self->emptied_) return;
+    self->ended_ = true;
+    self->subscribed_ = false;  // the hub let go of every subscriber
+    self->pass(true);           // what is queued still goes out
+    for (auto& l : self->listeners_) self->close(*l, "stream ended");
+    self->remove_closed();
+    self->ring_.clear();
+    self->source_.reset();
+  });
+}
+
+void HttpFanout::append(const PageBatch& batch, Clock::time_point now) {
+  ring_.push_back({batch, now});
+  while (ring_.size() > 1 && now - ring_.front().at > retain_) {
+    ring_.pop_front();
+    ++first_seq_;
+  }
+}
+
+void HttpFanout::add(tcp::socket socket, std::string response_head, ListenerLimits limits,
+                     std::shared_ptr<void> admission_ticket) {
+  auto l = std::make_shared<Listener>(std::move(socket));
+  boost::system::error_code ec;
+  const auto endpoint = l->socket.remote_endpoint(ec);
+  if (!ec) l->remote = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+  if (emptied_) {
+    // The last listener left just before this one arrived: join the stream's new fan-out.
+    return join(source_, std::move(l->socket), std::move(response_head), limits, metrics_,
+                std::move(admission_ticket));
+  }
+  if (ended_) {
+    l->socket.shutdown(tcp::socket::shutdown_both, ec);
+    return;  // the stream ended while this listener connected
+  }
+  // A small kernel buffer makes a stalled reader visible to the queue bounds quickly.
+  l->socket.set_option(asio::socket_base::send_buffer_size(limits.sndbuf_bytes), ec);
+  l->socket.non_blocking(true, ec);
+  l->head = std::move(response_head);
+  l->header_pages = source_->header_pages();
+  l->limits = limits;
+  l->ticket = std::move(admission_ticket);
+  batches_per_pass_ = limits.batches_per_write;
+  retain_ = std::max(retain_, 2 * limits.queue.max_age);
+  // The burst: the newest whole batches within burst_ms.
+  const std::int64_t burst = source_->hub().burst_samples();
+  std::int64_t samples = 0;
+  l->next_seq = end_seq();
+  while (l->next_seq > first_seq_) {
+    const std::int64_t s = batch_samples(batch_at(l->next_seq - 1));
+    if (samples + s > burst) break;
+    samples += s;
+    --l->next_seq;
+  }
+  ++metrics_->http_listeners;
+  ++metrics_->http_listeners_total;
+  ++source_->http_listeners;
+  log::get("http")->info("listener {} joined session {} ({} ms burst)", l->remote, source_->id(),
+                         samples / kSamplesPerMs);
+  listeners_.push_back(l);
+  watch_for_hangup(l);
+  write(*l, Clock::now());
+  remove_closed();
+}
+
+void HttpFanout::watch_for_hangup(const std::shared_ptr<Listener>& l) {
+  // A listener sends nothing after its request: a read completes only when it leaves (an
+  // error) or half-closes (end of file: it may still read, so it keeps its stream).
+  l->socket.async_read_some(
+      asio::buffer(l->discard),
+      asio::bind_executor(strand_, [self = shared_from_this(), l](boost::system::error_code ec,
+                                                                 std::size_t) {
+        if (l->closed) return;
+        if (ec == asio::error::eof) {
+          l->half_closed = true;
+          ++self->half_closed_;
+          return;
+        }
+        if (ec) {
+          self->close(*l, "client went away");
+          self->remove_closed();
+          return;
+        }
+        self->watch_for_hangup(l);
+      }));
+}
+
+void HttpFanout::pass(bool every_listener) {
+  const auto now = Clock::now();
+  std::size_t unsent = 0;
+  Clock::duration delay{};
+  for (const auto& l : listeners_) {
+    if (l->closed || (!every_listener && !l->half_closed)) continue;
+    skip_if_behind(*l, now);
+    if (l->closed) continue;
+    // A listener that kept up gets the pages published since its last write: the oldest of
+    // them waited longest.
+    const auto next = std::max(l->next_whole(), first_seq_);
+    if (l->stalled_since == Clock::time_point{} && l->offset == 0 && next < end_seq())
+      delay = std::max(delay, now - batch_at(next)->first_page_at);
+    write(*l, now);
+    if (l->closed) continue;
+    if (l->offset > 0) unsent += batch_at(l->next_seq)->page_bytes - l->offset;
+    for (auto seq = std::max(l->next_whole(), first_seq_); seq < end_seq(); ++seq)
+      unsent += batch_at(seq)->page_bytes;
+  }
+  remove_closed();
+  if (!every_listener) return;
+  held_.set(unsent);
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(delay).count();
+  metrics_->http_write_delay_last_us = us;
+  auto max = metrics_->http_write_delay_max_us.load();
+  while (us > max && !metrics_->http_write_delay_max_us.compare_exchange_weak(max, us)) {
+  }
+}
+
+void HttpFanout::skip_if_behind(Listener& l, Clock::time_point now) {
+  if (l.next_seq < first_seq_) {
+    // Its next batch left the ring: mid-batch that would tear a page, so it has to go.
+    if (l.offset > 0) {
+      ++metrics_->drops;
+      return close(l, "too slow: fell out of the recent audio");
+    }
+    l.next_seq = first_seq_;
+  }
+  if (l.prefix_sent < l.prefix_size()) return;
+  // What waits untouched: from the first batch not started (the one in progress, if any, is
+  // finished first: never a torn page) to the newest, which is all that is kept on a skip.
+  const auto from = std::max(l.next_whole(), first_seq_);
+  if (from + 1 >= end_seq()) return;
+  std::size_t bytes = 0;
+  for (auto seq = from; seq < end_seq(); ++seq) bytes += batch_at(seq)->page_bytes;
+  const bool too_old = now - ring_[from - first_seq_].at > l.limits.queue.max_age;
+  if (!too_old && bytes <= l.limits.queue.max_bytes) return;
+  ++l.skips;
+  ++metrics_->skips;
+  if (l.skips > l.limits.max_skips) {
+    ++metrics_->drops;
+    return close(l, "too slow: skipped to the live edge too often");
+  }
+  log::get("http")->warn("listener {} on session {} fell {} KiB behind: skipped to the live edge",
+                         l.remote, source_->id(), bytes / 1024);
+  if (l.offset == 0)
+    l.next_seq = end_seq() - 1;
+  else
+    l.resume_seq = end_seq() - 1;
+}
+
+bool HttpFanout::write(Listener& l, Clock::time_point now) {
+  iov_.clear();
+  std::size_t total = 0;
+  auto add = [&](const void* data, std::size_t size) {
+    if (size == 0 || iov_.size() >= IOV_MAX) return;
+    iov_.push_back({const_cast<void*>(data), size});
+    total += size;
+  };
+  if (l.prefix_sent < l.head.size())
+    add(l.head.data() + l.prefix_sent, l.head.size() - l.prefix_sent);
+  if (l.prefix_sent < l.prefix_size()) {
+    const std::size_t done = l.prefix_sent > l.head.size() ? l.prefix_sent - l.head.size() : 0;
+    add(l.header_pages->data() + done, l.header_pages->size() - done);
+  }
+  auto add_batch = [&](const PageBatch& batch, std::size_t skip) {
+    for (const auto& page : batch->pages) {
+      const std::size_t size = page->bytes.size();
+      if (skip >= size) {
+        skip -= size;
+        continue;
+      }
+      add(page->bytes.data() + skip, size - skip);
+      skip = 0;
+    }
+  };
+  if (l.offset > 0) add_batch(batch_at(l.next_seq), l.offset);
+  for (auto seq = std::max(l.next_whole(), first_seq_); seq < end_seq(); ++seq)
+    add_batch(batch_at(seq), 0);
+  if (iov_.empty()) {
+    l.stalled_since = {};
+    return true;
+  }
+  msghdr msg{};
+  msg.msg_iov = iov_.data();
+  msg.msg_iovlen = iov_.size();
+  const ssize_t n = ::sendmsg(l.socket.native_handle(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+  if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+    close(l, "client went away");
+    return false;
+  }
+  std::size_t written = n > 0 ? static_cast<std::size_t>(n) : 0;
+  if (written > 0) {
+    metrics_->bytes_sent += written;
+    ++metrics_->writes;
+  }
+  // Move the listener's place forward by what the kernel took.
+  const std::size_t from_prefix = std::min(written, l.prefix_size() - l.prefix_sent);
+  l.prefix_sent += from_prefix;
+  written -= from_prefix;
+  while (written > 0) {
+    const std::size_t left = batch_at(l.next_seq)->page_bytes - l.offset;
+    if (written < left) {
+      l.offset += written;
+      break;
+    }
+    written -= left;
+    l.finish_batch();
+  }
+  const bool all_sent = n >= 0 && static_cast<std::size_t>(n) == total;
+  if (all_sent || n > 0) {
+    l.stalled_since = all_sent ? Clock::time_point{} : now;
+  } else if (l.stalled_since == Clock::time_point{}) {
+    l.stalled_since = now;
+  } else if (now - l.stalled_since >= l.limits.write_timeout) {
+    ++metrics_->drops;
+    close(l, "write timeout");
+    return false;
+  }
+  return true;
+}
+
+void HttpFanout::close(Listener& l, const char* why) {
+  if (l.closed) return;
+  l.closed = true;
+  if (l.half_closed) --half_closed_;
+  boost::system::error_code ec;
+  l.socket.shutdown(tcp::socket::shutdown_both, ec);
+  l.socket.close(ec);  // cancels the hang-up read
+  l.ticket.reset();
+  --metrics_->http_listeners;
+  if (source_) {
+    --source_->http_listeners;
+    log::get("http")->info("listener {} left session {}: {}", l.remote, source_->id(), why);
+  }
+}
+
+void HttpFanout::remove_closed() {
+  std::erase_if(listeners_, [](const std::shared_ptr<Listener>& l) { return l->closed; });
+  if (!listeners_.empty() || ended_ || emptied_ || !subscribed_) return;
+  // The last listener left: stop taking batches; the next listener makes a new fan-out. The
+  // session stays referenced until this fan-out's last handler is done (no cycle: the hub no
+  // longer holds it).
+  subscribed_ = false;
+  emptied_ = true;
+  held_.set(0);
+  ring_.clear();
+  {
+    std::lock_guard lock(source_->http_fanout_mutex);
+    if (source_->http_fanout.lock().get() == this) source_->http_fanout.reset();
+  }
+  source_->hub().unsubscribe(this);
+}
+
+}  // namespace auralis::server
