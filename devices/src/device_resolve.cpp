@@ -7,10 +7,10 @@
 namespace auralis::devices {
 
 std::string describe(const DeviceInfo& info) {
-  if (!info.torch_built) return "LibTorch not built in; CPU engine only";
+  const std::string torch =
+      info.torch_built ? "LibTorch module installed" : "no LibTorch module";
   if (!info.cuda_available || info.gpus.empty())
-    return "no CUDA GPU (LibTorch on CPU, " + std::to_string(info.cpu_threads) +
-           " intra-op threads)";
+    return "no CUDA GPU, " + std::to_string(info.cpu_threads) + " CPU threads, " + torch;
   std::string s = std::to_string(info.gpus.size()) + " CUDA GPU(s):";
   for (const auto& g : info.gpus) {
     s += " cuda:" + std::to_string(g.index);
@@ -38,11 +38,12 @@ std::string resolve(const std::string& setting, const DeviceInfo& info) {
                              "'");
   }
   if (!info.torch_built)
-    throw std::runtime_error("engine.device = " + setting + ": this build has no LibTorch");
+    throw std::runtime_error("engine.device = " + setting +
+                             ": no LibTorch module is installed (no LibTorch in this build)");
   if (gpus == 0)
     throw std::runtime_error("engine.device = " + setting +
-                             ": no CUDA GPU is usable here (LibTorch reports CUDA unavailable: a "
-                             "CPU-only build, no GPU or no driver); use auto or cpu");
+                             ": no CUDA GPU is usable here (the CUDA driver reports none); use "
+                             "auto or cpu");
   if (index >= gpus)
     throw std::runtime_error("engine.device = " + setting + ": only " + std::to_string(gpus) +
                              " CUDA GPU(s)");

@@ -57,29 +57,25 @@ std::vector<EngineSpec> choose_engine_chain(const EngineChoiceSettings& s) {
 
   if (s.primary == "torch") {
     if (!synthesis::torch_engine_available())
-      throw std::runtime_error("engine.primary = torch, but this build has no LibTorch");
+      throw std::runtime_error(
+          "engine.primary = torch, but the LibTorch engine module (libauralis_torch.so) is not "
+          "installed");
     const std::string device = resolve_device(s.device);
     return {torch_spec(device, "engine.primary = torch"), cpu_spec(s, "fallback")};
   }
 
-  // auto
-  if (synthesis::torch_engine_available()) {
-    const std::string device = resolve_device(s.device);
-    if (device.starts_with("cuda"))
-      return {torch_spec(device, "CUDA GPU present"), cpu_spec(s, "fallback")};
-    auto cpu = synthesis::make_cpu_engine();
-    auto torch = synthesis::make_torch_engine(device);
-    const double cpu_rtf = measure_real_time_factor(*cpu);
-    const double torch_rtf = measure_real_time_factor(*torch);
-    log->info(
-        "engine choice on CPU: cpu engine {:.0f}x real time, LibTorch on {} {:.0f}x (best of three "
-        "renders of a reference phrase)",
-        cpu_rtf, device, torch_rtf);
-    if (torch_rtf > cpu_rtf)
-      return {torch_spec(device, "measured faster on this CPU"), cpu_spec(s, "fallback")};
-    return {cpu_spec(s, "measured faster than LibTorch on this CPU")};
+  // auto: LibTorch leads only where it can win, on a CUDA GPU. Without one LibTorch is not
+  // loaded at all (timing it here would map its ~300 libraries for nothing: on these CPUs the
+  // C++ engine renders several times faster).
+  if (!info.cuda_available) return {cpu_spec(s, "no CUDA GPU: LibTorch not loaded")};
+  if (!info.torch_built) return {cpu_spec(s, "a CUDA GPU, but no LibTorch module installed")};
+  const int torch_gpus = synthesis::torch_cuda_devices();
+  if (torch_gpus == 0) {
+    log->warn("a CUDA GPU is present but this LibTorch cannot use it (a CPU-only build?): "
+              "rendering on the C++ CPU engine");
+    return {cpu_spec(s, "LibTorch without CUDA")};
   }
-  return {cpu_spec(s, "this build has no LibTorch")};
+  return {torch_spec(resolve_device(s.device), "CUDA GPU present"), cpu_spec(s, "fallback")};
 }
 
 std::unique_ptr<synthesis::Engine> make_engine(const EngineSpec& spec) {

@@ -15,6 +15,7 @@
 #include "auralis/devices/process_tuning.hpp"
 #include "auralis/music/composer.hpp"
 #include "auralis/music/score_format.hpp"
+#include "auralis/synthesis/engine.hpp"
 #include "auralis/server/daemon.hpp"
 #include "auralis/version.hpp"
 #include "cli/offline_render.hpp"
@@ -64,11 +65,8 @@ int main(int argc, char** argv) {
       std::cout << auralis::config::usage();
       return 0;
     case auralis::config::Command::version:
-#ifdef AURALIS_HAVE_TORCH
-      std::printf("auralis %s (LibTorch: yes)\n", auralis::kVersion);
-#else
-      std::printf("auralis %s (LibTorch: no)\n", auralis::kVersion);
-#endif
+      std::printf("auralis %s (LibTorch engine module: %s)\n", auralis::kVersion,
+                  auralis::synthesis::torch_engine_available() ? "installed" : "none");
       return 0;
     default:
       break;

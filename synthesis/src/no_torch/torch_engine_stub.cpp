@@ -18,4 +18,8 @@ bool torch_engine_available() {
   return false;
 }
 
+int torch_cuda_devices() {
+  return 0;
+}
+
 }  // namespace auralis::synthesis

@@ -47,7 +47,7 @@ struct Config {
   // [stream]
   int burst_ms = 500;
   int fanout_ms = 100;
-  int http_write_ms = 300;  // HTTP listeners: audio per socket write (whole batches)
+  int http_write_ms = 1000;  // HTTP listeners: audio per write pass (whole batches)
   int listener_queue_ms = 4000;
   int listener_queue_kib = 512;
   int listener_sndbuf_kib = 64;

@@ -1,5 +1,5 @@
-// Compute devices seen through LibTorch: whether CUDA is usable, how many GPUs, their names and
-// memory; and the mapping of the `engine.device` setting to a device LibTorch can use.
+// Compute devices as the CUDA driver reports them (names, memory), whether the LibTorch engine
+// module is installed, and the mapping of the `engine.device` setting to a device.
 #pragma once
 
 #include <cstdint>
@@ -15,10 +15,10 @@ struct GpuInfo {
 };
 
 struct DeviceInfo {
-  bool torch_built = false;  // this binary links LibTorch
-  bool cuda_available = false;
+  bool torch_built = false;  // the LibTorch engine module is installed (not loaded to tell)
+  bool cuda_available = false;  // the CUDA driver reports a GPU
   std::vector<GpuInfo> gpus;
-  int cpu_threads = 0;  // LibTorch intra-op threads (0 without LibTorch)
+  int cpu_threads = 0;  // hardware threads
 };
 
 DeviceInfo detect_devices();

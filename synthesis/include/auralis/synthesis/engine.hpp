@@ -39,12 +39,17 @@ class Engine {
 
 std::unique_ptr<Engine> make_cpu_engine();
 
-// LibTorch engine on `device` ("cpu", "cuda", "cuda:N"). Throws std::runtime_error when this
-// build has no LibTorch or the device is unusable.
+// LibTorch engine on `device` ("cpu", "cuda", "cuda:N"), from the LibTorch module, which the
+// first call loads (libauralis_torch.so; a process that never asks never maps LibTorch).
+// Throws std::runtime_error when the module is missing or the device is unusable.
 std::unique_ptr<Engine> make_torch_engine(const std::string& device);
 // The same with an explicit intra-op thread count for LibTorch (at::set_num_threads; the
 // setting is process-wide in LibTorch, so the last engine created decides).
 std::unique_ptr<Engine> make_torch_engine(const std::string& device, int threads);
+// Whether the LibTorch module is there to load (it is not loaded to tell).
 bool torch_engine_available();
+// CUDA devices LibTorch can use: loads the module (0 for a CPU-only LibTorch). Throws like
+// make_torch_engine when the module is missing.
+int torch_cuda_devices();
 
 }  // namespace auralis::synthesis
