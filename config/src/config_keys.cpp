@@ -192,7 +192,8 @@ const std::vector<KeyDef>& table() {
               "HTTP stream listeners get a socket write per this much audio (whole fanout_ms "
               "batches; WebSocket listeners get every batch)"),
       INT_KEY("stream.listener_queue_ms", listener_queue_ms, 200, 60000,
-              "a listener further behind than this skips to the live edge (ms)"),
+              "a listener further behind than this (beyond its next HTTP write) skips to the live edge "
+              "(ms)"),
       INT_KEY("stream.listener_queue_kib", listener_queue_kib, 16, 65536,
               "bytes queued per listener before it skips to the live edge (KiB)"),
       INT_KEY("stream.listener_sndbuf_kib", listener_sndbuf_kib, 4, 16384,

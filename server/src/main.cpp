@@ -65,8 +65,9 @@ int main(int argc, char** argv) {
       std::cout << auralis::config::usage();
       return 0;
     case auralis::config::Command::version:
-      std::printf("auralis %s (LibTorch engine module: %s)\n", auralis::kVersion,
-                  auralis::synthesis::torch_engine_available() ? "installed" : "none");
+      // "LibTorch: yes" when the LibTorch engine module is installed where the daemon looks.
+      std::printf("auralis %s (LibTorch: %s)\n", auralis::kVersion,
+                  auralis::synthesis::torch_engine_available() ? "yes" : "no");
       return 0;
     default:
       break;

@@ -68,6 +68,7 @@ ListenerLimits listener_limits_of(const config::Config& config) {
   limits.write_timeout = std::chrono::seconds(config.write_timeout_s);
   limits.batches_per_write = static_cast<std::size_t>(
       std::max(1, (config.http_write_ms + config.fanout_ms / 2) / std::max(1, config.fanout_ms)));
+  limits.write_period = std::chrono::milliseconds(config.http_write_ms);
   return limits;
 }
 

@@ -108,8 +108,12 @@ void HttpFanout::on_pages(const PageBatch& batch) {
   asio::post(strand_, [self = shared_from_this(), batch] {
     if (self->ended_ || self->emptied_) return;
     self->append(batch, Clock::now());
-    if (++self->batches_since_pass_ >= self->batches_per_pass_) {
-      self->batches_since_pass_ = 0;
+    // A pass before the audio waiting would outgrow the period with one more batch like this
+    // one: batches vary in length (whole pages), so counting them would overshoot the period.
+    const std::int64_t samples = batch_samples(batch);
+    self->samples_since_pass_ += samples;
+    if (self->samples_since_pass_ + samples > self->pass_samples_) {
+      self->samples_since_pass_ = 0;
       self->pass(true);
     } else if (self->half_closed_ > 0) {
       self->pass(false);
@@ -160,7 +164,7 @@ void HttpFanout::add(tcp::socket socket, std::string response_head, ListenerLimi
   l->header_pages = source_->header_pages();
   l->limits = limits;
   l->ticket = std::move(admission_ticket);
-  batches_per_pass_ = limits.batches_per_write;
+  pass_samples_ = static_cast<std::int64_t>(limits.write_period.count()) * kSamplesPerMs;
   retain_ = std::max(retain_, 2 * limits.queue.max_age);
   // The burst: the newest whole batches within burst_ms.
   const std::int64_t burst = source_->hub().burst_samples();
@@ -250,7 +254,10 @@ void HttpFanout::skip_if_behind(Listener& l, Clock::time_point now) {
   if (from + 1 >= end_seq()) return;
   std::size_t bytes = 0;
   for (auto seq = from; seq < end_seq(); ++seq) bytes += batch_at(seq)->page_bytes;
-  const bool too_old = now - ring_[from - first_seq_].at > l.limits.queue.max_age;
+  // Audio waits up to a pass period for its write by design; the age bound counts from there
+  // (otherwise a listener_queue_ms near http_write_ms would skip listeners that keep up).
+  const auto pass_period = std::chrono::milliseconds(pass_samples_ / kSamplesPerMs);
+  const bool too_old = now - ring_[from - first_seq_].at > l.limits.queue.max_age + pass_period;
   if (!too_old && bytes <= l.limits.queue.max_bytes) return;
   ++l.skips;
   ++metrics_->skips;

@@ -81,8 +81,8 @@ class HttpFanout : public StreamSubscriber, public std::enable_shared_from_this<
   std::deque<Entry> ring_;  // recent batches, oldest first: listeners' unsent audio and bursts
   std::uint64_t first_seq_ = 0;
   std::vector<std::shared_ptr<Listener>> listeners_;
-  std::size_t batches_since_pass_ = 0;
-  std::size_t batches_per_pass_ = 1;  // from the newest listener's limits
+  std::int64_t samples_since_pass_ = 0;  // audio appended since the last pass
+  std::int64_t pass_samples_ = 48000;    // audio per pass, from the newest listener's limits
   std::chrono::milliseconds retain_{8000};
   std::size_t half_closed_ = 0;  // listeners written every batch
   bool subscribed_ = false;

@@ -31,6 +31,7 @@ struct ListenerLimits {
   std::chrono::seconds write_timeout{10};
   int max_skips = 3;                  // closed on the next skip after this many
   std::size_t batches_per_write = 1;  // HTTP: a write waits until this many batches are queued
+  std::chrono::milliseconds write_period{1000};  // plain HTTP: audio per write pass
 };
 
 template <class Stream>
