@@ -2,9 +2,9 @@
 """Prints the real daemon's footprint on 127.0.0.1 (issue 19's memory and start-up figures):
   - start-up: exec -> /readyz answering 200 (the default session playing), median of N starts;
   - RSS with one session and no listener, and whether LibTorch is mapped;
-  - RSS per extra session (10 sessions created over the API, all playing);
   - RSS per extra listener (2,000 HTTP listeners, then 2,000 more: the second step, once the
-    allocator has grown for the first, is the steady cost of a listener).
+    allocator has grown for the first, is the steady cost of a listener), on the fresh daemon;
+  - RSS per extra session (10 sessions created over the API, all playing).
 Usage: bench/footprint_bench.py path/to/auralis [starts] [--set key=value ...]"""
 import json
 import os
@@ -72,20 +72,6 @@ def main():
         base = settle(pid, 5)
         print(f"RSS, one session, no listener: {base / 1024:.1f} MiB; LibTorch mapped: "
               f"{'yes' if torch_mapped(pid) else 'no'}")
-        for i in range(10):
-            req = urllib.request.Request(d.base + "/api/v1/sessions", method="POST",
-                                         data=json.dumps({"id": f"fp{i}", "seed": i}).encode(),
-                                         headers={"Content-Type": "application/json"})
-            urllib.request.urlopen(req, timeout=30).read()
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            body = json.loads(urllib.request.urlopen(d.base + "/api/v1/sessions").read())
-            if all(s["now_playing"] for s in body["sessions"]):
-                break
-            time.sleep(0.2)
-        with_sessions = settle(pid, 5)
-        print(f"RSS per extra session: {(with_sessions - base) / 10 / 1024:.2f} MiB "
-              f"(10 sessions playing)")
         socks = []
 
         def listeners(n):
@@ -100,10 +86,25 @@ def main():
         listeners(2000)
         second = settle(pid)
         print(f"RSS per extra listener: {(second - first) / 2000:.2f} KiB (the second 2,000; the "
-              f"first 2,000 cost {(first - with_sessions) / 2000:.2f} KiB each while the heap "
+              f"first 2,000 cost {(first - base) / 2000:.2f} KiB each while the heap "
               f"grew)")
         for s in socks:
             s.close()
+        after_listeners = settle(pid)
+        for i in range(10):
+            req = urllib.request.Request(d.base + "/api/v1/sessions", method="POST",
+                                         data=json.dumps({"id": f"fp{i}", "seed": i}).encode(),
+                                         headers={"Content-Type": "application/json"})
+            urllib.request.urlopen(req, timeout=30).read()
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            body = json.loads(urllib.request.urlopen(d.base + "/api/v1/sessions").read())
+            if all(s["now_playing"] for s in body["sessions"]):
+                break
+            time.sleep(0.2)
+        with_sessions = settle(pid, 5)
+        print(f"RSS per extra session: {(with_sessions - after_listeners) / 10 / 1024:.2f} MiB "
+              f"(10 sessions playing)")
     finally:
         d.stop()
 
