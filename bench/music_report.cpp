@@ -17,11 +17,10 @@
 #include <vector>
 
 #include "auralis/analysis/listener.hpp"
+#include "auralis/analysis/session_render.hpp"
 #include "auralis/music/composer.hpp"
 #include "auralis/music/score_figures.hpp"
 #include "auralis/synthesis/engine.hpp"
-#include "auralis/synthesis/mixer.hpp"
-#include "auralis/synthesis/timeline.hpp"
 #include "report/png_image.hpp"
 
 namespace {
@@ -69,53 +68,16 @@ std::unique_ptr<synthesis::Engine> make_engine(const std::string& name) {
 std::vector<PlacedPhrase> render(const Options& o, const music::SessionParams& params,
                                  analysis::Listener& listener, analysis::Listener* solo,
                                  double* settled_gain_db) {
-  music::Composer composer(params);
-  synthesis::Timeline timeline;
   auto engine = make_engine(o.engine);
-  synthesis::Mixer mixer, solo_mixer;
-  synthesis::Stems window, solo_stems;
-  std::vector<float> pcm, solo_pcm;
   std::vector<PlacedPhrase> phrases;
-  const auto total = static_cast<std::int64_t>(o.minutes * 60 * kRate);
-  std::int64_t done = 0;
-  while (done < total) {
-    music::Phrase phrase = composer.next();
-    const synthesis::RenderJob job = timeline.place(phrase);
-    phrases.push_back({phrase, static_cast<double>(job.start_frame) / kRate});
-    if (job.start_frame > 0) listener.mark_join(job.start_frame);
-    pcm.assign(static_cast<std::size_t>(2 * job.frames), 0.0f);
-    solo_pcm.assign(pcm.size(), 0.0f);
-    synthesis::RenderJob w;
-    w.controls = job.controls;
-    engine->render_windows(
-        job, window, [&](std::int64_t offset, std::int64_t frames, const synthesis::Stems& stems) {
-          w.start_frame = job.start_frame + offset;
-          w.frames = frames;
-          const auto at = static_cast<std::size_t>(2 * offset),
-                     n = static_cast<std::size_t>(2 * frames);
-          mixer.process(w, stems, std::span<float>(pcm).subspan(at, n));
-          if (!solo) return;
-          solo_stems.resize(frames);
-          for (int l = 0; l < music::kLayerCount; ++l) {
-            const auto layer = static_cast<music::Layer>(l);
-            const bool percussion = layer == music::Layer::kick || layer == music::Layer::brush;
-            if (percussion && !stems.silent(layer, 0, frames)) {
-              solo_stems.store(layer, 0, stems.plane(layer, 0).data(), stems.plane(layer, 1).data(),
-                               frames);
-            } else {
-              solo_stems.store_silence(layer, 0, frames);
-            }
-          }
-          solo_mixer.hold_master_gain_db(mixer.master_gain_db());
-          solo_mixer.process(w, solo_stems, std::span<float>(solo_pcm).subspan(at, n));
-        });
-    const std::int64_t keep = std::min(job.frames, total - done);
-    listener.add(std::span<const float>(pcm).first(static_cast<std::size_t>(2 * keep)));
-    if (solo) solo->add(std::span<const float>(solo_pcm).first(static_cast<std::size_t>(2 * keep)));
-    if (settled_gain_db && done < 120 * kRate && done + keep >= 120 * kRate)
-      *settled_gain_db = mixer.master_gain_db();
-    done += keep;
-  }
+  const auto settle_frame = static_cast<std::int64_t>(120 * kRate);  // two minutes in
+  analysis::render_session(
+      params, *engine, static_cast<std::int64_t>(o.minutes * 60 * kRate), listener, solo,
+      [&](const analysis::RenderedPhrase& r) {
+        phrases.push_back({r.phrase, static_cast<double>(r.start_frame) / kRate});
+        if (settled_gain_db && r.done_before < settle_frame && r.done_after >= settle_frame)
+          *settled_gain_db = r.mixer.master_gain_db();
+      });
   return phrases;
 }
 

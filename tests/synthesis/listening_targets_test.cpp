@@ -10,61 +10,21 @@
 #include <vector>
 
 #include "auralis/analysis/listener.hpp"
-#include "auralis/music/composer.hpp"
+#include "auralis/analysis/session_render.hpp"
 #include "auralis/synthesis/engine.hpp"
-#include "auralis/synthesis/mixer.hpp"
-#include "auralis/synthesis/timeline.hpp"
 
 namespace auralis::synthesis {
 namespace {
 
 constexpr double kRate = kSampleRate;
 
-// Renders `minutes` of a session as the daemon does into `listener`; the kick and brush stems
-// alone, through a second mixer held at the full mix's master gain, into `solo` when given.
+// Renders `minutes` of a session as the daemon does into `listener` (and the percussion alone,
+// at the full mix's gain, into `solo` when given).
 void render(const music::SessionParams& params, double minutes, analysis::Listener& listener,
             analysis::Listener* solo = nullptr) {
-  music::Composer composer(params);
-  Timeline timeline;
   auto engine = make_cpu_engine();
-  Mixer mixer, solo_mixer;
-  Stems window, solo_stems;
-  std::vector<float> pcm, solo_pcm;
-  const auto total = static_cast<std::int64_t>(minutes * 60 * kRate);
-  for (std::int64_t done = 0; done < total;) {
-    const RenderJob job = timeline.place(composer.next());
-    if (job.start_frame > 0) listener.mark_join(job.start_frame);
-    pcm.assign(static_cast<std::size_t>(2 * job.frames), 0.0f);
-    solo_pcm.assign(pcm.size(), 0.0f);
-    RenderJob w;
-    w.controls = job.controls;
-    engine->render_windows(
-        job, window, [&](std::int64_t offset, std::int64_t frames, const Stems& stems) {
-          w.start_frame = job.start_frame + offset;
-          w.frames = frames;
-          const auto at = static_cast<std::size_t>(2 * offset);
-          const auto n = static_cast<std::size_t>(2 * frames);
-          mixer.process(w, stems, std::span<float>(pcm).subspan(at, n));
-          if (!solo) return;
-          solo_stems.resize(frames);
-          for (int l = 0; l < music::kLayerCount; ++l) {
-            const auto layer = static_cast<music::Layer>(l);
-            const bool percussion = layer == music::Layer::kick || layer == music::Layer::brush;
-            if (percussion && !stems.silent(layer, 0, frames)) {
-              solo_stems.store(layer, 0, stems.plane(layer, 0).data(), stems.plane(layer, 1).data(),
-                               frames);
-            } else {
-              solo_stems.store_silence(layer, 0, frames);
-            }
-          }
-          solo_mixer.hold_master_gain_db(mixer.master_gain_db());
-          solo_mixer.process(w, solo_stems, std::span<float>(solo_pcm).subspan(at, n));
-        });
-    const std::int64_t keep = std::min(job.frames, total - done);
-    listener.add(std::span<const float>(pcm).first(static_cast<std::size_t>(2 * keep)));
-    if (solo) solo->add(std::span<const float>(solo_pcm).first(static_cast<std::size_t>(2 * keep)));
-    done += keep;
-  }
+  analysis::render_session(params, *engine, static_cast<std::int64_t>(minutes * 60 * kRate),
+                           listener, solo);
 }
 
 TEST(ListeningTargets, TwentyMinutesAtTheDefaultSettings) {
