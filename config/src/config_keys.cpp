@@ -210,14 +210,15 @@ const std::vector<KeyDef>& table() {
       STRING_KEY("engine.device", device, "LibTorch device: auto, cpu, cuda or cuda:N"),
       INT_KEY("engine.render_workers", render_workers, 0, 256,
               "render worker threads (0: one per core)"),
-      INT_KEY("engine.lookahead_phrases", lookahead_phrases, 1, 8,
-              "phrases rendered ahead of playback (1..8)"),
-      INT_KEY("engine.deadline_margin_ms", deadline_margin_ms, 100, 60000,
-              "the first engine must finish a phrase this long before it plays, else the next "
-              "engine takes over (ms)"),
-      INT_KEY("engine.fallback_margin_ms", fallback_margin_ms, 50, 60000,
-              "the last engine must finish this long before the phrase plays, else it plays as "
-              "silence (ms)"),
+      INT_KEY("engine.lookahead_ms", lookahead_ms, 100, 60000,
+              "finished audio kept ahead of playback, at least (ms): a live change replaces what "
+              "is rendered past the point it is heard"),
+      INT_KEY("engine.deadline_margin_ms", deadline_margin_ms, 20, 60000,
+              "the first engine must finish a render unit this long before it plays, else the "
+              "next engine takes over (ms)"),
+      INT_KEY("engine.fallback_margin_ms", fallback_margin_ms, 10, 60000,
+              "the last engine must finish a render unit this long before it plays, else it "
+              "plays as silence (ms)"),
       INT_KEY("faults.torch_delay_ms", faults_torch.delay_ms, 0, 3600000,
               "drill: delay added to every LibTorch render (ms)"),
       def(

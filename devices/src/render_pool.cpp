@@ -112,7 +112,11 @@ RenderPool::~RenderPool() {
 void RenderPool::submit(RenderRequest request) {
   {
     std::lock_guard lock(mutex_);
-    queue_.push_back(std::move(request));
+    // Earliest due first; equal dues keep their order of arrival.
+    const auto at = std::upper_bound(
+        queue_.begin(), queue_.end(), request.due,
+        [](Clock::time_point due, const RenderRequest& r) { return due < r.due; });
+    queue_.insert(at, std::move(request));
   }
   wake_.notify_one();
 }

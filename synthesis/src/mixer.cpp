@@ -23,6 +23,7 @@
 #include "dsp/loudness_meter.hpp"
 #include "dsp/ping_pong_delay.hpp"
 #include "dsp/plate_reverb.hpp"
+#include "patches.hpp"
 
 namespace auralis::synthesis {
 
@@ -52,6 +53,9 @@ constexpr float kBrushBusDb = 10;
 constexpr float kPadQ1 = 0.7f, kPadQ2 = 1.0f;
 constexpr float kPadLfoOctaves = 0.75f;
 constexpr float kPadCutoffGlideS = 2.0f;  // brightness changes glide, never jump
+// A live brightness change (MixControls::brightness_shift) glides much faster, so a listener
+// moving a slider hears it at once but without a step: a one-pole of 35 ms, 95% in ~105 ms.
+constexpr double kShiftGlideS = 0.035;
 const double kPadLowLog2 = std::log2(30.0), kPadHighLog2 = std::log2(18000.0);
 // Cutoff movement that triggers a filter redesign: 1/300 octave (4 cents), far below what a
 // sweep on a pad or on noise lets anyone hear as a step.
@@ -128,6 +132,8 @@ struct Mixer::State {
   double designed_pad_log2 = -100, designed_texture_log2 = -100;  // current designs (log2 Hz)
   double texture_log2 = 0;  // the air band-pass centre for this step (log2 Hz)
   double level_db = 0;      // the loudness target offset in force
+  double shift = 0;         // the live brightness shift in force (brightness units)
+  std::uint64_t composition = 0;
   bool gain_held = false;   // hold_master_gain_db(): the loudness control is bypassed
   // Pure functions of their inputs, kept to skip libm calls per control step.
   double pad_target_hz = -1, pad_target_log2 = 0;
@@ -155,6 +161,8 @@ struct Mixer::State {
     reverb.align(frame);
     meter.align(frame);
     pad_log2_cutoff = std::log2(std::max(c.pad_cutoff_hz, 20.0));
+    shift = c.brightness_shift;
+    composition = c.composition;
     loudness.set_gain_db(initial_gain_db(c.energy));
     level_db = c.level_db;
     loudness.set_target_offset_db(level_db);
@@ -169,6 +177,17 @@ struct Mixer::State {
     if (c.pad_cutoff_hz != pad_target_hz) {
       pad_target_hz = c.pad_cutoff_hz;
       pad_target_log2 = std::log2(std::clamp(c.pad_cutoff_hz, 20.0, 20000.0));
+    }
+    if (c.composition != composition) {
+      // A new composition carries the change in its own brightness: the fast shift hands what
+      // it held over to the slow glide, so the cutoff goes on from where it stands.
+      composition = c.composition;
+      pad_log2_cutoff += patches::mix::kPadCutoffOctavesPerBrightness * (shift - c.brightness_shift);
+      shift = c.brightness_shift;
+    } else if (shift != c.brightness_shift) {
+      static const double kShiftCoef = 1.0 - std::exp(-kStep / (kShiftGlideS * kRate));
+      shift += (c.brightness_shift - shift) * kShiftCoef;
+      if (std::fabs(c.brightness_shift - shift) < 1e-6) shift = c.brightness_shift;
     }
     const double target = pad_target_log2;
     pad_log2_cutoff += (target - pad_log2_cutoff) * (kStep / (kPadCutoffGlideS * kRate));
@@ -192,7 +211,9 @@ struct Mixer::State {
     // design and is skipped the same way.
     const double lfo = cpu::sin_cycles(static_cast<float>(lfo_phase * (1.0 / dsp::kTwoPi)));
     const double pad_log2 =
-        std::clamp(pad_log2_cutoff + kPadLfoOctaves * lfo, kPadLowLog2, kPadHighLog2);
+        std::clamp(pad_log2_cutoff + patches::mix::kPadCutoffOctavesPerBrightness * shift +
+                       kPadLfoOctaves * lfo,
+                   kPadLowLog2, kPadHighLog2);
     if (std::fabs(pad_log2 - designed_pad_log2) >= kRedesignOctaves) {
       designed_pad_log2 = pad_log2;
       const double g = dsp::svf_prewarp(std::exp2(pad_log2), kRate);
@@ -201,7 +222,8 @@ struct Mixer::State {
     }
     // The texture filter rests (is skipped) through most steps: its design is brought up to
     // date only when it runs (design_texture()).
-    texture_log2 = air_centre_log2(grid_frame, c);
+    texture_log2 =
+        air_centre_log2(grid_frame, c) + patches::mix::kAirCentreOctavesPerBrightness * shift;
   }
 
   void design_texture() {

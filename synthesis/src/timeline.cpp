@@ -61,4 +61,28 @@ RenderJob Timeline::place(const music::Phrase& phrase) {
   return job;
 }
 
+namespace {
+void keep_old_voices(const std::vector<VoiceSpec>& old_voices, std::int64_t before_frame,
+                     std::vector<VoiceSpec>& voices) {
+  for (auto& v : voices) {
+    if (v.start_frame >= before_frame) continue;
+    for (const auto& o : old_voices) {
+      if (o.seed != v.seed || o.start_frame != v.start_frame || o.layer != v.layer) continue;
+      const std::int64_t gate = v.gate_frames;
+      v = o;
+      v.gate_frames = gate;
+      break;
+    }
+  }
+}
+}  // namespace
+
+void keep_voices(const RenderJob& old_job, std::int64_t before_frame, RenderJob& job) {
+  keep_old_voices(old_job.voices, before_frame, job.voices);
+}
+
+void Timeline::keep_voices(const RenderJob& old_job, std::int64_t before_frame) {
+  keep_old_voices(old_job.voices, before_frame, carried_);
+}
+
 }  // namespace auralis::synthesis

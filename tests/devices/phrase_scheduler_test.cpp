@@ -1,4 +1,4 @@
-// The phrase scheduler's degradation drill on a manual clock: the pacer's 20 ms steps are
+// The scheduler's drills on a manual clock (units, live changes, degradation): the pacer's 20 ms steps are
 // simulated, and after every step the test waits (in real time) until no render can progress
 // without the clock, so every run takes the same path, faster than real time.
 #include "auralis/devices/phrase_scheduler.hpp"
@@ -23,6 +23,7 @@
 #include "auralis/devices/render_pool.hpp"
 #include "auralis/music/composer.hpp"
 #include "auralis/synthesis/engine.hpp"
+#include "auralis/synthesis/render_mix.hpp"
 #include "auralis/synthesis/timeline.hpp"
 
 namespace auralis::devices {
@@ -85,15 +86,6 @@ music::SessionParams test_params() {
 // Test parameters are known good: a failed check is a broken test.
 music::ValidParams valid(const music::SessionParams& p) {
   return std::get<music::ValidParams>(music::ValidParams::check(p));
-}
-
-// Phrase boundaries (timeline frames) of an unchanged session, from a replica of its composer.
-std::vector<std::int64_t> phrase_starts(const music::SessionParams& params, int phrases) {
-  music::Composer replica(params);
-  std::vector<std::int64_t> starts{0};
-  for (int i = 0; i < phrases; ++i)
-    starts.push_back(starts.back() + synthesis::phrase_frames(replica.next()));
-  return starts;
 }
 
 struct PlayedPhrase {
@@ -203,248 +195,296 @@ bool torch_available() {
   return synthesis::torch_engine_available();
 }
 
-// (a) torch delayed past the deadline -> cpu; (b) both delayed -> silence with the tail faded;
-// (c) faults removed -> torch again. The stream never misses a frame.
-TEST(PhraseSchedulerDrill, TorchDelayThenBothDelayedThenRecovery) {
-  if (!torch_available()) GTEST_SKIP() << "this build has no LibTorch";
-  LogCapture capture("scheduler");
-  Rig rig(drill_settings());
-  const auto starts = phrase_starts(test_params(), 10);
-  rig.start();
-  // Phrases 0 and 1 were rendered before the stream started; phrase 2 is the first to meet
-  // the fault. A delay longer than a phrase: torch never makes a deadline.
-  rig.torch->faults().set({60s, 0});
-  rig.play_until_phrase(3);
-  rig.cpu->faults().set({60s, 0});  // phrase 4 (not yet on the CPU) and later: nobody in time
-  rig.play_until_phrase(5);
-  rig.torch->faults().set({});
-  rig.cpu->faults().set({});
-  rig.play_until_phrase(7);
-  for (int i = 0; i < 100; ++i) rig.step();
+// Changes seen by the rig: where each was placed and when playback reached it.
+struct SeenChange {
+  std::uint64_t id = 0;
+  std::int64_t frame = 0;
+  bool musical = false;
+  bool applied = false;
+  std::int64_t seen_at = 0;  // rig frame count when the event came
+};
 
-  EXPECT_EQ(rig.engine_of(0), "torch");
-  EXPECT_EQ(rig.engine_of(1), "torch");
-  EXPECT_EQ(rig.engine_of(2), "cpu");
-  EXPECT_EQ(rig.engine_of(3), "cpu");
-  EXPECT_EQ(rig.engine_of(4), "silence");
-  EXPECT_EQ(rig.engine_of(5), "silence");
-  EXPECT_EQ(rig.engine_of(6), "torch");
-  EXPECT_EQ(rig.engine_of(7), "torch");
-
-  // Continuous: every 20 ms step produced a full frame, nothing underran, and each phrase
-  // began exactly at its timeline boundary (announced in the frame that contains it).
-  EXPECT_EQ(rig.scheduler->status().underrun_frames, 0u);
-  EXPECT_EQ(rig.metrics->underrun_frames.load(), 0u);
-  EXPECT_EQ(static_cast<std::int64_t>(rig.pcm.size()), rig.frames * 2);
-  for (const auto& p : rig.played) {
-    if (p.index == 0) continue;
-    const auto boundary = starts[p.index];
-    EXPECT_GE(p.event_frame, boundary) << "phrase " << p.index;
-    EXPECT_LE(p.event_frame, boundary + kFrame) << "phrase " << p.index;
-  }
-
-  // The silent phrases are silent, and the music before them fades to zero (no click).
-  const std::int64_t silence_begin = starts[4];
-  const std::int64_t silence_end = starts[6];
-  double peak_silence = 0;
-  for (std::int64_t f = silence_begin; f < silence_end; ++f)
-    peak_silence = std::max(
-        {peak_silence, std::abs(double(rig.pcm[2 * f])), std::abs(double(rig.pcm[2 * f + 1]))});
-  EXPECT_EQ(peak_silence, 0.0);
-  constexpr std::int64_t kFade = 2400;  // 50 ms
-  double peak_before_fade = 0;
-  for (std::int64_t f = silence_begin - 4 * kFade; f < silence_begin - kFade; ++f)
-    peak_before_fade = std::max(peak_before_fade, std::abs(double(rig.pcm[2 * f])));
-  EXPECT_GT(peak_before_fade, 1e-3) << "phrase 3 should be audible before its fade";
-  for (std::int64_t f = silence_begin - kFade; f < silence_begin; ++f) {
-    const double gain_bound = double(silence_begin - 1 - f) / double(kFade) + 1e-6;
-    ASSERT_LE(std::abs(rig.pcm[2 * f]), gain_bound)
-        << "frame " << f - silence_begin << " before the silence";
-    ASSERT_LE(std::abs(rig.pcm[2 * f + 1]), gain_bound)
-        << "frame " << f - silence_begin << " before the silence";
-  }
-  // The recovered phrase starts from silence (voices of the lost phrases are not resumed).
-  double peak_first_ms = 0;
-  for (std::int64_t f = silence_end; f < silence_end + 48; ++f)
-    peak_first_ms = std::max(peak_first_ms, std::abs(double(rig.pcm[2 * f])));
-  EXPECT_LT(peak_first_ms, 0.05);
-  double peak_recovered = 0;
-  for (std::int64_t f = silence_end; f < starts[7]; ++f)
-    peak_recovered = std::max(peak_recovered, std::abs(double(rig.pcm[2 * f])));
-  EXPECT_GT(peak_recovered, 1e-2) << "the recovered phrase is music";
-
-  // Logged: session, phrase, engine and lateness.
-  EXPECT_NE(capture.find_error(
-                {"session drill", "phrase 2", "engine torch", "missed its deadline", " by "}),
-            "");
-  EXPECT_NE(capture.find_error({"session drill", "phrase 2", "rendering it with engine cpu"}), "");
-  EXPECT_NE(capture.find_error({"session drill", "phrase 4", "engine cpu", "missed its deadline",
-                                " by ", "playing silence"}),
-            "");
-  EXPECT_EQ(capture.find_error({"phrase 6"}), "") << "the recovered phrases log nothing";
-
-  const auto by_engine = rig.metrics->phrases_by_engine();
-  EXPECT_GE(by_engine.at("cpu"), 2u);
-  EXPECT_EQ(by_engine.at("silence"), 2u);
-  EXPECT_EQ(rig.metrics->silent_phrases.load(), 2u);
-  EXPECT_GE(rig.metrics->fallbacks_to_cpu.load(), 4u);  // phrases 2-5 went to the CPU
-  EXPECT_GE(rig.metrics->deadline_misses.load(), 6u);   // 2-5 on torch, 4-5 on the CPU
+std::vector<SeenChange> changes_of(const std::vector<PlaybackEvent>& events, std::int64_t now) {
+  std::vector<SeenChange> out;
+  for (const auto& ev : events)
+    if (ev.kind == PlaybackEvent::Kind::change)
+      out.push_back({ev.change_id, ev.change_frame, ev.musical, ev.applied, now});
+  return out;
 }
 
-// (d) A failing torch engine: every phrase goes to the CPU at once, with an ERROR each.
-TEST(PhraseSchedulerDrill, TorchFailureFallsBackToCpu) {
+// A rig that keeps every change event.
+class ChangeRig : public Rig {
+ public:
+  using Rig::Rig;
+  void run(int steps) {
+    for (int i = 0; i < steps; ++i) {
+      step_keeping_events();
+    }
+  }
+  void step_keeping_events() {
+    clock.advance(20ms);
+    settle();
+    scheduler->poll();
+    std::vector<float> frame(kFrame * 2);
+    scheduler->read(frame);
+    pcm.insert(pcm.end(), frame.begin(), frame.end());
+    frames += kFrame;
+    for (auto& c : changes_of(scheduler->take_events(), frames)) seen.push_back(c);
+  }
+  void start_keeping_events() {
+    start();
+  }
+  std::vector<SeenChange> seen;
+};
+
+double peak(const std::vector<float>& pcm, std::int64_t from, std::int64_t to) {
+  double p = 0;
+  for (std::int64_t f = std::max<std::int64_t>(from, 0); f < to; ++f)
+    p = std::max({p, std::fabs(double{pcm[2 * f]}), std::fabs(double{pcm[2 * f + 1]})});
+  return p;
+}
+
+// First frame where two renders differ, or -1.
+std::int64_t first_difference(const std::vector<float>& a, const std::vector<float>& b) {
+  const std::size_t n = std::min(a.size(), b.size());
+  for (std::size_t i = 0; i < n; ++i)
+    if (a[i] != b[i]) return static_cast<std::int64_t>(i / 2);
+  return -1;
+}
+
+// Largest step between consecutive samples in [from, to): a click shows as a jump far above
+// what the music does around it.
+double largest_step(const std::vector<float>& pcm, std::int64_t from, std::int64_t to) {
+  double s = 0;
+  for (std::int64_t f = std::max<std::int64_t>(from, 1); f < to; ++f)
+    for (int c = 0; c < 2; ++c) s = std::max(s, std::fabs(double{pcm[2 * f + c]} - pcm[2 * (f - 1) + c]));
+  return s;
+}
+
+SchedulerSettings cpu_settings() {
+  auto s = drill_settings();
+  s.params = valid(test_params());
+  return s;
+}
+
+// Rendering in units gives the same music as rendering whole phrases: the stream of the first
+// 20 s equals the reference (whole phrase jobs through render_and_mix) sample for sample, up
+// to float rounding in the engine's blocks.
+TEST(PhraseSchedulerUnits, UnitsSoundLikeWholePhrases) {
+  Rig rig(cpu_settings(), /*with_torch=*/false);
+  rig.start();
+  for (int i = 0; i < 1000; ++i) rig.step();  // 20 s: past the first phrase join (16 s)
+  music::Composer composer(test_params());
+  synthesis::Timeline timeline;
+  auto engine = synthesis::make_cpu_engine();
+  synthesis::Mixer mixer;
+  synthesis::Stems scratch;
+  std::vector<float> reference;
+  while (static_cast<std::int64_t>(reference.size()) < rig.frames * 2) {
+    const auto job = timeline.place(composer.next());
+    std::vector<float> pcm(static_cast<std::size_t>(job.frames) * 2);
+    synthesis::render_and_mix(*engine, job, mixer, scratch, pcm);
+    reference.insert(reference.end(), pcm.begin(), pcm.end());
+  }
+  double worst = 0;
+  for (std::size_t i = 0; i < rig.pcm.size(); ++i)
+    worst = std::max(worst, std::fabs(double{rig.pcm[i]} - reference[i]));
+  EXPECT_LT(worst, 1e-5) << "unit rendering changed the music";
+  EXPECT_GT(peak(rig.pcm, 0, rig.frames), 0.01);
+  EXPECT_EQ(rig.scheduler->status().underrun_frames, 0u);
+  EXPECT_EQ(rig.metrics->deadline_misses.load(), 0u);
+}
+
+// A sound change (the pad switched off, brightness) is heard from the next unit past the
+// guard: the stream equals the unchanged one before that point, differs after it, the pad's
+// notes let go within 150 ms, and there is no click at the change.
+TEST(PhraseSchedulerDrill, SoundChangeLandsInTheNextUnit) {
+  ChangeRig changed(cpu_settings(), false), same(cpu_settings(), false);
+  changed.start();
+  same.start();
+  changed.run(150);  // 3 s in
+  same.run(150);
+  const std::int64_t request = changed.frames;
+  auto p = test_params();
+  p.layers.pad = false;
+  p.brightness = 0.8;
+  EXPECT_NE(changed.scheduler->set_params(valid(p)), 0u);
+  changed.run(150);
+  same.run(150);
+  ASSERT_GE(changed.seen.size(), 2u);
+  const auto& placed = changed.seen.front();
+  EXPECT_FALSE(placed.applied);
+  const std::int64_t heard = placed.frame;
+  const double latency_ms = (heard - request) * 1000.0 / synthesis::kSampleRate;
+  std::printf("sound change heard %.1f ms after the request (manual clock)\n", latency_ms);
+  EXPECT_GE(latency_ms, 0);
+  EXPECT_LE(latency_ms, 100) << "a sound change waits at most the guard plus one unit";
+  const std::int64_t diff = first_difference(changed.pcm, same.pcm);
+  ASSERT_GE(diff, 0) << "the change was not heard";
+  EXPECT_GE(diff, heard) << "audio before the change point changed";
+  EXPECT_LE(diff, heard + 2048);
+  bool applied = false;
+  for (const auto& c : changed.seen) applied = applied || (c.applied && c.frame == heard);
+  EXPECT_TRUE(applied) << "no change_applied event when playback reached it";
+  // No click: the largest sample step around the change is like the unchanged stream's.
+  const double step_changed = largest_step(changed.pcm, heard - 4800, heard + 9600);
+  const double step_same = largest_step(same.pcm, heard - 4800, heard + 9600);
+  EXPECT_LT(step_changed, 2 * step_same + 0.01);
+  EXPECT_EQ(changed.scheduler->status().underrun_frames, 0u);
+  EXPECT_EQ(changed.metrics->silent_phrases.load(), 0u);
+}
+
+// A musical change (the key) is heard from the next bar: placed on a bar line no more than a
+// bar (plus the guard and a unit) after the request, the stream unchanged before it.
+TEST(PhraseSchedulerDrill, MusicalChangeLandsAtTheNextBar) {
+  ChangeRig changed(cpu_settings(), false), same(cpu_settings(), false);
+  changed.start();
+  same.start();
+  changed.run(110);  // 2.2 s: inside bar 1 (a bar is 2 s at 120 BPM)
+  same.run(110);
+  const std::int64_t request = changed.frames;
+  auto p = test_params();
+  p.key_pc = (p.key_pc + 5) % 12;
+  changed.scheduler->set_params(valid(p));
+  changed.run(300);
+  same.run(300);
+  ASSERT_FALSE(changed.seen.empty());
+  const auto& placed = changed.seen.front();
+  EXPECT_TRUE(placed.musical);
+  const std::int64_t bar = 2 * synthesis::kSampleRate;  // 4 beats at 120 BPM
+  EXPECT_EQ(placed.frame % bar, 0) << "not on a bar line: frame " << placed.frame;
+  EXPECT_GT(placed.frame, request);
+  EXPECT_LE(placed.frame - request, bar + 2048 + 4800);
+  const std::int64_t diff = first_difference(changed.pcm, same.pcm);
+  ASSERT_GE(diff, 0);
+  EXPECT_GE(diff, placed.frame - 2048) << "changed before the unit holding the bar line";
+  const double step_changed = largest_step(changed.pcm, placed.frame - 4800, placed.frame + 9600);
+  const double step_same = largest_step(same.pcm, placed.frame - 4800, placed.frame + 9600);
+  EXPECT_LT(step_changed, 2 * step_same + 0.01) << "a click at the splice";
+  EXPECT_EQ(changed.scheduler->status().underrun_frames, 0u);
+}
+
+// A change that arrives while a unit is rendering (the engine stalled) still lands, after the
+// stall, with no gap beyond what the stall itself costs.
+TEST(PhraseSchedulerDrill, ChangeWhileAUnitIsRendering) {
+  ChangeRig rig(cpu_settings(), false);
+  rig.start();
+  rig.run(50);
+  rig.cpu->faults().set({150ms, 0});  // the next unit sleeps 150 ms on the pool's clock
+  rig.run(1);
+  auto p = test_params();
+  p.brightness = 0.9;
+  rig.scheduler->set_params(valid(p));
+  rig.cpu->faults().set({});
+  rig.run(200);
+  ASSERT_FALSE(rig.seen.empty());
+  bool applied = false;
+  for (const auto& c : rig.seen) applied = applied || c.applied;
+  EXPECT_TRUE(applied);
+  EXPECT_EQ(rig.scheduler->status().underrun_frames, 0u);
+  EXPECT_EQ(rig.metrics->silent_phrases.load(), 0u);
+}
+
+// A burst of changes: the last one wins, nothing piles up (each replaces the one rendering),
+// and the result is the same as the last change made alone at the same moment.
+TEST(PhraseSchedulerDrill, BurstOfChangesLastOneWins) {
+  ChangeRig burst(cpu_settings(), false), single(cpu_settings(), false);
+  burst.start();
+  single.start();
+  burst.run(100);
+  single.run(100);
+  auto p = test_params();
+  for (int i = 0; i < 200; ++i) {
+    p.brightness = 0.2 + 0.003 * i;
+    burst.scheduler->set_params(valid(p));
+  }
+  single.scheduler->set_params(valid(p));
+  burst.run(400);
+  single.run(400);
+  EXPECT_EQ(burst.scheduler->status().changes, 200u);
+  EXPECT_EQ(burst.scheduler->params()->brightness, p.brightness);
+  EXPECT_EQ(first_difference(burst.pcm, single.pcm), -1) << "the burst left something behind";
+  EXPECT_EQ(burst.scheduler->status().underrun_frames, 0u);
+  EXPECT_LT(burst.scheduler->status().lookahead_s, 2.0) << "renders queued up";
+}
+
+// Changes during degradation: the CPU engine stalls (units go silent, ERROR lines name the
+// phrase), changes keep coming, and the stream recovers with the last parameters.
+TEST(PhraseSchedulerDrill, ChangesDuringDegradation) {
+  LogCapture capture("scheduler");
+  ChangeRig rig(cpu_settings(), false);
+  rig.start();
+  rig.run(100);
+  rig.cpu->faults().set({30s, 0});
+  auto p = test_params();
+  for (int i = 0; i < 10; ++i) {
+    p.brightness = 0.3 + 0.05 * i;
+    rig.scheduler->set_params(valid(p));
+    rig.run(25);
+  }
+  const std::int64_t silent_from = rig.frames - 100 * kFrame;
+  EXPECT_GT(rig.metrics->silent_phrases.load(), 0u);
+  EXPECT_LT(peak(rig.pcm, silent_from, rig.frames), 1e-6) << "a stalled engine plays silence";
+  EXPECT_NE(capture.find_error({"session drill", "engine cpu", "missed its deadline",
+                                "playing silence"}),
+            "");
+  const std::size_t lines = capture.errors().size();
+  EXPECT_LT(lines, 20u) << "one ERROR line per phrase, not per unit";
+  rig.cpu->faults().set({});
+  rig.run(150);
+  EXPECT_GT(peak(rig.pcm, rig.frames - 100 * kFrame, rig.frames), 1e-2) << "no recovery";
+  EXPECT_EQ(rig.scheduler->params()->brightness, p.brightness);
+  EXPECT_EQ(rig.scheduler->status().underrun_frames, 0u);
+}
+
+// LibTorch failing every unit: the CPU engine renders everything, the stream goes on, and it
+// comes back to LibTorch once the fault is gone.
+TEST(PhraseSchedulerDrill, TorchFailureFallsBackToCpuAndRecovers) {
   if (!torch_available()) GTEST_SKIP() << "this build has no LibTorch";
   LogCapture capture("scheduler");
   Rig rig(drill_settings());
   rig.torch->faults().set({0ms, 1.0});
   rig.start();
-  rig.play_until_phrase(2);
-  for (std::uint64_t i = 0; i <= 2; ++i) EXPECT_EQ(rig.engine_of(i), "cpu") << "phrase " << i;
-  EXPECT_EQ(rig.scheduler->status().underrun_frames, 0u);
-  EXPECT_NE(
-      capture.find_error({"session drill", "phrase 0", "engine torch failed", "injected failure"}),
-      "");
-  EXPECT_NE(capture.find_error({"session drill", "phrase 2", "rendering it with engine cpu"}), "");
-  EXPECT_GE(rig.metrics->fallbacks_to_cpu.load(), 3u);
+  for (int i = 0; i < 100; ++i) rig.step();
+  EXPECT_EQ(rig.engine_of(0), "cpu");
+  EXPECT_NE(capture.find_error({"session drill", "phrase 0", "engine torch", "failed",
+                                "rendering it with engine cpu"}),
+            "");
   EXPECT_GE(rig.metrics->render_failures.load(), 3u);
-  EXPECT_EQ(rig.metrics->silent_phrases.load(), 0u);
-
   rig.torch->faults().set({});
-  rig.play_until_phrase(4);
-  EXPECT_EQ(rig.engine_of(4), "torch");
-}
-
-// A CPU-only chain whose engine is slower than the deadline: silence, logged, then recovery.
-TEST(PhraseSchedulerDrill, CpuOnlyChainGoesSilentAndRecovers) {
-  LogCapture capture("scheduler");
-  Rig rig(drill_settings(), /*with_torch=*/false);
-  rig.start();
-  rig.cpu->faults().set({30s, 0});
-  rig.play_until_phrase(2);
-  rig.cpu->faults().set({});
-  rig.play_until_phrase(4);
-  EXPECT_EQ(rig.engine_of(0), "cpu");
-  EXPECT_EQ(rig.engine_of(2), "silence");
-  EXPECT_EQ(rig.engine_of(3), "cpu");
-  EXPECT_EQ(rig.engine_of(4), "cpu");
-  EXPECT_EQ(rig.scheduler->status().underrun_frames, 0u);
-  EXPECT_NE(capture.find_error({"session drill", "phrase 2", "engine cpu", "missed its deadline",
-                                "playing silence"}),
-            "");
-}
-
-// A first engine that hangs at start-up does not hold the stream back: after 2 x deadline_margin
-// the first phrase goes to the CPU engine.
-TEST(PhraseSchedulerDrill, StartupDeadlineHandsTheFirstPhraseDown) {
-  if (!torch_available()) GTEST_SKIP() << "this build has no LibTorch";
-  LogCapture capture("scheduler");
-  Rig rig(drill_settings());
-  rig.torch->faults().set({60s, 0});
-  const auto t0 = rig.clock.now();
-  rig.start();
-  const auto waited = rig.clock.now() - t0;
-  EXPECT_GE(waited, 3s);
-  EXPECT_LT(waited, 4s);
-  rig.torch->faults().set({});
-  rig.play_until_phrase(2);
-  EXPECT_EQ(rig.engine_of(0), "cpu");
-  EXPECT_EQ(rig.engine_of(2), "torch");
-  EXPECT_NE(capture.find_error({"session drill", "phrase 0", "engine torch", "start-up deadline"}),
-            "");
-}
-
-// (e) A parameter change is heard from the next phrase boundary when it is further than
-// replan_guard away, else from the one after.
-TEST(PhraseSchedulerDrill, ParameterChangeReplansTheNextPhrase) {
-  Rig rig(drill_settings(), /*with_torch=*/false);
-  rig.start();
-  for (int i = 0; i < 100; ++i) rig.step();  // 2 s into phrase 0 (~16 s long)
-
-  auto params = test_params();
-  params.mode = music::Mode::lydian;
-  params.tempo_bpm = 60;
-  const std::int64_t change_frame = rig.frames;
-  rig.scheduler->set_params(valid(params));
   rig.play_until_phrase(1);
-  const auto* first = rig.phrase(1);
-  ASSERT_NE(first, nullptr);
-  EXPECT_EQ(first->mode, music::Mode::lydian);
-  EXPECT_LT(std::abs(first->tempo_bpm - 60), 10);
-  EXPECT_NE(rig.phrase(0)->mode, music::Mode::lydian);
-  const double latency_s = double(first->event_frame - change_frame) / synthesis::kSampleRate;
-  std::printf("parameter change heard after %.2f s (next phrase boundary)\n", latency_s);
-  EXPECT_LT(latency_s, 16);
-
-  // Within replan_guard (2 s) of the boundary: phrase 2 keeps the old plan, phrase 3 changes.
-  // Phrase 1's length, from a replica composer that took the change at the same point.
-  music::Composer replica(test_params());
-  replica.next();
-  replica.set_params(params);
-  const std::int64_t phrase1_frames = synthesis::phrase_frames(replica.next());
-  const auto target =
-      first->event_frame - kFrame + phrase1_frames - synthesis::kSampleRate;  // ~1 s before
-  while (rig.frames < target) rig.step();
-  auto late = params;
-  late.mode = music::Mode::dorian;
-  const std::int64_t late_change = rig.frames;
-  rig.scheduler->set_params(valid(late));
-  rig.play_until_phrase(3);
-  EXPECT_EQ(rig.phrase(2)->mode, music::Mode::lydian)
-      << "within replan_guard: the change waits a phrase";
-  EXPECT_EQ(rig.phrase(3)->mode, music::Mode::dorian);
-  const double late_latency_s =
-      double(rig.phrase(3)->event_frame - late_change) / synthesis::kSampleRate;
-  std::printf("parameter change within replan_guard heard after %.2f s (one phrase later)\n",
-              late_latency_s);
+  EXPECT_EQ(rig.engine_of(1), "torch");
   EXPECT_EQ(rig.scheduler->status().underrun_frames, 0u);
-  EXPECT_EQ(rig.metrics->deadline_misses.load(), 0u);
+  EXPECT_EQ(rig.metrics->silent_phrases.load(), 0u);
 }
 
-// (f) lookahead_phrases = 2 keeps two finished phrases ahead of the playing one.
-TEST(PhraseSchedulerDrill, LookaheadKeepsPhrasesAhead) {
-  for (int lookahead : {1, 2}) {
-    auto settings = drill_settings();
-    settings.lookahead_phrases = lookahead;
-    Rig rig(settings, /*with_torch=*/false);
-    const auto starts = phrase_starts(test_params(), 6);
-    rig.start();
-    double min_ahead = 1e9;
-    while (rig.frames < starts[3]) {
-      rig.step();
-      rig.settle();
-      const auto st = rig.scheduler->status();
-      // Ahead of the playing phrase: everything finished beyond what is left of it.
-      std::int64_t front_end = 0;
-      for (std::size_t i = 1; i < starts.size(); ++i)
-        if (starts[i] > rig.frames) {
-          front_end = starts[i];
-          break;
-        }
-      const double left_of_front = double(front_end - rig.frames) / synthesis::kSampleRate;
-      min_ahead = std::min(min_ahead, st.lookahead_s - left_of_front);
-    }
-    const double phrase_s = double(starts[1]) / synthesis::kSampleRate;
-    EXPECT_GT(min_ahead, lookahead * phrase_s * 0.9) << "lookahead " << lookahead;
-    EXPECT_LT(min_ahead, (lookahead + 1) * phrase_s * 0.9) << "lookahead " << lookahead;
+// The look-ahead holds at least `lookahead` of finished audio, and far less than a phrase.
+TEST(PhraseSchedulerDrill, LookaheadIsShortAndKept) {
+  auto s = cpu_settings();
+  s.lookahead = 500ms;
+  Rig rig(s, false);
+  rig.start();
+  double least = 1e9, most = 0;
+  for (int i = 0; i < 300; ++i) {
+    rig.step();
+    if (i < 10) continue;
+    least = std::min(least, rig.scheduler->status().lookahead_s);
+    most = std::max(most, rig.scheduler->status().lookahead_s);
   }
+  EXPECT_GE(least, 0.45);
+  EXPECT_LE(most, 0.6);
 }
 
-// peek() shows what read() gives next, across a phrase join too, and consumes nothing: the
-// last packet of a closing session is made from it.
 TEST(PhraseSchedulerDrill, PeekShowsTheNextFramesWithoutConsumingThem) {
   Rig rig(drill_settings(), /*with_torch=*/false);
-  const auto starts = phrase_starts(test_params(), 3);
   rig.start();
-  while (rig.frames + kFrame < starts[1]) rig.step();
-  std::vector<float> half(kFrame);  // half a packet: the next 20 ms then span the join here
-  rig.scheduler->read(half);
-  rig.settle();
+  for (int i = 0; i < 10; ++i) rig.step();
   const auto underruns = rig.scheduler->status().underrun_frames;
   std::vector<float> a(kFrame * 2), b(kFrame * 2), next(kFrame * 2);
   rig.scheduler->peek(a);
   rig.scheduler->peek(b);
-  EXPECT_EQ(a, b) << "peek consumed frames";
   rig.scheduler->read(next);
+  EXPECT_EQ(a, b) << "peek consumed frames";
   EXPECT_EQ(a, next) << "peek differs from the read that follows";
   EXPECT_GT(std::count_if(a.begin(), a.end(), [](float x) { return x != 0.0f; }), 0);
   EXPECT_EQ(rig.scheduler->status().underrun_frames, underruns);

@@ -23,6 +23,12 @@ std::string event_json(const devices::PlaybackEvent& event) {
          {"tempo_bpm", event.tempo_bpm},
          {"chords", chords},
          {"engine", event.engine}};
+  } else if (event.kind == devices::PlaybackEvent::Kind::change) {
+    // `at_s`: the stream position (seconds of audio since the stream began) where it is heard.
+    j = {{"type", event.applied ? "change_applied" : "change_scheduled"},
+         {"id", event.change_id},
+         {"kind", event.musical ? "musical" : "sound"},
+         {"at_s", static_cast<double>(event.change_frame) / synthesis::kSampleRate}};
   } else {
     j = {{"type", "chord"}, {"phrase", event.phrase}, {"name", event.chord}, {"bar", event.bar}};
   }
@@ -95,8 +101,9 @@ void Session::set_params(const music::ValidParams& params) {
   const auto before = params_to_json(scheduler_->params().get());
   const auto after = params_to_json(params.get());
   if (before == after) return;  // nothing to re-plan, nothing to announce
-  scheduler_->set_params(params);
-  hub_.publish_event(nlohmann::json({{"type", "params"}, {"params", after}}).dump());
+  const auto change = scheduler_->set_params(params);
+  hub_.publish_event(
+      nlohmann::json({{"type", "params"}, {"params", after}, {"change", change}}).dump());
 }
 
 nlohmann::json now_playing_json(const devices::NowPlaying& now) {

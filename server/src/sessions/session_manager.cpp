@@ -77,7 +77,7 @@ std::shared_ptr<Session> SessionManager::start_session(const SessionSpec& spec,
   settings.scheduler.session_id = id;
   settings.scheduler.params = spec.params;
   settings.scheduler.first_phrase = spec.first_phrase;
-  settings.scheduler.lookahead_phrases = config_.lookahead_phrases;
+  settings.scheduler.lookahead = std::chrono::milliseconds(config_.lookahead_ms);
   settings.scheduler.deadline_margin = std::chrono::milliseconds(config_.deadline_margin_ms);
   settings.scheduler.fallback_margin = std::chrono::milliseconds(config_.fallback_margin_ms);
   settings.encoder.bitrate_bps = config_.bitrate_kbps * 1000;

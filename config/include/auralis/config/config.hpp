@@ -56,9 +56,9 @@ struct Config {
   std::string engine = "auto";  // auto | cpu | torch
   std::string device = "auto";  // auto | cpu | cuda | cuda:N
   int render_workers = 0;       // 0: one per core
-  int lookahead_phrases = 1;
-  int deadline_margin_ms = 1500;  // first engine must finish this long before the phrase plays
-  int fallback_margin_ms = 300;   // last engine must finish this long before
+  int lookahead_ms = 500;        // finished audio kept ahead of playback, at least
+  int deadline_margin_ms = 200;  // first engine must finish a unit this long before it plays
+  int fallback_margin_ms = 50;   // last engine must finish this long before
   // [faults]: injected delays/failures per engine (an operator drill; off by default)
   struct Faults {
     int delay_ms = 0;

@@ -1,21 +1,23 @@
-// One session's phrase scheduler: composes phrases, has them rendered and mixed ahead of
-// playback on the engine pools (in order: each starts from the Mixer state the last one left),
-// and hands the pacer 20 ms frames.
+// One session's scheduler: composes phrases and has them rendered and mixed close to playback
+// in units of a few thousand frames (docs/scheduler.md), each from the Mixer state the unit
+// before left, and hands the pacer 20 ms frames.
 //
-// Deadlines: a phrase must be rendered and mixed `deadline_margin` before it starts playing. A
-// render still running then is abandoned and the phrase goes to the next engine in the chain
-// (LibTorch -> C++ CPU); if the last engine misses `fallback_margin` before the start, or fails,
-// the phrase plays as silence (the previous phrase's tail faded) and an ERROR names session,
-// phrase, engine and lateness. Every phrase starts again with the first engine, so recovery is
+// Deadlines, per unit: a unit must be rendered and mixed `deadline_margin` before it plays on
+// every engine but the last (else it goes to the next engine: LibTorch -> C++ CPU), and
+// `fallback_margin` before on the last (else it plays as silence, the unit before faded). Every
+// unit starts again with the first engine whose margin it can still meet, so recovery is
 // automatic. The stream never stops: frames always come out, music or silence.
 //
-// Parameter changes re-compose and re-render the phrases not yet started (from snapshots of
-// the composer, timeline and mixer taken at each phrase boundary).
+// Live changes: a sound parameter (brightness, a layer switched off) is heard from the first
+// unit at least a guard (measured render turnaround) after the request; a musical one from the
+// next bar, the rest of the phrase re-planned (music/replan.hpp). Audio already rendered past
+// that point is replaced only once its replacement is there, so a change never costs a gap.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -27,6 +29,7 @@
 #include "auralis/devices/render_metrics.hpp"
 #include "auralis/devices/render_pool.hpp"
 #include "auralis/music/composer.hpp"
+#include "auralis/music/replan.hpp"
 #include "auralis/synthesis/mixer.hpp"
 #include "auralis/synthesis/timeline.hpp"
 
@@ -36,16 +39,26 @@ struct SchedulerSettings {
   std::string session_id;
   music::ValidParams params;
   std::uint64_t first_phrase = 0;  // resume a stored session at this phrase index
-  int lookahead_phrases = 1;       // finished phrases kept ahead of the playing one
-  std::chrono::milliseconds deadline_margin{1500};
-  std::chrono::milliseconds fallback_margin{300};
-  std::chrono::milliseconds replan_guard{
-      2000};  // a change closer than this to a phrase start waits one phrase
+  // Finished audio kept ahead of playback, at least (more when renders are slow: at least
+  // deadline_margin plus four measured unit turnarounds).
+  std::chrono::milliseconds lookahead{500};
+  std::chrono::milliseconds deadline_margin{200};
+  std::chrono::milliseconds fallback_margin{50};
+  // The least time between a request and the point it is heard (three measured unit
+  // turnarounds when that is more): the replacement unit must be rendered by then.
+  std::chrono::milliseconds change_guard{20};
+  std::int64_t unit_frames = 2048;  // render unit (42.7 ms): the CPU engine's block
 };
 
 // Something playback crossed: a phrase start or a chord change.
 struct PlaybackEvent {
-  enum class Kind { phrase, chord } kind = Kind::phrase;
+  // change: a parameter change was placed on the timeline (`applied` false) or playback reached
+  // it (`applied` true); `change_frame` is where it is heard, `musical` says which kind.
+  enum class Kind { phrase, chord, change } kind = Kind::phrase;
+  std::uint64_t change_id = 0;
+  std::int64_t change_frame = 0;
+  bool musical = false;
+  bool applied = false;
   std::uint64_t phrase = 0;
   int key_pc = 0;
   music::Mode mode = music::Mode::aeolian;
@@ -69,6 +82,8 @@ struct NowPlaying {
 
 struct SchedulerStatus {
   double lookahead_s = 0;  // finished audio not yet played
+  std::uint64_t changes = 0;         // parameter changes placed on the timeline
+  std::uint64_t change_retries = 0;  // replacements not rendered in time (placed again later)
   std::uint64_t underrun_frames = 0;
   std::uint64_t phrases_played = 0;
 };
@@ -97,8 +112,9 @@ class PhraseScheduler : public std::enable_shared_from_this<PhraseScheduler> {
   void peek(std::span<float> out);
   std::vector<PlaybackEvent> take_events();
 
-  // Heard from the next phrase boundary (or the one after, within replan_guard of it).
-  void set_params(const music::ValidParams& params);
+  // Sound parameters are heard from the next unit past the guard, musical ones from the next
+  // bar past it. Returns the change's id (PlaybackEvent::change_id), 0 when nothing changed.
+  std::uint64_t set_params(const music::ValidParams& params);
   music::ValidParams params() const;
 
   NowPlaying now_playing() const;
@@ -108,17 +124,30 @@ class PhraseScheduler : public std::enable_shared_from_this<PhraseScheduler> {
   void stop();
 
  private:
-  struct Entry;
+  struct Planned;
+  struct Unit;
+  struct Change;
   PhraseScheduler(SchedulerSettings settings, std::vector<RenderPool*> chain, Clock& clock,
                   std::shared_ptr<RenderMetrics> metrics);
 
-  void plan_next_locked();
-  void submit_locked(Entry& entry);
-  void on_rendered(std::uint64_t index, int generation, int attempt, RenderResult result);
-  void escalate_locked(Entry& entry, const std::string& why);
-  void go_silent_locked(Entry& entry, const std::string& why);
-  std::optional<Clock::time_point> phrase_start_time_locked(const Entry& entry) const;
-  Entry* find_locked(std::uint64_t index);
+  void extend_locked();
+  Planned& plan_phrase_locked();
+  Unit cut_unit_locked(const Planned& phrase, std::int64_t from) const;
+  void submit_locked(Unit& unit, std::optional<synthesis::Mixer> mixer);
+  void on_rendered(std::uint64_t serial, int attempt, RenderResult result);
+  void finish_unit_locked(Unit& unit, RenderResult& result);
+  void escalate_locked(Unit& unit, const std::string& why);
+  void go_silent_locked(Unit& unit, const std::string& why);
+  void cancel_in_flight_locked();
+  void issue_change_locked(std::uint64_t id);
+  void commit_change_locked(Change& change);
+  void log_error_locked(std::uint64_t phrase, const std::string& kind, const std::string& text);
+  std::optional<Clock::time_point> time_of_locked(std::int64_t frame) const;
+  std::int64_t playhead_locked() const;
+  std::int64_t chain_end_locked() const;
+  std::int64_t finished_ahead_locked() const;
+  std::int64_t guard_frames_locked() const;
+  Planned* phrase_at_locked(std::int64_t frame);
   void emit_position_events_locked();
 
   SchedulerSettings settings_;  // params: guarded by mutex_ (set_params)
@@ -128,18 +157,25 @@ class PhraseScheduler : public std::enable_shared_from_this<PhraseScheduler> {
 
   mutable std::mutex mutex_;
   bool stopped_ = false;
-  music::Composer composer_;
-  synthesis::Timeline timeline_;
-  synthesis::Mixer mixer_;  // as the last finished phrase left it
-  std::int64_t silence_debt_frames_ =
-      0;  // silent phrases the mixer must ring out before the next mix
+  music::Composer composer_;    // after the last planned phrase
+  synthesis::Timeline timeline_;  // after the last planned phrase
+  std::deque<Planned> phrases_;   // front: playing (once started)
+  std::deque<Unit> units_;        // finished units ahead of playback, then at most one rendering
+  std::unique_ptr<Change> pending_;  // a replacement for finished units, rendering
+  // The Mixer after the last finished unit (moved into the task of the unit rendering).
+  std::optional<synthesis::Mixer> mixer_;
+  std::int64_t silence_debt_frames_ = 0;  // silent units the mixer must ring out first
   synthesis::MixControls silence_controls_;
-  std::int64_t drop_voices_before_ = 0;  // voices starting earlier were not heard (silence)
-  int generation_ = 0;  // bumps on every replan: late results of older plans are ignored
-  std::deque<std::unique_ptr<Entry>> plan_;  // front: playing (once started)
+  bool resume_fade_ = false;  // the next finished unit follows silence: fade it in
+  std::uint64_t next_serial_ = 1;
+  std::uint64_t change_ids_ = 0;
+  std::uint64_t wanted_change_ = 0;  // the change pending_ or a retry stands for
+  std::vector<std::pair<std::uint64_t, std::pair<std::int64_t, bool>>> announced_;  // not played
+  double turnaround_s_ = 0.002;  // smoothed submit -> finished time of one unit
+  std::map<std::string, std::uint64_t> logged_;  // kind -> phrase of its last ERROR line
   std::optional<Clock::time_point> stream_start_;
   std::optional<Clock::time_point> started_at_;  // when start() was called
-  std::int64_t read_pos_ = 0;                    // frames of plan_.front() already played
+  std::int64_t read_pos_ = 0;                    // frames of units_.front() already played
   int chord_pos_ = -1;             // index of the chord last announced in the front phrase
   bool phrase_announced_ = false;  // the front phrase's start event went out
   std::vector<PlaybackEvent> events_;

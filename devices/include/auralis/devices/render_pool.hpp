@@ -54,6 +54,9 @@ struct RenderRequest {
   std::shared_ptr<std::atomic<bool>> cancelled;  // set when the scheduler gave up on it
   std::optional<MixTask> mix;                    // finish the job on the worker
   std::function<void(RenderResult)> done;        // called on the worker thread
+  // When the result is needed: workers take the earliest first (a unit rendering a live change
+  // goes before units still far ahead of playback), so a batch is what is due together.
+  Clock::time_point due = Clock::time_point::max();
 };
 
 class RenderPool {

@@ -43,6 +43,13 @@ struct MixControls {
   double tempo_bpm = 70;        // for tempo-synced delay
   std::int64_t phrase_start_frame = 0;
   std::int64_t phrase_frames = 0;
+  // A live brightness change not yet composed into the phrase (brightness units, -1..1): the
+  // Mixer glides the pad cutoff and the air band to it within ~100 ms (docs/scheduler.md).
+  double brightness_shift = 0;
+  // Names the composition these controls come from. When it changes (a new or re-planned
+  // phrase, whose own brightness now carries the change), the shift is folded into the slow
+  // cutoff glide instead of being undone, so the sound does not dip and come back.
+  std::uint64_t composition = 0;
 };
 
 struct RenderJob {
