@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 
 #include "auralis/music/replan.hpp"
@@ -35,6 +36,21 @@ bool edit_voice(synthesis::VoiceSpec& v, float base_timbre, std::int64_t from, d
   return true;
 }
 
+// The buses a live switch mutes. The ornament bus carries the lead's answers and loops and the
+// texture's shimmer: it is muted only when both are off (else its notes are let go one by one).
+std::uint8_t muted_buses(const music::LayerSwitches& s) {
+  using music::Layer;
+  const auto bit = [](Layer l) { return static_cast<std::uint8_t>(1u << static_cast<int>(l)); };
+  std::uint8_t m = 0;
+  if (!s.pad) m |= bit(Layer::pad);
+  if (!s.lead) m |= bit(Layer::lead);
+  if (!s.bass) m |= bit(Layer::bass);
+  if (!s.texture) m |= bit(Layer::texture);
+  if (!s.percussion) m |= bit(Layer::kick) | bit(Layer::brush);
+  if (!s.lead && !s.texture) m |= bit(Layer::ornament);
+  return m;
+}
+
 }  // namespace
 
 LiveJob LiveJob::place(synthesis::Timeline& timeline, const music::Phrase& phrase,
@@ -42,6 +58,7 @@ LiveJob LiveJob::place(synthesis::Timeline& timeline, const music::Phrase& phras
   LiveJob live;
   live.job = timeline.place(phrase);
   live.job.controls.composition = next_composition();
+  live.job.controls.muted_layers = muted_buses(params.layers);
   live.composed_with = params;
   live.sound = params;
   live.base_timbre.reserve(live.job.voices.size());
@@ -53,6 +70,7 @@ LiveJob LiveJob::place(synthesis::Timeline& timeline, const music::Phrase& phras
 void LiveJob::edit(std::int64_t from, const music::SessionParams& params) {
   const double shift = std::clamp(params.brightness - composed_with.brightness, -1.0, 1.0);
   job.controls.brightness_shift = shift;
+  job.controls.muted_layers = muted_buses(params.layers);
   std::size_t out = 0;
   for (std::size_t i = 0; i < job.voices.size(); ++i) {
     if (!edit_voice(job.voices[i], base_timbre[i], from, shift, params.layers)) continue;
@@ -69,6 +87,21 @@ void LiveJob::keep_before(const synthesis::RenderJob& old, std::int64_t frame) {
   synthesis::keep_voices(old, frame, job);
   for (std::size_t i = 0; i < job.voices.size(); ++i)
     if (job.voices[i].start_frame < frame) base_timbre[i] = kKeep;
+}
+
+void LiveJob::transition(std::int64_t splice_frame, double bar_s) {
+  constexpr std::int64_t kSlack = 4;  // frames of rounding between a note's end and the splice
+  const auto release = static_cast<float>(bar_s / 2);
+  const auto attack = static_cast<float>(bar_s / 4);
+  for (auto& v : job.voices) {
+    const bool sustained = v.layer == music::Layer::pad || v.layer == music::Layer::bass;
+    if (!sustained) continue;
+    const std::int64_t gate_end = v.start_frame + v.gate_frames;
+    if (v.start_frame < splice_frame && std::llabs(gate_end - splice_frame) <= kSlack)
+      v.release_s = std::min(v.release_s, release);
+    else if (v.start_frame >= splice_frame && v.start_frame - splice_frame <= kSlack)
+      v.attack_s = std::min(v.attack_s, attack);
+  }
 }
 
 void edit_carried(synthesis::Timeline& timeline, std::int64_t from,

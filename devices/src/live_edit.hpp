@@ -27,6 +27,10 @@ struct LiveJob {
   void edit(std::int64_t from, const music::SessionParams& params);
   // After a re-plan: voices starting before `frame` are `old`'s (see synthesis::keep_voices).
   void keep_before(const synthesis::RenderJob& old, std::int64_t frame);
+  // The transition at a re-plan's splice: held notes let go there fade within half a bar and
+  // the new harmony's sustained notes struck there enter within a quarter bar, so a key change
+  // is heard across the bar instead of the pad's slow crossfade of several seconds.
+  void transition(std::int64_t splice_frame, double bar_s);
 };
 
 // The same edit on a timeline's carried voices (tails the next phrase will hold).

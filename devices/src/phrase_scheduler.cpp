@@ -475,6 +475,11 @@ void PhraseScheduler::emit_position_events_locked() {
     ev.musical = it->second.second;
     ev.applied = true;
     events_.push_back(std::move(ev));
+    if (it->second.second) {
+      // The playing phrase was re-planned: announce it again with its new key, mode and tempo.
+      phrase_announced_ = false;
+      chord_pos_ = -1;
+    }
     it = announced_.erase(it);
   }
   const Planned& front = phrases_.front();
@@ -613,7 +618,9 @@ void PhraseScheduler::issue_change_locked(std::uint64_t id) {
         synthesis::Timeline timeline = p.timeline_before;
         LiveJob live = LiveJob::place(timeline, spliced.phrase, params);
         live.keep_before(copy.live.job, splice_frame);
-        timeline.keep_voices(copy.live.job, splice_frame);
+        const std::size_t b = static_cast<std::size_t>(splice_bar);
+        live.transition(splice_frame, spliced.bars.onset_s[b + 1] - spliced.bars.onset_s[b]);
+        timeline.keep_voices(live.job, splice_frame);
         if (sound) {  // the kept notes of a layer switched off still let go at `from`
           live.edit(from, params);
           edit_carried(timeline, from, params);

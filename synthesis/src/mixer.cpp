@@ -56,6 +56,7 @@ constexpr float kPadCutoffGlideS = 2.0f;  // brightness changes glide, never jum
 // A live brightness change (MixControls::brightness_shift) glides much faster, so a listener
 // moving a slider hears it at once but without a step: a one-pole of 35 ms, 95% in ~105 ms.
 constexpr double kShiftGlideS = 0.035;
+constexpr float kMuteRampS = 0.1f;  // a layer switched off live fades out (or back in) this fast
 const double kPadLowLog2 = std::log2(30.0), kPadHighLog2 = std::log2(18000.0);
 // Cutoff movement that triggers a filter redesign: 1/300 octave (4 cents), far below what a
 // sweep on a pad or on noise lets anyone hear as a step.
@@ -133,6 +134,10 @@ struct Mixer::State {
   double texture_log2 = 0;  // the air band-pass centre for this step (log2 Hz)
   double level_db = 0;      // the loudness target offset in force
   double shift = 0;         // the live brightness shift in force (brightness units)
+  // Live layer mutes: each bus's gain at the start and the end of the current control step.
+  std::array<float, music::kLayerCount> bus_gain_from{1, 1, 1, 1, 1, 1, 1},
+      bus_gain{1, 1, 1, 1, 1, 1, 1};
+  bool buses_at_unity = true;
   std::uint64_t composition = 0;
   bool gain_held = false;   // hold_master_gain_db(): the loudness control is bypassed
   // Pure functions of their inputs, kept to skip libm calls per control step.
@@ -142,6 +147,8 @@ struct Mixer::State {
   // Scratch for one step (no allocation while processing).
   alignas(32) std::array<float, kStep> pad_l{}, pad_r{}, lead_l{}, lead_r{}, tex_l{}, tex_r{},
       brush_l{}, brush_r{}, send{}, wet_l{}, wet_r{}, mix_l{}, mix_r{}, zeros{};
+  // A fading layer's input for one step (live mutes only).
+  alignas(32) std::array<std::array<float, kStep>, music::kLayerCount * 2> faded{};
 
   State() {
     brush_filter.set(dsp::scaled(dsp::svf_bandpass(kBrushCentreHz, kBrushQ, kRate),
@@ -177,6 +184,18 @@ struct Mixer::State {
     if (c.pad_cutoff_hz != pad_target_hz) {
       pad_target_hz = c.pad_cutoff_hz;
       pad_target_log2 = std::log2(std::clamp(c.pad_cutoff_hz, 20.0, 20000.0));
+    }
+    if (!buses_at_unity || c.muted_layers != 0) {
+      bool unity = true;
+      for (int l = 0; l < music::kLayerCount; ++l) {
+        const float target = (c.muted_layers >> l) & 1 ? 0.0f : 1.0f;
+        bus_gain_from[l] = bus_gain[l];
+        const float step = kStep / (kMuteRampS * kRate);
+        bus_gain[l] = bus_gain[l] < target ? std::min(target, bus_gain[l] + step)
+                                           : std::max(target, bus_gain[l] - step);
+        unity = unity && bus_gain[l] == 1.0f && bus_gain_from[l] == 1.0f;
+      }
+      buses_at_unity = unity;
     }
     if (c.composition != composition) {
       // A new composition carries the change in its own brightness: the fast shift hands what
@@ -243,8 +262,19 @@ void Mixer::State::run_step(const Stems* stems, std::int64_t offset, int n, std:
   // A layer's channel plane for this step, or zeros (in L1) while rendering silence or where
   // the stems know the layer is silent: its samples need not come from memory then.
   auto plane = [&](Layer layer, int ch) -> const float* {
-    return stems && !stems->silent(layer, offset, n) ? stems->plane(layer, ch).data() + offset
-                                                     : zeros.data();
+    const float* src = stems && !stems->silent(layer, offset, n)
+                           ? stems->plane(layer, ch).data() + offset
+                           : zeros.data();
+    if (buses_at_unity || src == zeros.data()) return src;
+    const auto l = static_cast<std::size_t>(layer);
+    const float g0 = bus_gain_from[l], g1 = bus_gain[l];
+    if (g0 == 1.0f && g1 == 1.0f) return src;
+    if (g0 == 0.0f && g1 == 0.0f) return zeros.data();
+    // The gain ramps across the control step on the absolute grid, however the step is split.
+    const float into = static_cast<float>(((frame % kStep) + kStep) % kStep);
+    float* dst = faded[2 * l + static_cast<std::size_t>(ch)].data();
+    for (int i = 0; i < n; ++i) dst[i] = src[i] * (g0 + (g1 - g0) * ((into + i) / kStep));
+    return static_cast<const float*>(dst);
   };
 
   {

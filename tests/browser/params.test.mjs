@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { startDaemon, launchBrowser, hooks, waitFor, createSessionInPage, api } from './harness.mjs';
 
 const TEMPO_BPM = 120; // 16 s phrases (8 bars of 4/4)
-const CHANGE_DEADLINE_MS = 40_000; // two phrases and some slack
+const CHANGE_DEADLINE_MS = 10_000; // heard from the next bar (2 s at 120 BPM); slack for a busy host
 
 let daemon;
 let browser;
@@ -71,6 +71,11 @@ test('a mode chosen in the page reaches now-playing within two phrases', async (
   );
   const changeMs = Date.now() - changedAt;
   assert.equal(await page.textContent('#np-mode'), target, 'the page shows the new mode');
+  // The page says where the change was heard (the server's change_applied event).
+  await waitFor(async () => /heard/.test((await page.textContent('#change-status')) || ''), {
+    timeoutMs: 5_000,
+    what: 'the change-status line saying the change was heard',
+  });
 
   console.log(
     `browser.params: ${JSON.stringify({

@@ -334,6 +334,66 @@ TEST(PhraseSchedulerDrill, SoundChangeLandsInTheNextUnit) {
   EXPECT_EQ(changed.metrics->silent_phrases.load(), 0u);
 }
 
+// The band of the pad's fundamentals below the reverb's 200 Hz input high-pass (80-190 Hz,
+// RBJ biquads: two low-passes, one high-pass), mono, so the dry pad is measured apart from the
+// plate's tail.
+std::vector<double> low_band(const std::vector<float>& pcm) {
+  struct Biquad {
+    double b0, b1, b2, a1, a2, x1 = 0, x2 = 0, y1 = 0, y2 = 0;
+    Biquad(double f, bool high) {
+      const double w = 2 * M_PI * f / synthesis::kSampleRate, c = std::cos(w), a = std::sin(w) / (2 * 0.7071);
+      const double n = 1 + a;
+      b0 = (high ? (1 + c) / 2 : (1 - c) / 2) / n;
+      b1 = (high ? -(1 + c) : 1 - c) / n;
+      b2 = b0;
+      a1 = -2 * c / n;
+      a2 = (1 - a) / n;
+    }
+    double run(double x) {
+      const double y = b0 * x + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2;
+      x2 = x1, x1 = x, y2 = y1, y1 = y;
+      return y;
+    }
+  };
+  Biquad lp1(190, false), lp2(190, false), hp(80, true);
+  std::vector<double> out(pcm.size() / 2);
+  for (std::size_t f = 0; f < out.size(); ++f)
+    out[f] = hp.run(lp2.run(lp1.run(0.5 * (double{pcm[2 * f]} + pcm[2 * f + 1]))));
+  return out;
+}
+
+double rms_db(const std::vector<double>& x, std::int64_t from, std::int64_t to) {
+  double e = 0;
+  for (std::int64_t f = from; f < to; ++f) e += x[static_cast<std::size_t>(f)] * x[static_cast<std::size_t>(f)];
+  return 10 * std::log10(e / static_cast<double>(to - from) + 1e-20);
+}
+
+// Switching the only layer off: within 150 ms of the change point the pad's own band has
+// fallen to the plate's tail, which rings out as after any note.
+TEST(PhraseSchedulerDrill, LayerOffGoesQuietWithinTheTarget) {
+  auto s = cpu_settings();
+  auto p = test_params();
+  p.layers = {true, false, false, false, false};
+  s.params = valid(p);
+  ChangeRig rig(s, false);
+  rig.start();
+  rig.run(300);
+  p.layers.pad = false;
+  rig.scheduler->set_params(valid(p));
+  rig.run(200);
+  ASSERT_FALSE(rig.seen.empty());
+  const std::int64_t at = rig.seen.front().frame;
+  const auto band = low_band(rig.pcm);
+  const double before = rms_db(band, at - 48000, at);
+  const double soon = rms_db(band, at + 7200, at + 19200);
+  std::printf("only layer off: pad band (80-190 Hz) %.1f dB before, %.1f dB 150-400 ms after\n",
+              before, soon);
+  EXPECT_GT(before, -60);
+  // Measured 12-13 dB: what is left is the plate's tail (a gentle 200 Hz high-pass); a pad
+  // still playing would leave the band where it was.
+  EXPECT_LT(soon, before - 10) << "the pad still sounds 150 ms after the change";
+}
+
 // A musical change (the key) is heard from the next bar: placed on a bar line no more than a
 // bar (plus the guard and a unit) after the request, the stream unchanged before it.
 TEST(PhraseSchedulerDrill, MusicalChangeLandsAtTheNextBar) {

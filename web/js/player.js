@@ -3,7 +3,7 @@
 import { SAMPLE_RATE } from './constants.js';
 import { FallbackPlayback } from './fallback-playback.js';
 import { nowPlaying, resetPlayback, stats } from './state.js';
-import { $, selectedSessionId, setStatus, showParams, updateNowPlaying } from './ui.js';
+import { $, selectedSessionId, setStatus, showChange, showParams, updateNowPlaying } from './ui.js';
 import { WebCodecsPlayback } from './webcodecs-playback.js';
 
 let graph = null; // {ctx, gain, analyser, workletReady, mediaSource}, made at the first Play
@@ -76,6 +76,10 @@ function onStreamEvent(msg) {
       break;
     case 'params':
       showParams(msg.params);
+      break;
+    case 'change_scheduled':
+    case 'change_applied':
+      showChange(msg);
       break;
     case 'end':
       host.ended(`Session ended: ${msg.reason || 'closed by the server'}.`);

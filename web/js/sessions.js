@@ -24,7 +24,7 @@ export function setDrafting(on) {
   $('new-session').disabled = on;
   $('params-hint').textContent = on
     ? 'These parameters are for the new session.'
-    : 'Changes apply to the selected session from its next phrase.';
+    : 'Brightness and switching a layer off are heard at once; key, mode, tempo, energy, density and switching a layer on from the next bar.';
   clearAllErrors();
   if (on) $('new-name').focus();
 }

@@ -55,6 +55,21 @@ function formatNumber(field, value) {
 }
 
 /** Shows the session's parameters (the server's key names are the selects' values: C, C#, ...). */
+/**
+ * A change event from the server: where on the stream a parameter change is heard
+ * ("change_scheduled"), and when playback got there ("change_applied"). `at_s` is seconds of
+ * audio since the stream began.
+ */
+export function showChange(msg) {
+  if (typeof msg.at_s !== 'number') return;
+  const what = msg.kind === 'musical' ? 'from the next bar' : 'sound';
+  $('change-status').textContent =
+    msg.type === 'change_applied'
+      ? `Change ${msg.id} heard (${what}, at ${msg.at_s.toFixed(2)} s of the stream).`
+      : `Change ${msg.id} placed at ${msg.at_s.toFixed(2)} s of the stream (${what}).`;
+  $('change-status').dataset.applied = msg.type === 'change_applied' ? String(msg.id) : '';
+}
+
 export function showParams(params) {
   if (!params) return;
   setCurrentParams(params);

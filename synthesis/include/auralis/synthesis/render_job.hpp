@@ -50,6 +50,9 @@ struct MixControls {
   // phrase, whose own brightness now carries the change), the shift is folded into the slow
   // cutoff glide instead of being undone, so the sound does not dip and come back.
   std::uint64_t composition = 0;
+  // Layer buses switched off live (bit per music::Layer): the Mixer fades each over 100 ms,
+  // release tails included, and fades it back in when the bit clears.
+  std::uint8_t muted_layers = 0;
 };
 
 struct RenderJob {
