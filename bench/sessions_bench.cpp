@@ -8,7 +8,11 @@
 //
 //   sessions_bench [--seconds 60] [--quick-seconds 20] [--engines cpu,torch] [--n N]
 //                  [--media-threads N (default: one per core, as the daemon)] [--complexity 10]
-//                  [--max N]
+//                  [--max N] [--patch-every-s S]
+//
+// --patch-every-s S: during the measured window every session gets a PATCH every S seconds
+// (staggered; alternately a sound change, brightness, and a musical one, energy), the live
+// control load of docs/scheduler.md.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -49,6 +53,7 @@ struct Options {
       std::max(1u, std::thread::hardware_concurrency()));  // server.media_threads = 0
   int complexity = 10;
   int max_n = 400;
+  double patch_every_s = 0;
 };
 
 double cpu_seconds() {
@@ -72,6 +77,7 @@ struct Trial {
   double mix_s = 0;
   double encode_s = 0;
   double startup_s = 0;  // until every session streamed
+  std::uint64_t patches = 0;
   bool ok() const { return misses == 0 && late == 0 && underruns == 0; }
 };
 
@@ -109,17 +115,10 @@ Trial run_trial(const std::string& engine, int n, double seconds, const Options&
     }
     t.startup_s = std::chrono::duration<double>(Steady::now() - t_create).count();
 
-    // Warm-up: every session's second phrase (submitted together at start-up) is rendered, so
-    // the window measures the steady state, not N simultaneous start-ups.
+    // Warm-up: the start-up burst of renders settles (a session renders its look-ahead, about
+    // half a second of audio, at once) before the window measures the steady state.
+    std::this_thread::sleep_for(2s);
     auto metrics = manager.metrics();
-    auto phrases_done = [&] {
-      std::uint64_t total = 0;
-      for (const auto& [e, k] : metrics->phrases_by_engine()) total += k;
-      return total;
-    };
-    while (phrases_done() < 2 * static_cast<std::uint64_t>(n) && Steady::now() - t_create < 300s)
-      std::this_thread::sleep_for(50ms);
-    std::this_thread::sleep_for(1s);
     t.startup_s = std::chrono::duration<double>(Steady::now() - t_create).count();
 
     auto late_total = [&] {
@@ -141,9 +140,26 @@ Trial run_trial(const std::string& engine, int n, double seconds, const Options&
     const auto mix0 = metrics->mix_seconds.snapshot();
     const double cpu0 = cpu_seconds();
     const auto t0 = Steady::now();
+    std::vector<double> next_patch(sessions.size());
+    for (std::size_t i = 0; i < sessions.size(); ++i)
+      next_patch[i] = opt.patch_every_s * static_cast<double>(i) / static_cast<double>(n);
+    std::uint64_t checks = 0;
     while (Steady::now() - t0 < std::chrono::duration<double>(seconds)) {
-      std::this_thread::sleep_for(250ms);
-      if (metrics->deadline_misses.load() != misses0 || late_total() != late0)
+      std::this_thread::sleep_for(opt.patch_every_s > 0 ? 20ms : 250ms);
+      const double now_s = std::chrono::duration<double>(Steady::now() - t0).count();
+      for (std::size_t i = 0; opt.patch_every_s > 0 && i < sessions.size(); ++i) {
+        if (now_s < next_patch[i]) continue;
+        next_patch[i] += opt.patch_every_s;
+        auto params = sessions[i]->params().get();
+        if (t.patches % 2 == 0)
+          params.brightness = params.brightness > 0.5 ? 0.35 : 0.65;
+        else
+          params.energy = params.energy > 0.5 ? 0.4 : 0.6;
+        sessions[i]->set_params(
+            std::get<auralis::music::ValidParams>(auralis::music::ValidParams::check(params)));
+        ++t.patches;
+      }
+      if (++checks % 12 == 0 && (metrics->deadline_misses.load() != misses0 || late_total() != late0))
         break;  // failed: stop early
     }
     t.seconds = std::chrono::duration<double>(Steady::now() - t0).count();
@@ -169,10 +185,11 @@ Trial run_trial(const std::string& engine, int n, double seconds, const Options&
 void print_trial(const std::string& engine, const Trial& t, const char* kind) {
   std::printf(
       "  %-6s %-7s N=%4d  %5.1f s  misses %3llu  late %4lld  silent %2llu  CPU %.4f s/session-s "
-      "(render %.4f, mix %.4f, encode %.4f)  start-up %.1f s  %s\n",
+      "(render %.4f, mix %.4f, encode %.4f)  start-up %.1f s  PATCHes %llu  %s\n",
       engine.c_str(), kind, t.n, t.seconds, static_cast<unsigned long long>(t.misses),
       static_cast<long long>(t.late), static_cast<unsigned long long>(t.silent),
-      t.cpu_per_session_s, t.render_s, t.mix_s, t.encode_s, t.startup_s, t.ok() ? "ok" : "FAIL");
+      t.cpu_per_session_s, t.render_s, t.mix_s, t.encode_s, t.startup_s,
+      static_cast<unsigned long long>(t.patches), t.ok() ? "ok" : "FAIL");
   std::fflush(stdout);
 }
 
@@ -260,11 +277,13 @@ int main(int argc, char** argv) {
       opt.complexity = std::stoi(value());
     else if (a == "--max")
       opt.max_n = std::stoi(value());
+    else if (a == "--patch-every-s")
+      opt.patch_every_s = std::stod(value());
     else {
       std::fprintf(
           stderr,
           "usage: sessions_bench [--seconds 60] [--quick-seconds 20] [--engines cpu,torch] [--n N] "
-          "[--media-threads N] [--complexity 10] [--max 400]\n");
+          "[--media-threads N] [--complexity 10] [--max 400] [--patch-every-s S]\n");
       return a == "--help" ? 0 : 2;
     }
   }
@@ -272,8 +291,8 @@ int main(int argc, char** argv) {
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::printf(
       "sessions_bench: %d cores, Opus complexity %d, %d media thread(s), trials %.0f s (quick %.0f "
-      "s)\n",
-      cores, opt.complexity, opt.media_threads, opt.seconds, opt.quick_seconds);
+      "s), a PATCH per session every %.0f s (0: none)\n",
+      cores, opt.complexity, opt.media_threads, opt.seconds, opt.quick_seconds, opt.patch_every_s);
   std::vector<Result> results;
   for (const auto& engine : opt.engines) {
     if (engine == "torch" && !auralis::synthesis::torch_engine_available()) {

@@ -77,7 +77,13 @@ struct PhraseScheduler::Change {
   std::deque<Planned> phrases;      // replace the plan from phrases.front().score.index on
   music::Composer composer;         // after phrases.back()
   synthesis::Timeline timeline;     // after phrases.back()
-  Unit unit;                        // the first replaced unit
+  Unit unit;                        // the replacement unit rendering
+  // The replacement run so far: it is committed once it reaches far enough past the playhead
+  // that the units after it can be rendered in time (a single unit would leave the next one
+  // due at once).
+  std::deque<Unit> done;
+  std::optional<synthesis::Mixer> mixer;  // after done.back()
+  std::int64_t from_frame = 0;            // where the run starts (the first replaced unit)
   Change(const music::Composer& c, const synthesis::Timeline& t) : composer(c), timeline(t) {}
 };
 
@@ -272,13 +278,39 @@ void PhraseScheduler::on_rendered(std::uint64_t serial, int attempt, RenderResul
   const double took = std::chrono::duration<double>(clock_.now() - unit->submitted).count();
   turnaround_s_ += 0.1 * (std::clamp(took, 0.0, 1.0) - turnaround_s_);
   if (replacement) {
-    finish_unit_locked(*unit, result);
-    commit_change_locked(*pending_);
-    pending_.reset();
-  } else {
-    finish_unit_locked(*unit, result);
+    continue_replacement_locked(result);
+    return;
   }
+  finish_unit_locked(*unit, result);
   extend_locked();
+}
+
+void PhraseScheduler::continue_replacement_locked(RenderResult& result) {
+  Change& change = *pending_;
+  Unit& unit = change.unit;
+  metrics_->render_seconds.observe(result.seconds);
+  metrics_->mix_seconds.observe(result.mix_seconds);
+  unit.engine = result.engine;
+  unit.pcm = std::move(result.pcm);
+  unit.state = Unit::State::ready;
+  change.mixer = std::move(*result.mixer);
+  const std::int64_t end = unit.end();
+  change.done.push_back(std::move(unit));
+  // Far enough: the unit after the run keeps the last engine's margin plus a guard.
+  const std::int64_t need = playhead_locked() + frames_of(settings_.fallback_margin) +
+                            guard_frames_locked() + settings_.unit_frames;
+  const Planned* holder = nullptr;
+  for (const auto& p : change.phrases)
+    if (end >= p.start() && end < p.end()) holder = &p;
+  if (end >= need || end >= chain_end_locked() || !holder) {
+    commit_change_locked(change);
+    pending_.reset();
+    extend_locked();
+    return;
+  }
+  change.unit = cut_unit_locked(*holder, end);
+  change.unit.mixer_before = *change.mixer;
+  submit_locked(change.unit, std::exchange(change.mixer, std::nullopt));
 }
 
 void PhraseScheduler::finish_unit_locked(Unit& unit, RenderResult& result) {
@@ -386,7 +418,7 @@ void PhraseScheduler::poll() {
                                (2 * settings_.deadline_margin).count(), ms_between(deadline, now)));
     return;
   }
-  if (pending_ && now >= *time_of_locked(pending_->unit.start_frame) - settings_.fallback_margin / 2) {
+  if (pending_ && now >= *time_of_locked(pending_->from_frame) - settings_.fallback_margin / 2) {
     // The replacement is late: the old audio plays on and the change is placed further on.
     *pending_->unit.cancelled = true;
     pending_.reset();
@@ -663,6 +695,7 @@ void PhraseScheduler::issue_change_locked(std::uint64_t id) {
     extend_locked();
     return;
   }
+  change->from_frame = unit_from;
   change->unit = cut_unit_locked(*holder, unit_from);
   change->unit.silence_debt_before = old->silence_debt_before;
   change->unit.silence_controls_before = old->silence_controls_before;
@@ -679,11 +712,12 @@ void PhraseScheduler::commit_change_locked(Change& change) {
   }
   composer_ = std::move(change.composer);
   timeline_ = std::move(change.timeline);
-  if (change.unit.finished()) {
+  if (!change.done.empty()) {
     // Replace the finished units from the replacement's start on.
-    while (!units_.empty() && units_.back().start_frame >= change.unit.start_frame)
-      units_.pop_back();
-    units_.push_back(std::move(change.unit));
+    while (!units_.empty() && units_.back().start_frame >= change.from_frame) units_.pop_back();
+    for (auto& u : change.done) units_.push_back(std::move(u));
+    mixer_ = std::move(change.mixer);
+    silence_debt_frames_ = 0;
   }
   announced_.push_back({change.id, {change.heard_frame, change.musical}});
   PlaybackEvent ev;

@@ -141,6 +141,7 @@ class PhraseScheduler : public std::enable_shared_from_this<PhraseScheduler> {
   void cancel_in_flight_locked();
   void issue_change_locked(std::uint64_t id);
   void commit_change_locked(Change& change);
+  void continue_replacement_locked(RenderResult& result);
   void log_error_locked(std::uint64_t phrase, const std::string& kind, const std::string& text);
   std::optional<Clock::time_point> time_of_locked(std::int64_t frame) const;
   std::int64_t playhead_locked() const;
