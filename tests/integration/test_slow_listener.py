@@ -104,12 +104,12 @@ class SlowListener(unittest.TestCase):
             "--set", f"stream.listener_sndbuf_kib={SNDBUF_KIB}",
             "--set", f"stream.write_timeout_s={WRITE_TIMEOUT_S}",
             "--set", f"limits.header_timeout_s={HEADER_TIMEOUT_S}").start()
-        # Wait until the look-ahead phrase is rendered too, so the render buffers (stems of a whole
-        # phrase, reused afterwards) are part of the baseline and not counted as listener memory.
+        # Wait until the look-ahead (about half a second of render units) is rendered, so the
+        # render buffers and Mixer snapshots are part of the baseline, not listener memory.
         deadline = time.time() + 60
         while time.time() < deadline:
             status, body = cls.daemon.get_json("/api/v1/sessions/default")
-            if status == 200 and body.get("lookahead_s", 0) > 30:
+            if status == 200 and body.get("lookahead_s", 0) >= 0.4:
                 break
             time.sleep(0.2)
         time.sleep(1)
