@@ -59,7 +59,8 @@ class Session : public StreamSource {
   std::string ws_hello() const override;
 
   music::ValidParams params() const { return scheduler_->params(); }
-  // Heard from the next phrase (see PhraseScheduler); unchanged parameters change nothing.
+  // Sound parameters heard from the next render unit, musical ones from the next bar (see
+  // PhraseScheduler); unchanged parameters change nothing.
   void set_params(const music::ValidParams& params);
   devices::NowPlaying now_playing() const { return scheduler_->now_playing(); }
   devices::SchedulerStatus status() const { return scheduler_->status(); }
