@@ -112,6 +112,10 @@ RenderPool::~RenderPool() {
 void RenderPool::submit(RenderRequest request) {
   {
     std::lock_guard lock(mutex_);
+    // Requests given up while queued (a unit handed down the chain, a replaced change) go at
+    // once: each holds a copy of its session's Mixer, and an engine stalled in an injected
+    // delay would otherwise keep one per unit (23 a second) until it wakes.
+    std::erase_if(queue_, [](const RenderRequest& r) { return r.cancelled && *r.cancelled; });
     // Earliest due first; equal dues keep their order of arrival.
     const auto at = std::upper_bound(
         queue_.begin(), queue_.end(), request.due,
