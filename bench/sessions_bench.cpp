@@ -159,7 +159,8 @@ Trial run_trial(const std::string& engine, int n, double seconds, const Options&
             std::get<auralis::music::ValidParams>(auralis::music::ValidParams::check(params)));
         ++t.patches;
       }
-      if (++checks % 12 == 0 && (metrics->deadline_misses.load() != misses0 || late_total() != late0))
+      if (++checks % 12 == 0 &&
+          (metrics->deadline_misses.load() != misses0 || late_total() != late0))
         break;  // failed: stop early
     }
     t.seconds = std::chrono::duration<double>(Steady::now() - t0).count();

@@ -1,14 +1,13 @@
 #include <stdexcept>
 #include <string>
 
-#include "auralis/devices/device_info.hpp"
 #include "auralis/config/log.hpp"
+#include "auralis/devices/device_info.hpp"
 
 namespace auralis::devices {
 
 std::string describe(const DeviceInfo& info) {
-  const std::string torch =
-      info.torch_built ? "LibTorch module installed" : "no LibTorch module";
+  const std::string torch = info.torch_built ? "LibTorch module installed" : "no LibTorch module";
   if (!info.cuda_available || info.gpus.empty())
     return "no CUDA GPU, " + std::to_string(info.cpu_threads) + " CPU threads, " + torch;
   std::string s = std::to_string(info.gpus.size()) + " CUDA GPU(s):";

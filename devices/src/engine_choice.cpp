@@ -5,8 +5,8 @@
 #include <stdexcept>
 #include <thread>
 
-#include "auralis/devices/device_info.hpp"
 #include "auralis/config/log.hpp"
+#include "auralis/devices/device_info.hpp"
 #include "auralis/music/composer.hpp"
 #include "auralis/synthesis/timeline.hpp"
 
@@ -71,8 +71,9 @@ std::vector<EngineSpec> choose_engine_chain(const EngineChoiceSettings& s) {
   if (!info.torch_built) return {cpu_spec(s, "a CUDA GPU, but no LibTorch module installed")};
   const int torch_gpus = synthesis::torch_cuda_devices();
   if (torch_gpus == 0) {
-    log->warn("a CUDA GPU is present but this LibTorch cannot use it (a CPU-only build?): "
-              "rendering on the C++ CPU engine");
+    log->warn(
+        "a CUDA GPU is present but this LibTorch cannot use it (a CPU-only build?): "
+        "rendering on the C++ CPU engine");
     return {cpu_spec(s, "LibTorch without CUDA")};
   }
   return {torch_spec(resolve_device(s.device), "CUDA GPU present"), cpu_spec(s, "fallback")};

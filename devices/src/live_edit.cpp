@@ -106,9 +106,8 @@ void LiveJob::transition(std::int64_t splice_frame, double bar_s) {
 
 void edit_carried(synthesis::Timeline& timeline, std::int64_t from,
                   const music::SessionParams& params) {
-  timeline.edit_carried([&](synthesis::VoiceSpec& v) {
-    return edit_voice(v, kKeep, from, 0.0, params.layers);
-  });
+  timeline.edit_carried(
+      [&](synthesis::VoiceSpec& v) { return edit_voice(v, kKeep, from, 0.0, params.layers); });
 }
 
 synthesis::RenderJob slice_job(const synthesis::RenderJob& job, std::int64_t from,

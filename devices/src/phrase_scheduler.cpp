@@ -73,11 +73,11 @@ struct PhraseScheduler::Unit {
 struct PhraseScheduler::Change {
   std::uint64_t id = 0;
   bool musical = false;
-  std::int64_t heard_frame = 0;     // where the change is heard
-  std::deque<Planned> phrases;      // replace the plan from phrases.front().score.index on
-  music::Composer composer;         // after phrases.back()
-  synthesis::Timeline timeline;     // after phrases.back()
-  Unit unit;                        // the replacement unit rendering
+  std::int64_t heard_frame = 0;  // where the change is heard
+  std::deque<Planned> phrases;   // replace the plan from phrases.front().score.index on
+  music::Composer composer;      // after phrases.back()
+  synthesis::Timeline timeline;  // after phrases.back()
+  Unit unit;                     // the replacement unit rendering
   // The replacement run so far: it is committed once it reaches far enough past the playhead
   // that the units after it can be rendered in time (a single unit would leave the next one
   // due at once).
@@ -123,8 +123,8 @@ void PhraseScheduler::start() {
 bool PhraseScheduler::ready_to_start() const {
   std::lock_guard lock(mutex_);
   // Enough finished audio that the units after it can still meet the last engine's deadline.
-  const std::int64_t wanted = std::max(2 * settings_.unit_frames,
-                                       frames_of(settings_.fallback_margin) + settings_.unit_frames);
+  const std::int64_t wanted = std::max(
+      2 * settings_.unit_frames, frames_of(settings_.fallback_margin) + settings_.unit_frames);
   return finished_ahead_locked() >= wanted;
 }
 
@@ -187,8 +187,7 @@ PhraseScheduler::Unit PhraseScheduler::cut_unit_locked(const Planned& phrase,
   u.start_frame = from;
   u.frames = std::min(settings_.unit_frames, phrase.end() - from);
   u.first_of_phrase = from == phrase.start();
-  u.job = std::make_shared<const synthesis::RenderJob>(
-      slice_job(phrase.live.job, from, u.frames));
+  u.job = std::make_shared<const synthesis::RenderJob>(slice_job(phrase.live.job, from, u.frames));
   return u;
 }
 
@@ -235,14 +234,14 @@ void PhraseScheduler::submit_locked(Unit& unit, std::optional<synthesis::Mixer> 
   // The worker mixes the unit from the Mixer as the unit before left it, after letting the
   // effects ring out across the silent units in between, if any.
   MixTask mix{mixer ? std::move(*mixer) : *unit.mixer_before,
-              std::min(unit.silence_debt_before, kMaxRingOutFrames),
-              unit.silence_controls_before};
+              std::min(unit.silence_debt_before, kMaxRingOutFrames), unit.silence_controls_before};
   const bool last = unit.engine_pos + 1 == chain_.size();
   const auto due = start ? *start - (last ? settings_.fallback_margin : settings_.deadline_margin)
                          : Clock::time_point{};
   pool->submit({unit.job, unit.cancelled, std::move(mix),
                 [weak, serial, attempt](RenderResult result) {
-                  if (auto self = weak.lock()) self->on_rendered(serial, attempt, std::move(result));
+                  if (auto self = weak.lock())
+                    self->on_rendered(serial, attempt, std::move(result));
                 },
                 due});
 }
@@ -263,8 +262,8 @@ void PhraseScheduler::on_rendered(std::uint64_t serial, int attempt, RenderResul
   }
   if (!result.ok) {
     ++metrics_->render_failures;
-    const std::string why = fmt::format("failed after {:.0f} ms: {}", result.seconds * 1000,
-                                        result.error);
+    const std::string why =
+        fmt::format("failed after {:.0f} ms: {}", result.seconds * 1000, result.error);
     if (replacement && unit->engine_pos + 1 >= chain_.size()) {
       // The old audio is still there: place the change again further on.
       ++status_.change_retries;
@@ -412,10 +411,10 @@ void PhraseScheduler::poll() {
         now < deadline)
       return;
     ++metrics_->deadline_misses;
-    escalate_locked(first, fmt::format(
-                               "missed its start-up deadline ({} ms after it was submitted) by "
-                               "{:.0f} ms",
-                               (2 * settings_.deadline_margin).count(), ms_between(deadline, now)));
+    escalate_locked(
+        first, fmt::format("missed its start-up deadline ({} ms after it was submitted) by "
+                           "{:.0f} ms",
+                           (2 * settings_.deadline_margin).count(), ms_between(deadline, now)));
     return;
   }
   if (pending_ && now >= *time_of_locked(pending_->from_frame) - settings_.fallback_margin / 2) {
@@ -483,7 +482,8 @@ void PhraseScheduler::peek(std::span<float> out) {
   std::int64_t written = 0, from = read_pos_;
   for (const auto& unit : units_) {
     if (written >= wanted || unit.state != Unit::State::ready) break;
-    const std::int64_t n = std::max<std::int64_t>(std::min(wanted - written, unit.frames - from), 0);
+    const std::int64_t n =
+        std::max<std::int64_t>(std::min(wanted - written, unit.frames - from), 0);
     std::memcpy(out.data() + 2 * written, unit.pcm.data() + 2 * from,
                 static_cast<std::size_t>(n) * 2 * sizeof(float));
     written += n;
@@ -549,7 +549,8 @@ void PhraseScheduler::emit_position_events_locked() {
     now_.chord = chord.name;
   }
   int bar = 0;
-  while (bar + 1 < score.bars && front.bars.onset_s[static_cast<std::size_t>(bar + 1)] <= t_s) ++bar;
+  while (bar + 1 < score.bars && front.bars.onset_s[static_cast<std::size_t>(bar + 1)] <= t_s)
+    ++bar;
   now_.bar = bar;
   if (!units_.empty() && !units_.front().engine.empty()) now_.engine = units_.front().engine;
 }
@@ -618,11 +619,10 @@ void PhraseScheduler::issue_change_locked(std::uint64_t id) {
       if (splice_phrase) break;
     }
   }
-  const bool sound = !live_sound_equal(phrases_.empty() ? params : phrases_.front().live.sound,
-                                       params) ||
-                     std::any_of(phrases_.begin(), phrases_.end(), [&](const Planned& p) {
-                       return !live_sound_equal(p.live.sound, params);
-                     });
+  const bool sound =
+      !live_sound_equal(phrases_.empty() ? params : phrases_.front().live.sound, params) ||
+      std::any_of(phrases_.begin(), phrases_.end(),
+                  [&](const Planned& p) { return !live_sound_equal(p.live.sound, params); });
 
   // The new plan, from the phrase where it first differs.
   const std::int64_t splice_frame =
@@ -744,8 +744,8 @@ NowPlaying PhraseScheduler::now_playing() const {
 SchedulerStatus PhraseScheduler::status() const {
   std::lock_guard lock(mutex_);
   SchedulerStatus s = status_;
-  s.lookahead_s = std::max<double>(0, static_cast<double>(finished_ahead_locked()) /
-                                          synthesis::kSampleRate);
+  s.lookahead_s =
+      std::max<double>(0, static_cast<double>(finished_ahead_locked()) / synthesis::kSampleRate);
   return s;
 }
 

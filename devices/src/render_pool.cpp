@@ -117,9 +117,9 @@ void RenderPool::submit(RenderRequest request) {
     // delay would otherwise keep one per unit (23 a second) until it wakes.
     std::erase_if(queue_, [](const RenderRequest& r) { return r.cancelled && *r.cancelled; });
     // Earliest due first; equal dues keep their order of arrival.
-    const auto at = std::upper_bound(
-        queue_.begin(), queue_.end(), request.due,
-        [](Clock::time_point due, const RenderRequest& r) { return due < r.due; });
+    const auto at =
+        std::upper_bound(queue_.begin(), queue_.end(), request.due,
+                         [](Clock::time_point due, const RenderRequest& r) { return due < r.due; });
     queue_.insert(at, std::move(request));
   }
   wake_.notify_one();

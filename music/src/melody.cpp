@@ -308,7 +308,8 @@ LeadPhrase compose_lead(const LeadSettings& settings, std::span<const ChordSpan>
     while (!cells[0].notes.empty() && cells[0].notes.back().slot >= tables::kCellSlots)
       cells[0].notes.pop_back();
     for (std::size_t k = 0; k + 1 < cells[0].notes.size(); ++k) {
-      if (cells[0].notes[k + 1].slot <= cells[0].notes[k].slot) cells[0].notes[k + 1].slot = cells[0].notes[k].slot + 1;
+      if (cells[0].notes[k + 1].slot <= cells[0].notes[k].slot)
+        cells[0].notes[k + 1].slot = cells[0].notes[k].slot + 1;
     }
     while (!cells[0].notes.empty() && cells[0].notes.back().slot >= tables::kCellSlots)
       cells[0].notes.pop_back();

@@ -16,12 +16,12 @@ double glide_seconds(double beats, double beats_per_bar, double t0, double t1) {
 
 // Maps a time of `fresh` (seconds from its start) onto the spliced phrase.
 struct TimeMap {
-  double splice_s;      // where bar `bar` starts in the spliced phrase (old timing)
-  double fresh_bar_s;   // where it starts in `fresh`
-  double spb;           // fresh's seconds per beat
-  double bpb;           // beats per bar
-  double t0, t1;        // tempo before and after
-  double glide_s;       // duration of the glide bar
+  double splice_s;     // where bar `bar` starts in the spliced phrase (old timing)
+  double fresh_bar_s;  // where it starts in `fresh`
+  double spb;          // fresh's seconds per beat
+  double bpb;          // beats per bar
+  double t0, t1;       // tempo before and after
+  double glide_s;      // duration of the glide bar
 
   double operator()(double fresh_s) const {
     const double beats = std::max(0.0, (fresh_s - fresh_bar_s) / spb);

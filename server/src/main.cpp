@@ -15,8 +15,8 @@
 #include "auralis/devices/process_tuning.hpp"
 #include "auralis/music/composer.hpp"
 #include "auralis/music/score_format.hpp"
-#include "auralis/synthesis/engine.hpp"
 #include "auralis/server/daemon.hpp"
+#include "auralis/synthesis/engine.hpp"
 #include "auralis/version.hpp"
 #include "cli/offline_render.hpp"
 

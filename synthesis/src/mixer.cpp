@@ -139,7 +139,7 @@ struct Mixer::State {
       bus_gain{1, 1, 1, 1, 1, 1, 1};
   bool buses_at_unity = true;
   std::uint64_t composition = 0;
-  bool gain_held = false;   // hold_master_gain_db(): the loudness control is bypassed
+  bool gain_held = false;  // hold_master_gain_db(): the loudness control is bypassed
   // Pure functions of their inputs, kept to skip libm calls per control step.
   double pad_target_hz = -1, pad_target_log2 = 0;
   double master_gain_db = 0;
@@ -201,7 +201,8 @@ struct Mixer::State {
       // A new composition carries the change in its own brightness: the fast shift hands what
       // it held over to the slow glide, so the cutoff goes on from where it stands.
       composition = c.composition;
-      pad_log2_cutoff += patches::mix::kPadCutoffOctavesPerBrightness * (shift - c.brightness_shift);
+      pad_log2_cutoff +=
+          patches::mix::kPadCutoffOctavesPerBrightness * (shift - c.brightness_shift);
       shift = c.brightness_shift;
     } else if (shift != c.brightness_shift) {
       static const double kShiftCoef = 1.0 - std::exp(-kStep / (kShiftGlideS * kRate));

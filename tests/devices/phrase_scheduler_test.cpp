@@ -1,6 +1,6 @@
-// The scheduler's drills on a manual clock (units, live changes, degradation): the pacer's 20 ms steps are
-// simulated, and after every step the test waits (in real time) until no render can progress
-// without the clock, so every run takes the same path, faster than real time.
+// The scheduler's drills on a manual clock (units, live changes, degradation): the pacer's 20 ms
+// steps are simulated, and after every step the test waits (in real time) until no render can
+// progress without the clock, so every run takes the same path, faster than real time.
 #include "auralis/devices/phrase_scheduler.hpp"
 
 #include <gtest/gtest.h>
@@ -231,9 +231,7 @@ class ChangeRig : public Rig {
     frames += kFrame;
     for (auto& c : changes_of(scheduler->take_events(), frames)) seen.push_back(c);
   }
-  void start_keeping_events() {
-    start();
-  }
+  void start_keeping_events() { start(); }
   std::vector<SeenChange> seen;
 };
 
@@ -257,7 +255,8 @@ std::int64_t first_difference(const std::vector<float>& a, const std::vector<flo
 double largest_step(const std::vector<float>& pcm, std::int64_t from, std::int64_t to) {
   double s = 0;
   for (std::int64_t f = std::max<std::int64_t>(from, 1); f < to; ++f)
-    for (int c = 0; c < 2; ++c) s = std::max(s, std::fabs(double{pcm[2 * f + c]} - pcm[2 * (f - 1) + c]));
+    for (int c = 0; c < 2; ++c)
+      s = std::max(s, std::fabs(double{pcm[2 * f + c]} - pcm[2 * (f - 1) + c]));
   return s;
 }
 
@@ -341,7 +340,8 @@ std::vector<double> low_band(const std::vector<float>& pcm) {
   struct Biquad {
     double b0, b1, b2, a1, a2, x1 = 0, x2 = 0, y1 = 0, y2 = 0;
     Biquad(double f, bool high) {
-      const double w = 2 * M_PI * f / synthesis::kSampleRate, c = std::cos(w), a = std::sin(w) / (2 * 0.7071);
+      const double w = 2 * M_PI * f / synthesis::kSampleRate, c = std::cos(w),
+                   a = std::sin(w) / (2 * 0.7071);
       const double n = 1 + a;
       b0 = (high ? (1 + c) / 2 : (1 - c) / 2) / n;
       b1 = (high ? -(1 + c) : 1 - c) / n;
@@ -364,7 +364,8 @@ std::vector<double> low_band(const std::vector<float>& pcm) {
 
 double rms_db(const std::vector<double>& x, std::int64_t from, std::int64_t to) {
   double e = 0;
-  for (std::int64_t f = from; f < to; ++f) e += x[static_cast<std::size_t>(f)] * x[static_cast<std::size_t>(f)];
+  for (std::int64_t f = from; f < to; ++f)
+    e += x[static_cast<std::size_t>(f)] * x[static_cast<std::size_t>(f)];
   return 10 * std::log10(e / static_cast<double>(to - from) + 1e-20);
 }
 
@@ -485,9 +486,9 @@ TEST(PhraseSchedulerDrill, ChangesDuringDegradation) {
   const std::int64_t silent_from = rig.frames - 100 * kFrame;
   EXPECT_GT(rig.metrics->silent_phrases.load(), 0u);
   EXPECT_LT(peak(rig.pcm, silent_from, rig.frames), 1e-6) << "a stalled engine plays silence";
-  EXPECT_NE(capture.find_error({"session drill", "engine cpu", "missed its deadline",
-                                "playing silence"}),
-            "");
+  EXPECT_NE(
+      capture.find_error({"session drill", "engine cpu", "missed its deadline", "playing silence"}),
+      "");
   const std::size_t lines = capture.errors().size();
   EXPECT_LT(lines, 20u) << "one ERROR line per phrase, not per unit";
   rig.cpu->faults().set({});

@@ -13,7 +13,7 @@
 namespace auralis::synthesis::dsp {
 
 struct LimiterParams {
-  float ceiling_db = -2.0f;  // the true-peak estimate reads ~0.5 dB low on percussion
+  float ceiling_db = -2.0f;     // the true-peak estimate reads ~0.5 dB low on percussion
   int lookahead_samples = 120;  // 2.5 ms at 48 kHz; at most kMaxLookahead
   float release_s = 0.15f;
 };

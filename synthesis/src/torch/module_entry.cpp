@@ -11,10 +11,8 @@
 
 #define AURALIS_MODULE_EXPORT extern "C" __attribute__((visibility("default")))
 
-AURALIS_MODULE_EXPORT auralis::synthesis::Engine* auralis_torch_make_engine(const char* device,
-                                                                            int threads,
-                                                                            char* error,
-                                                                            std::size_t error_size) {
+AURALIS_MODULE_EXPORT auralis::synthesis::Engine* auralis_torch_make_engine(
+    const char* device, int threads, char* error, std::size_t error_size) {
   try {
     return auralis::synthesis::make_torch_engine(device, threads).release();
   } catch (const std::exception& e) {

@@ -56,7 +56,8 @@ const Module& module() {
       return;
     }
     loaded.make = reinterpret_cast<MakeEngine>(dlsym(handle, "auralis_torch_make_engine"));
-    loaded.cuda_devices = reinterpret_cast<CudaDevices>(dlsym(handle, "auralis_torch_cuda_devices"));
+    loaded.cuda_devices =
+        reinterpret_cast<CudaDevices>(dlsym(handle, "auralis_torch_cuda_devices"));
     if (!loaded.make || !loaded.cuda_devices)
       failure = path.string() + " is not an Auralis LibTorch module";
   });

@@ -53,9 +53,9 @@ struct Config {
   int listener_sndbuf_kib = 64;
   int write_timeout_s = 10;
   // [engine]
-  std::string engine = "auto";  // auto | cpu | torch
-  std::string device = "auto";  // auto | cpu | cuda | cuda:N
-  int render_workers = 0;       // 0: one per core
+  std::string engine = "auto";   // auto | cpu | torch
+  std::string device = "auto";   // auto | cpu | cuda | cuda:N
+  int render_workers = 0;        // 0: one per core
   int lookahead_ms = 500;        // finished audio kept ahead of playback, at least
   int deadline_margin_ms = 200;  // first engine must finish a unit this long before it plays
   int fallback_margin_ms = 50;   // last engine must finish this long before

@@ -15,7 +15,7 @@ struct GpuInfo {
 };
 
 struct DeviceInfo {
-  bool torch_built = false;  // the LibTorch engine module is installed (not loaded to tell)
+  bool torch_built = false;     // the LibTorch engine module is installed (not loaded to tell)
   bool cuda_available = false;  // the CUDA driver reports a GPU
   std::vector<GpuInfo> gpus;
   int cpu_threads = 0;  // hardware threads

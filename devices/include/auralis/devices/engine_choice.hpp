@@ -12,11 +12,11 @@
 namespace auralis::devices {
 
 struct EngineSpec {
-  std::string engine;   // "torch" or "cpu"
-  std::string device;   // "cpu", "cuda:0"
-  int workers = 1;      // pool threads (one per CUDA device for torch)
-  int max_batch = 1;    // jobs rendered in one pass
-  std::string reason;   // why it is in the chain (logged)
+  std::string engine;  // "torch" or "cpu"
+  std::string device;  // "cpu", "cuda:0"
+  int workers = 1;     // pool threads (one per CUDA device for torch)
+  int max_batch = 1;   // jobs rendered in one pass
+  std::string reason;  // why it is in the chain (logged)
 };
 
 struct EngineChoiceSettings {

@@ -81,7 +81,7 @@ struct NowPlaying {
 };
 
 struct SchedulerStatus {
-  double lookahead_s = 0;  // finished audio not yet played
+  double lookahead_s = 0;            // finished audio not yet played
   std::uint64_t changes = 0;         // parameter changes placed on the timeline
   std::uint64_t change_retries = 0;  // replacements not rendered in time (placed again later)
   std::uint64_t underrun_frames = 0;
@@ -158,10 +158,10 @@ class PhraseScheduler : public std::enable_shared_from_this<PhraseScheduler> {
 
   mutable std::mutex mutex_;
   bool stopped_ = false;
-  music::Composer composer_;    // after the last planned phrase
-  synthesis::Timeline timeline_;  // after the last planned phrase
-  std::deque<Planned> phrases_;   // front: playing (once started)
-  std::deque<Unit> units_;        // finished units ahead of playback, then at most one rendering
+  music::Composer composer_;         // after the last planned phrase
+  synthesis::Timeline timeline_;     // after the last planned phrase
+  std::deque<Planned> phrases_;      // front: playing (once started)
+  std::deque<Unit> units_;           // finished units ahead of playback, then at most one rendering
   std::unique_ptr<Change> pending_;  // a replacement for finished units, rendering
   // The Mixer after the last finished unit (moved into the task of the unit rendering).
   std::optional<synthesis::Mixer> mixer_;
@@ -172,7 +172,7 @@ class PhraseScheduler : public std::enable_shared_from_this<PhraseScheduler> {
   std::uint64_t change_ids_ = 0;
   std::uint64_t wanted_change_ = 0;  // the change pending_ or a retry stands for
   std::vector<std::pair<std::uint64_t, std::pair<std::int64_t, bool>>> announced_;  // not played
-  double turnaround_s_ = 0.002;  // smoothed submit -> finished time of one unit
+  double turnaround_s_ = 0.002;                  // smoothed submit -> finished time of one unit
   std::map<std::string, std::uint64_t> logged_;  // kind -> phrase of its last ERROR line
   std::optional<Clock::time_point> stream_start_;
   std::optional<Clock::time_point> started_at_;  // when start() was called

@@ -13,7 +13,8 @@ namespace auralis::devices {
 // A fixed-bucket histogram of seconds (Prometheus style: cumulative on export).
 class Histogram {
  public:
-  static constexpr std::array<double, 10> kBounds = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+  static constexpr std::array<double, 10> kBounds = {0.005, 0.01, 0.025, 0.05, 0.1,
+                                                     0.25,  0.5,  1,     2.5,  5};
   void observe(double seconds);
   struct Snapshot {
     std::array<std::uint64_t, kBounds.size() + 1> counts{};  // per bucket, last is +Inf

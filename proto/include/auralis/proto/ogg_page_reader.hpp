@@ -13,10 +13,10 @@ struct OggPageView {
   std::int64_t granule = 0;
   std::uint32_t serial = 0;
   std::uint32_t sequence = 0;
-  std::uint32_t crc = 0;          // as stored
-  bool crc_ok = false;            // stored CRC equals the recomputed one
+  std::uint32_t crc = 0;                               // as stored
+  bool crc_ok = false;                                 // stored CRC equals the recomputed one
   std::vector<std::span<const std::uint8_t>> packets;  // complete packets ending in this page
-  std::size_t size = 0;           // bytes of the whole page
+  std::size_t size = 0;                                // bytes of the whole page
 };
 
 // The Ogg CRC-32 (polynomial 0x04c11db7, no reflection) over `bytes`, continuing from `crc`.
