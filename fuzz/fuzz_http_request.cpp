@@ -105,9 +105,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     } else if (const auto* stream = std::get_if<server::StreamRoute>(&result)) {
       if (!stream->source || !stream->response_head.ends_with("\r\n\r\n")) std::abort();
       break;  // the connection is a stream from here on
-    } else {
-      if (!std::get<server::WebSocketRoute>(result).source) std::abort();
+    } else if (const auto* ws = std::get_if<server::WebSocketRoute>(&result)) {
+      if (!ws->source) std::abort();
       break;  // handed to the WebSocket listener
+    } else if (const auto* take = std::get_if<server::TakeOverRoute>(&result)) {
+      if (!take->plain || !take->tls) std::abort();
+      break;  // handed to an MP3/AAC listener
+    } else {
+      if (!std::get<server::DeferredRoute>(result).start) std::abort();
+      break;  // an HLS playlist that answers once its segments exist
     }
   }
   if (changed) {

@@ -200,6 +200,37 @@ const std::vector<KeyDef>& table() {
               "kernel send buffer per listener socket (KiB), capped so slow readers are seen"),
       INT_KEY("stream.write_timeout_s", write_timeout_s, 1, 600,
               "a listener whose write makes no progress for this long is closed (s)"),
+      BOOL_KEY("formats.mp3", mp3, "serve /stream/{id}.mp3 (MP3, LAME, CBR)"),
+      def(
+          "formats.mp3_bitrate_kbps",
+          "MP3 bitrate in kb/s: 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256 or 320",
+          [](Config& c, const std::string& v) {
+            const auto kbps = parse_int("formats.mp3_bitrate_kbps", v, 32, 320);
+            static constexpr int kRates[] = {32,  40,  48,  56,  64,  80,  96,
+                                             112, 128, 160, 192, 224, 256, 320};
+            if (std::find(std::begin(kRates), std::end(kRates), kbps) == std::end(kRates))
+              bad("formats.mp3_bitrate_kbps",
+                  "must be an MPEG-1 Layer III bitrate (32, 40, 48, 56, 64, 80, 96, 112, 128, "
+                  "160, 192, 224, 256 or 320), got " + v);
+            c.mp3_bitrate_kbps = static_cast<int>(kbps);
+          },
+          [](const Config& c) { return std::to_string(c.mp3_bitrate_kbps); }),
+      BOOL_KEY("formats.aac", aac, "serve /stream/{id}.aac (AAC-LC in ADTS)"),
+      INT_KEY("formats.aac_bitrate_kbps", aac_bitrate_kbps, 32, 320,
+              "AAC-LC bitrate in kb/s (32..320), of the .aac mount and the HLS AAC variant"),
+      INT_KEY("formats.idle_stop_s", format_idle_stop_s, 1, 3600,
+              "a session's MP3/AAC encoder stops this long after its last listener (s)"),
+      INT_KEY("formats.icy_metaint", icy_metaint, 256, 65536,
+              "audio bytes between ICY metadata blocks for clients sending Icy-MetaData: 1"),
+      BOOL_KEY("hls.enabled", hls, "serve HLS at /hls/{id}/index.m3u8"),
+      INT_KEY("hls.segment_s", hls_segment_s, 2, 6,
+              "HLS segment duration and EXT-X-TARGETDURATION (s, 2..6)"),
+      INT_KEY("hls.window_segments", hls_window_segments, 3, 20,
+              "segments listed in a live HLS playlist (3..20)"),
+      BOOL_KEY("hls.opus", hls_opus,
+               "offer an Opus-in-fMP4 variant besides AAC-LC in MPEG-TS"),
+      INT_KEY("hls.idle_stop_s", hls_idle_stop_s, 10, 3600,
+              "a session stops segmenting HLS this long after the last HLS request (s)"),
       def(
           "engine.primary",
           "synthesis engine: auto (measured fastest: torch on CUDA, else cpu), cpu or torch",

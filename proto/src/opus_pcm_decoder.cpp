@@ -22,6 +22,8 @@ OpusPcmDecoder::OpusPcmDecoder() : impl_(std::make_unique<Impl>()) {
 }
 
 OpusPcmDecoder::~OpusPcmDecoder() = default;
+OpusPcmDecoder::OpusPcmDecoder(OpusPcmDecoder&&) noexcept = default;
+OpusPcmDecoder& OpusPcmDecoder::operator=(OpusPcmDecoder&&) noexcept = default;
 
 void OpusPcmDecoder::decode(std::span<const std::uint8_t> packet, std::vector<float>& out) {
   constexpr int kMaxFrames = 5760;  // 120 ms, the longest Opus packet

@@ -90,6 +90,31 @@ std::string render_metrics(const SessionManager& sessions, const ListenerMetrics
   w.metric("auralis_http_requests_total", "counter", "HTTP requests answered.");
   w.sample("auralis_http_requests_total", l.requests.load());
 
+  const auto& f = *sessions.format_metrics();
+  w.metric("auralis_format_listeners", "gauge",
+           "Listeners now connected to a byte-stream mount, by format (HLS clients hold no "
+           "connection: see auralis_hls_requests_total).");
+  w.sample("auralis_format_listeners", f.mp3_listeners->load(), "format=\"mp3\"");
+  w.sample("auralis_format_listeners", f.aac_listeners->load(), "format=\"aac\"");
+  w.metric("auralis_format_encoders", "gauge",
+           "Encoders running now, all sessions, by format (each runs only while listened to; "
+           "hls_opus segments the session's Opus, hls uses the aac encoder).");
+  w.metric("auralis_format_encoder_starts_total", "counter", "Encoder starts, by format.");
+  w.metric("auralis_format_encode_cpu_seconds_total", "counter",
+           "CPU time spent encoding and muxing, by format (catch-up included).");
+  for (int i = 0; i < kExtraFormats; ++i) {
+    const std::string label = "format=\"" + std::string(format_label(static_cast<ExtraFormat>(i))) + "\"";
+    w.sample("auralis_format_encoders", f.encoders_running[i].load(), label);
+    w.sample("auralis_format_encoder_starts_total", f.encoder_starts[i].load(), label);
+    w.sample("auralis_format_encode_cpu_seconds_total",
+             static_cast<double>(f.encode_cpu_ns[i].load()) / 1e9, label);
+  }
+  w.metric("auralis_hls_sessions", "gauge", "Sessions segmenting HLS now.");
+  w.sample("auralis_hls_sessions", f.hls_sessions.load());
+  w.metric("auralis_hls_requests_total", "counter", "HLS requests, by kind.");
+  w.sample("auralis_hls_requests_total", f.hls_playlist_requests.load(), "kind=\"playlist\"");
+  w.sample("auralis_hls_requests_total", f.hls_segment_requests.load(), "kind=\"segment\"");
+
   const auto m = sessions.metrics();
   w.metric("auralis_phrases_total", "counter",
            "Phrases played, by the engine that rendered them (silence: none in time).");

@@ -6,27 +6,44 @@
 
 namespace auralis::server {
 
-// A row of the dispatch table: a path template with at most one parameter ("{id}", which
-// matches one non-empty path segment, with an optional fixed suffix such as ".ogg"), and the
-// handler of each method. GET routes answer HEAD too (HttpSession drops the body).
+// A row of the dispatch table: a path template with at most two parameters ("{id}", and
+// "{file}" after it), each matching one non-empty path segment or the part of one before a
+// fixed suffix such as ".ogg"; and the handler of each method. GET routes answer HEAD too
+// (HttpSession drops the body).
 struct Routes::Entry {
   using Handler = RouteResult (Routes::*)(const RouteCall&) const;
   std::string_view path;
   std::vector<std::pair<http::verb, Handler>> methods;
 
-  // The parameter when `target` matches (empty for a template without one).
-  std::optional<std::string> match(std::string_view target) const {
-    const auto open = path.find('{');
-    if (open == std::string_view::npos)
-      return target == path ? std::optional<std::string>("") : std::nullopt;
-    const auto prefix = path.substr(0, open);
-    const auto suffix = path.substr(path.find('}') + 1);
-    if (target.size() <= prefix.size() + suffix.size() || !target.starts_with(prefix) ||
-        !target.ends_with(suffix))
-      return std::nullopt;
-    const auto param = target.substr(prefix.size(), target.size() - prefix.size() - suffix.size());
-    if (param.find('/') != std::string_view::npos) return std::nullopt;
-    return std::string(param);
+  // The parameters when `target` matches (none for a template without any).
+  std::optional<std::vector<std::string>> match(std::string_view target) const {
+    std::vector<std::string> params;
+    std::string_view pattern = path;
+    while (true) {
+      const auto open = pattern.find('{');
+      if (open == std::string_view::npos) {
+        if (target != pattern) return std::nullopt;
+        return params;
+      }
+      if (!target.starts_with(pattern.substr(0, open))) return std::nullopt;
+      target.remove_prefix(open);
+      pattern.remove_prefix(pattern.find('}') + 1);
+      // The literal after the parameter: up to the next parameter, or the rest (a suffix).
+      const auto literal = pattern.substr(0, pattern.find('{'));
+      const bool last = pattern.find('{') == std::string_view::npos;
+      std::size_t end;
+      if (last) {
+        if (target.size() <= literal.size() || !target.ends_with(literal)) return std::nullopt;
+        end = target.size() - literal.size();
+      } else {
+        end = target.find(literal, 1);
+        if (end == std::string_view::npos) return std::nullopt;
+      }
+      const auto param = target.substr(0, end);
+      if (param.empty() || param.find('/') != std::string_view::npos) return std::nullopt;
+      params.emplace_back(param);
+      target.remove_prefix(end);
+    }
   }
 
   std::string allow() const {
@@ -53,6 +70,9 @@ const std::vector<Routes::Entry>& Routes::dispatch_table() {
         {V::patch, &Routes::patch_session},
         {V::delete_, &Routes::delete_session}}},
       {"/stream/{id}.ogg", {{V::get, &Routes::http_stream}}},
+      {"/stream/{id}.mp3", {{V::get, &Routes::mp3_stream}}},
+      {"/stream/{id}.aac", {{V::get, &Routes::aac_stream}}},
+      {"/hls/{id}/{file}", {{V::get, &Routes::hls_file}}},
       {"/ws/{id}", {{V::get, &Routes::ws_stream}}},
   };
   return table;
@@ -134,11 +154,14 @@ RouteResult Routes::route(const Request& req, const std::string& client) const {
     return answer(std::move(res));
   }
   for (const auto& entry : dispatch_table()) {
-    const auto param = entry.match(path);
-    if (!param) continue;
+    const auto params = entry.match(path);
+    if (!params) continue;
+    static const std::string none;
+    const std::string& param = params->empty() ? none : (*params)[0];
+    const std::string& file = params->size() < 2 ? none : (*params)[1];
     const auto verb = req.method() == http::verb::head ? http::verb::get : req.method();
     for (const auto& [method, handler] : entry.methods)
-      if (method == verb) return answer((this->*handler)(RouteCall{req, *param, client}));
+      if (method == verb) return answer((this->*handler)(RouteCall{req, param, client, file}));
     auto res = error_response(
         req, http::status::method_not_allowed, "method_not_allowed",
         std::string(req.method_string()) + " is not allowed here; allowed: " + entry.allow());

@@ -1,7 +1,8 @@
 // The HTTP surface: one table of routes (path template, methods, handler) that both dispatches
 // requests and is checked against proto/openapi.json by a test. A route answers with a
-// response, or hands the connection over to a stream listener (/stream/{id}.ogg over HTTP,
-// /ws/{id} over WebSocket) with its admission ticket.
+// response, hands the connection over to a stream listener (/stream/{id}.ogg over HTTP,
+// /ws/{id} over WebSocket, /stream/{id}.mp3 and .aac through TakeOverRoute) with its admission
+// ticket, or answers later (DeferredRoute: an HLS playlist waiting for its first segments).
 #pragma once
 
 #include <chrono>
@@ -15,6 +16,7 @@
 #include "auralis/config/config.hpp"
 #include "http/messages.hpp"
 #include "sessions/session_manager.hpp"
+#include "streaming/format_metrics.hpp"
 #include "streaming/http_listener.hpp"
 #include "streaming/icecast_source.hpp"
 #include "streaming/listener_limiter.hpp"
@@ -33,7 +35,17 @@ struct WebSocketRoute {
   std::shared_ptr<StreamSource> source;
   ListenerLimiter::TicketPtr ticket;
 };
-using RouteResult = std::variant<Response, StreamRoute, WebSocketRoute>;
+// The connection goes to a listener made by whichever function fits its transport.
+struct TakeOverRoute {
+  std::function<void(boost::asio::ip::tcp::socket)> plain;
+  std::function<void(TlsStream)> tls;
+};
+// The answer comes later: `start` is called once with the function that sends it (callable
+// from any thread, exactly once).
+struct DeferredRoute {
+  std::function<void(std::function<void(Response)>)> start;
+};
+using RouteResult = std::variant<Response, StreamRoute, WebSocketRoute, TakeOverRoute, DeferredRoute>;
 
 // A route as OpenAPI names it: "GET", "/api/v1/sessions/{id}".
 struct RouteSpec {
@@ -43,11 +55,13 @@ struct RouteSpec {
 // Every route the server answers, from the dispatch table.
 std::vector<RouteSpec> route_table();
 
-// One request being routed: the request, the path parameter ({id}) and the peer address.
+// One request being routed: the request, the path parameters ({id}, and {file} where the
+// template has a second) and the peer address.
 struct RouteCall {
   const Request& req;
   const std::string& param;
   const std::string& client;
+  const std::string& file;
 };
 
 class Routes {
@@ -95,6 +109,11 @@ class Routes {
   // Streams (stream_routes.cpp)
   RouteResult http_stream(const RouteCall& call) const;
   RouteResult ws_stream(const RouteCall& call) const;
+  // Other formats (format_routes.cpp)
+  RouteResult mp3_stream(const RouteCall& call) const;
+  RouteResult aac_stream(const RouteCall& call) const;
+  RouteResult chunk_stream(const RouteCall& call, ExtraFormat format) const;
+  RouteResult hls_file(const RouteCall& call) const;
 
   const config::Config& config_;
   SessionManager& sessions_;

@@ -165,7 +165,32 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
                         routes_.ws_client_limits());
       return;
     }
+    if (auto* take = std::get_if<TakeOverRoute>(&result)) {
+      tcp_layer(stream_).expires_never();
+      if constexpr (std::is_same_v<Stream, TlsStream>)
+        take->tls(std::move(stream_));
+      else
+        take->plain(stream_.release_socket());
+      return;
+    }
+    if (auto* deferred = std::get_if<DeferredRoute>(&result)) return answer_later(*deferred, req);
     start_stream(std::get<StreamRoute>(std::move(result)));
+  }
+
+  // The route answers when it can (from any thread): the answer is sent on this connection's
+  // executor, which reads nothing meanwhile.
+  void answer_later(DeferredRoute& deferred, const Request& req) {
+    const bool head = req.method() == http::verb::head;
+    const bool close_after = !req.keep_alive();
+    tcp_layer(stream_).expires_never();
+    deferred.start([self = this->shared_from_this(), head, close_after](Response response) {
+      auto shared = std::make_shared<Response>(std::move(response));
+      asio::post(self->stream_.get_executor(), [self, shared, head, close_after] {
+        if (head) shared->body().clear();
+        if (shared->result_int() >= 400) ++self->routes_.metrics()->rejected_requests;
+        self->send(std::move(*shared), close_after);
+      });
+    });
   }
 
   void send(Response response, bool close_after) {

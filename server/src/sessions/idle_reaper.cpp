@@ -34,7 +34,9 @@ void IdleReaper::schedule() {
 void IdleReaper::look() {
   const auto now = std::chrono::steady_clock::now();
   for (const auto& s : sessions_.all()) {
-    if (s->pinned || s->http_listeners + s->ws_listeners > 0) {
+    // HLS clients hold no connection: a session whose HLS is asked for is listened to.
+    const bool hls_listened = s->formats().hls() && s->formats().hls()->wanted(now);
+    if (s->pinned || s->http_listeners + s->ws_listeners > 0 || hls_listened) {
       idle_since_.erase(s->id());
       continue;
     }

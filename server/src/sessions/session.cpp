@@ -43,6 +43,10 @@ Session::Session(SessionSettings settings, std::vector<devices::RenderPool*> cha
       encoder_(settings_.encoder),
       header_pages_(std::make_shared<const std::vector<std::uint8_t>>(encoder_.header_pages())),
       hub_(settings_.burst_ms, settings_.fanout_ms),
+      formats_(settings_.formats,
+               OpusStreamInfo{encoder_.opus_head(), encoder_.pre_skip(),
+                              settings_.encoder.bitrate_bps},
+               settings_.id, settings_.name, settings_.format_metrics),
       frame_(proto::kOpusFrameSamples * proto::kOpusChannels) {
   scheduler_->start();
   log::get("session")->info("session {} created (seed {}, Ogg serial {:08x})", settings_.id,
@@ -61,6 +65,7 @@ std::string Session::name() const {
 void Session::set_name(const std::string& name) {
   std::lock_guard lock(mutex_);
   settings_.name = name;
+  formats_.set_name(name);
 }
 
 bool Session::started() const {
@@ -78,6 +83,7 @@ Session::Clock::time_point Session::advance(Clock::time_point now) {
     }
     start_ = now;
     scheduler_->set_stream_start(now);
+    formats_.set_stream_start(std::chrono::system_clock::now());
     log::get("session")->info("session {}: stream started", settings_.id);
   }
   const auto t0 = std::chrono::steady_clock::now();
@@ -85,14 +91,24 @@ Session::Clock::time_point Session::advance(Clock::time_point now) {
     if (now - (*start_ + kPacketDuration * (packets_ + 1)) > kLatePacket) ++late_packets_;
     scheduler_->poll();
     scheduler_->read(frame_);
-    for (const auto& event : scheduler_->take_events()) hub_.publish_event(event_json(event));
+    for (const auto& event : scheduler_->take_events()) {
+      hub_.publish_event(event_json(event));
+      formats_.on_event(event);
+    }
     auto page = encoder_.encode_frame(frame_);
+    formats_.on_frame(frame_);
     ++packets_;
-    if (page) hub_.publish(page);
+    if (page) {
+      hub_.publish(page);
+      formats_.on_page(page);
+    }
   }
   encode_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  scheduler_->poll();  // deadlines are also checked between pages
   const auto per_page = settings_.encoder.packets_per_page;
+  // Listeners' demand is real time, whatever clock paces the session.
+  formats_.tick(std::chrono::steady_clock::now(), frame_, packets_ * proto::kOpusFrameSamples,
+                packets_ % per_page == 0);
+  scheduler_->poll();  // deadlines are also checked between pages
   const std::int64_t next_page_end = (packets_ / per_page + 1) * per_page;
   return *start_ + kPacketDuration * next_page_end;
 }
@@ -177,6 +193,10 @@ void Session::close(const std::string& reason) {
   if (last_page) hub_.publish(last_page);
   hub_.publish_event(nlohmann::json({{"type", "end"}, {"reason", reason}}).dump());
   hub_.close();
+  {
+    std::lock_guard lock(mutex_);
+    formats_.close();
+  }
   log::get("session")->info("session {} closed: {}", settings_.id, reason);
 }
 

@@ -1,7 +1,8 @@
 // A live generative session: its phrase scheduler (composition and rendering ahead of
 // playback), its one Opus encoder, and the hub that fans the encoded pages out to listeners
-// (it is their StreamSource). The pacer calls advance() in real time; nothing here blocks on a
-// render.
+// (it is their StreamSource); the other formats (MP3, AAC, HLS) are encoded from the same PCM
+// by its FormatEncoders while they have listeners. The pacer calls advance() in real time;
+// nothing here blocks on a render.
 #pragma once
 
 #include <atomic>
@@ -17,6 +18,8 @@
 #include "auralis/devices/phrase_scheduler.hpp"
 #include "auralis/music/params.hpp"
 #include "auralis/proto/ogg_opus_encoder.hpp"
+#include "sessions/format_encoders.hpp"
+#include "streaming/format_metrics.hpp"
 #include "streaming/stream_source.hpp"
 
 namespace auralis::server {
@@ -28,6 +31,8 @@ struct SessionSettings {
   proto::EncoderSettings encoder;
   int burst_ms = 500;
   int fanout_ms = 100;
+  FormatSettings formats;
+  std::shared_ptr<FormatMetrics> format_metrics = std::make_shared<FormatMetrics>();
 };
 
 class Session : public StreamSource {
@@ -57,6 +62,8 @@ class Session : public StreamSource {
     return header_pages_;
   }
   std::string ws_hello() const override;
+  // The MP3/AAC hubs and the HLS store (thread-safe); the rest of it is the pacer's.
+  FormatEncoders& formats() { return formats_; }
 
   music::ValidParams params() const { return scheduler_->params(); }
   // Sound parameters heard from the next render unit, musical ones from the next bar (see
@@ -83,6 +90,7 @@ class Session : public StreamSource {
   proto::OggOpusEncoder encoder_;
   std::shared_ptr<const std::vector<std::uint8_t>> header_pages_;
   StreamHub hub_;
+  FormatEncoders formats_;  // the pacer's, under mutex_ (but for its hubs and HLS store)
   std::optional<Clock::time_point> start_;
   std::int64_t packets_ = 0;
   std::int64_t late_packets_ = 0;

@@ -7,6 +7,28 @@
 namespace asio = boost::asio;
 
 namespace auralis::server {
+namespace {
+
+FormatSettings format_settings_of(const config::Config& c) {
+  FormatSettings f;
+  f.mp3 = c.mp3;
+  f.mp3_codec.bitrate_kbps = c.mp3_bitrate_kbps;
+  f.aac = c.aac;
+  f.aac_codec.bitrate_kbps = c.aac_bitrate_kbps;
+  f.hls = c.hls;
+  f.hls_settings.segment_s = c.hls_segment_s;
+  f.hls_settings.window_segments = c.hls_window_segments;
+  f.hls_settings.kept_segments = c.hls_window_segments + 3;
+  f.hls_settings.opus = c.hls_opus;
+  f.hls_settings.idle_stop = std::chrono::seconds(c.hls_idle_stop_s);
+  f.hls_settings.wait_limit = std::chrono::seconds(3 * c.hls_segment_s + 5);
+  f.idle_stop = std::chrono::seconds(c.format_idle_stop_s);
+  f.burst_ms = c.burst_ms;
+  f.fanout_ms = c.fanout_ms;
+  return f;
+}
+
+}  // namespace
 
 SessionManager::SessionManager(const config::Config& config, asio::io_context& media,
                                devices::Clock& clock)
@@ -87,6 +109,8 @@ std::shared_ptr<Session> SessionManager::start_session(const SessionSpec& spec,
                            {"ENCODER", "auralis"}};
   settings.burst_ms = config_.burst_ms;
   settings.fanout_ms = config_.fanout_ms;
+  settings.formats = format_settings_of(config_);
+  settings.format_metrics = format_metrics_;
 
   auto session = std::make_shared<Session>(settings, chain_.pools(), clock_, chain_.metrics());
   if (spec.created_at) session->set_created_at(*spec.created_at);

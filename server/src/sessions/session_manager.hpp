@@ -73,6 +73,8 @@ class SessionManager {
 
   const std::vector<EngineSummary>& engines() const { return chain_.engines(); }
   std::shared_ptr<devices::RenderMetrics> metrics() const { return chain_.metrics(); }
+  // Per-format listeners, encoders and encode CPU of all sessions (for /metrics).
+  const std::shared_ptr<FormatMetrics>& format_metrics() const { return format_metrics_; }
   // Sessions whose stream is running (for /readyz).
   bool ready() const;
   // The journal's state (for /readyz and /metrics); empty when sessions are not kept.
@@ -91,6 +93,7 @@ class SessionManager {
   RenderChain chain_;
   SessionRegistry registry_;
   SessionJournal* journal_ = nullptr;
+  std::shared_ptr<FormatMetrics> format_metrics_ = std::make_shared<FormatMetrics>();
   std::mutex writes_;  // one create/update/end at a time: admission and journal order
   // Per session, under writes_: when a change was last logged, and changes since.
   std::map<std::string, std::pair<std::chrono::steady_clock::time_point, int>> change_log_;

@@ -52,6 +52,19 @@ struct Config {
   int listener_queue_kib = 512;
   int listener_sndbuf_kib = 64;
   int write_timeout_s = 10;
+  // [formats]: the mounts besides Ogg Opus, each encoded once per session while listened to
+  bool mp3 = true;  // /stream/{id}.mp3 (LAME, CBR)
+  int mp3_bitrate_kbps = 160;
+  bool aac = true;  // /stream/{id}.aac (AAC-LC in ADTS)
+  int aac_bitrate_kbps = 128;  // also the HLS AAC variant's
+  int format_idle_stop_s = 10;  // an encoder stops this long after its last listener
+  int icy_metaint = 16000;      // audio bytes between ICY metadata blocks (Icy-MetaData: 1)
+  // [hls]: /hls/{id}/index.m3u8
+  bool hls = true;
+  int hls_segment_s = 4;
+  int hls_window_segments = 5;
+  bool hls_opus = true;  // the Opus-in-fMP4 variant besides AAC-LC in MPEG-TS
+  int hls_idle_stop_s = 30;
   // [engine]
   std::string engine = "auto";   // auto | cpu | torch
   std::string device = "auto";   // auto | cpu | cuda | cuda:N

@@ -14,6 +14,8 @@ class OpusPcmDecoder {
   ~OpusPcmDecoder();
   OpusPcmDecoder(const OpusPcmDecoder&) = delete;
   OpusPcmDecoder& operator=(const OpusPcmDecoder&) = delete;
+  OpusPcmDecoder(OpusPcmDecoder&&) noexcept;
+  OpusPcmDecoder& operator=(OpusPcmDecoder&&) noexcept;
 
   // Appends the packet's interleaved stereo samples to `out`.
   void decode(std::span<const std::uint8_t> packet, std::vector<float>& out);
