@@ -3,7 +3,9 @@ real daemon. Debian's nginx runs the shipped file on 127.0.0.1 (only its listen 
 the upstream's address replaced, as compose's network names them): the web player, the API,
 an ffmpeg listener and a WebSocket listener go through it, /metrics does not, and the
 per-address limits that compose moves from the daemon to the edge hold (the 101st stream of one
-address gets 429; API bursts are cut to 429)."""
+address gets 429; API bursts are cut to 429). Issue 18: 200 HLS players read through the
+edge's cache for a minute while the daemon sees about one request per segment."""
+import collections
 import os
 import re
 import shutil
@@ -16,7 +18,9 @@ import unittest
 import urllib.error
 import urllib.request
 
+from formats import metric
 from harness import Daemon, run
+from hls_crowd import crowd
 from test_image import decode, request
 from wsclient import OpusDecoder, WebSocket, parse_audio
 
@@ -59,7 +63,10 @@ class NginxEdge(unittest.TestCase):
         conf, listens = re.subn(r"(?m)^(\s*)listen 80;$", rf"\1listen 127.0.0.1:{cls.port};", conf)
         conf, upstreams = re.subn(r"server auralis:8000;", f"server 127.0.0.1:{cls.daemon.port};",
                                   conf)
-        assert (listens, upstreams) == (1, 1), "the edge file's listen/upstream lines changed"
+        conf, caches = re.subn(r"proxy_cache_path /var/cache/nginx/auralis-hls",
+                               f"proxy_cache_path {cls.tmp}/hls-cache", conf)
+        assert (listens, upstreams, caches) == (1, 1, 1), \
+            "the edge file's listen/upstream/cache lines changed"
         with open(os.path.join(cls.tmp, "auralis.conf"), "w") as f:
             f.write(conf)
         t = cls.tmp
@@ -196,6 +203,52 @@ http {{
         refused = [a for a in answers if a[0] == 429]
         self.assertTrue(refused, "no 429 in 80 quick requests")
         self.assertEqual(refused[0][1]["error"]["code"], "too_many_requests")
+
+    def test_hls_crowd_through_the_cache(self):
+        """200 players for 60 s through the edge: the daemon answers about one request per
+        segment and a playlist refresh every max-age, every player gets every segment in order
+        (the same bytes as every other player), and their audio decodes without a gap."""
+        base = self.daemon.base
+        before = {k: metric(base, "auralis_hls_requests_total", f'kind="{k}"') or 0
+                  for k in ("playlist", "segment")}
+        players = crowd("127.0.0.1", self.port, "default", 200, 60)
+        after = {k: metric(base, "auralis_hls_requests_total", f'kind="{k}"')
+                 for k in ("playlist", "segment")}
+        daemon = {k: after[k] - before[k] for k in after}
+
+        problems = [f"player {i}: {p}" for i, pl in enumerate(players) for p in pl.problems]
+        self.assertEqual(problems, [])
+        by_file = collections.defaultdict(set)
+        for pl in players:
+            seqs = sorted(pl.segments)
+            self.assertGreaterEqual(len(seqs), 14, "a player got under 56 s of segments")
+            self.assertEqual(seqs, list(range(seqs[0], seqs[-1] + 1)), "a player skipped a segment")
+            for seq, (digest, _, _, uri) in pl.segments.items():
+                by_file[uri].add(digest)
+        self.assertTrue(all(len(d) == 1 for d in by_file.values()), "players got different bytes")
+        # The daemon saw each segment about once (init segments count as segments), not once per
+        # player; playlists about once per max-age each.
+        client_requests = sum(pl.requests for pl in players)
+        files = len(by_file) + 1
+        self.assertLessEqual(daemon["segment"], files + 5, daemon)
+        self.assertLessEqual(daemon["playlist"], 3 * (60 // 2 + 3), daemon)
+        self.assertGreater(client_requests, 50 * (daemon["segment"] + daemon["playlist"]))
+        # A player's segments, end to end, decode to as much audio as the playlist said.
+        for pl in [p for p in players if p.keep]:
+            seqs = sorted(pl.bytes)
+            path = os.path.join(self.tmp, f"crowd-{pl.variant}-{id(pl)}")
+            with open(path, "wb") as f:
+                if pl.init:
+                    f.write(pl.init)
+                f.write(b"".join(pl.bytes[s] for s in seqs))
+            listed = sum(pl.segments[s][2] for s in seqs)
+            fmt = "mpegts" if pl.variant == "aac" else "mp4"
+            code, out = run(["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-stats", "-f", fmt,
+                             "-i", path, "-f", "null", "-"], 120)
+            self.assertEqual(code, 0, out)
+            self.assertEqual([l for l in out.splitlines() if "time=" not in l and l.strip()], [], out)
+            t = re.findall(r"time=(\d+):(\d+):([\d.]+)", out)[-1]
+            self.assertAlmostEqual(int(t[0]) * 3600 + int(t[1]) * 60 + float(t[2]), listed, delta=0.15)
 
 
 if __name__ == "__main__":
