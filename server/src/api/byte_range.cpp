@@ -24,13 +24,13 @@ ByteRange read_byte_range(std::string_view header, std::size_t length) {
   if (dash == std::string_view::npos || spec.find(',') != std::string_view::npos) return {};
   const auto first = number(spec.substr(0, dash));
   const auto last = number(spec.substr(dash + 1));
-  if (!first) {  // bytes=-N: the last N bytes
+  if (dash == 0) {  // bytes=-N: the last N bytes
     if (!last) return {};
     if (*last == 0 || length == 0) return {ByteRange::Kind::unsatisfiable};
     const std::size_t n = std::min(*last, length);
     return {ByteRange::Kind::part, length - n, length - 1};
   }
-  if (!last && dash + 1 != spec.size()) return {};
+  if (!first || (!last && dash + 1 != spec.size())) return {};
   if (last && *last < *first) return {};  // invalid: ignored
   if (*first >= length) return {ByteRange::Kind::unsatisfiable};
   return {ByteRange::Kind::part, *first, last ? std::min(*last, length - 1) : length - 1};

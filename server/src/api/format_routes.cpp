@@ -13,6 +13,7 @@
 #include "auralis/proto/header_text.hpp"
 #include "sessions/session_id.hpp"
 #include "streaming/chunk_listener.hpp"
+#include "streaming/http_fanout.hpp"
 
 namespace auralis::server {
 namespace {
@@ -124,8 +125,8 @@ RouteResult Routes::chunk_stream(const RouteCall& call, ExtraFormat format) cons
   const auto metrics = metrics_;
   return TakeOverRoute{
       [setup, limits, metrics, ticket](boost::asio::ip::tcp::socket socket) {
-        std::make_shared<PlainChunkListener>(std::move(socket), setup, limits, metrics, ticket)
-            ->start();
+        HttpFanout::join({setup.source, setup.hub, setup.format_listeners}, std::move(socket),
+                         setup.response_head, limits, metrics, ticket, setup.icy_metaint);
       },
       [setup, limits, metrics, ticket](TlsStream stream) {
         std::make_shared<TlsChunkListener>(std::move(stream), setup, limits, metrics, ticket)

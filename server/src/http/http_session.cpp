@@ -221,7 +221,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
                                         routes_.metrics(), std::move(route.ticket))
           ->start();
     } else {
-      HttpFanout::join(route.source, stream_.release_socket(), std::move(route.response_head),
+      HttpFanout::join({route.source}, stream_.release_socket(), std::move(route.response_head),
                        routes_.listener_limits(), routes_.metrics(), std::move(route.ticket));
     }
   }

@@ -23,12 +23,14 @@ void ChunkHub::publish(ChunkPtr chunk) {
       history_samples_ -= history_.front()->samples;
       history_.pop_front();
     }
+    if (pending_.empty()) pending_since_ = Clock::now();
     pending_samples_ += chunk->samples;
     pending_.push_back(std::move(chunk));
     if (pending_samples_ < fanout_samples_) return;
     auto b = std::make_shared<ChunkBatch>();
     for (const auto& c : pending_) b->bytes += c->bytes.size();
     b->chunks = std::move(pending_);
+    b->first_chunk_at = pending_since_;
     pending_.clear();
     pending_samples_ = 0;
     batch = std::move(b);
@@ -85,6 +87,7 @@ void ChunkHub::close() {
       auto b = std::make_shared<ChunkBatch>();
       for (const auto& c : pending_) b->bytes += c->bytes.size();
       b->chunks = std::move(pending_);
+      b->first_chunk_at = pending_since_;
       last = std::move(b);
     }
   }

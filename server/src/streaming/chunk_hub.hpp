@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "streaming/fanout_slot.hpp"
+
 namespace auralis::server {
 
 struct MediaChunk {
@@ -27,6 +29,7 @@ using ChunkPtr = std::shared_ptr<const MediaChunk>;
 struct ChunkBatch {
   std::vector<ChunkPtr> chunks;
   std::size_t bytes = 0;
+  std::chrono::steady_clock::time_point first_chunk_at;  // when its first chunk was published
 };
 using ChunkBatchPtr = std::shared_ptr<const ChunkBatch>;
 
@@ -57,6 +60,10 @@ class ChunkHub {
   void close();
 
   std::size_t subscribers() const;
+  std::int64_t burst_samples() const { return burst_samples_; }
+
+  // The format's plain-HTTP fan-out while it has such listeners (HttpFanout::join).
+  FanoutSlot http_fanout;
 
  private:
   const std::int64_t burst_samples_;
@@ -67,6 +74,7 @@ class ChunkHub {
   std::int64_t history_samples_ = 0;
   std::vector<ChunkPtr> pending_;
   std::int64_t pending_samples_ = 0;
+  Clock::time_point pending_since_;
   std::optional<Clock::time_point> idle_since_ = Clock::now();
   std::vector<std::shared_ptr<ChunkSubscriber>> subscribers_;
 };

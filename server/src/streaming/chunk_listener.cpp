@@ -174,7 +174,6 @@ void ChunkListener<Stream>::close(const char* why) {
   log::get("http")->info("listener {} left session {}: {}", remote_, setup_.source->id(), why);
 }
 
-template class ChunkListener<asio::ip::tcp::socket>;
 template class ChunkListener<TlsStream>;
 
 }  // namespace auralis::server

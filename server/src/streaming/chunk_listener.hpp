@@ -1,9 +1,10 @@
-// One HTTP listener of a byte-stream format (/stream/{id}.mp3, .aac): the response head, a
+// One HTTPS listener of a byte-stream format (/stream/{id}.mp3, .aac): the response head, a
 // short burst, then every chunk batch of the format's hub, with ICY metadata blocks woven in
-// when the client asked for them (IcyFramer). The same rules as the Ogg listener
+// when the client asked for them (IcyFramer). The same rules as the HTTPS Ogg listener
 // (http_listener.hpp): one write in flight, whole batches per write, a queue bounded by age
 // and bytes that skips to the live edge at a frame boundary, closed after repeated skips or a
-// write that makes no progress. Written once for plain TCP and for TLS.
+// write that makes no progress. Plain-HTTP listeners of these formats are written in passes
+// like the Ogg ones (http_fanout.hpp).
 #pragma once
 
 #include <array>
@@ -81,9 +82,7 @@ class ChunkListener : public ChunkSubscriber,
   std::array<char, 64> discard_{};
 };
 
-using PlainChunkListener = ChunkListener<boost::asio::ip::tcp::socket>;
 using TlsChunkListener = ChunkListener<TlsStream>;
-extern template class ChunkListener<boost::asio::ip::tcp::socket>;
 extern template class ChunkListener<TlsStream>;
 
 }  // namespace auralis::server

@@ -19,22 +19,70 @@ namespace auralis::server {
 namespace {
 
 constexpr std::int64_t kSamplesPerMs = 48;
-
-std::int64_t batch_samples(const PageBatch& b) {
-  std::int64_t n = 0;
-  for (const auto& p : b->pages) n += p->duration_samples();
-  return n;
-}
+const std::shared_ptr<const std::string> kNoTitle =
+    std::make_shared<const std::string>(1, '\0');  // an ICY block that announces nothing
 
 }  // namespace
+
+FanoutSlot& FanoutFeed::slot() const {
+  return chunks ? chunks->http_fanout : source->http_fanout;
+}
+
+HttpFanout::WirePtr HttpFanout::wire(const PageBatch& batch) {
+  auto w = std::make_shared<Wire>();
+  w->parts.reserve(batch->pages.size());
+  for (const auto& p : batch->pages) {
+    w->parts.push_back({p->bytes.data(), p->bytes.size(), nullptr});
+    w->samples += p->duration_samples();
+  }
+  w->bytes = batch->page_bytes;
+  w->first_at = batch->first_page_at;
+  w->keep = batch;
+  return w;
+}
+
+HttpFanout::WirePtr HttpFanout::wire(const ChunkBatchPtr& batch) {
+  auto w = std::make_shared<Wire>();
+  w->parts.reserve(batch->chunks.size());
+  for (const auto& c : batch->chunks) {
+    w->parts.push_back({c->bytes.data(), c->bytes.size(), &c->icy_block});
+    w->samples += c->samples;
+  }
+  w->bytes = batch->bytes;
+  w->first_at = batch->first_chunk_at;
+  w->keep = batch;
+  return w;
+}
+
+HttpFanout::WirePtr HttpFanout::wire(std::vector<proto::PagePtr> pages) {
+  auto b = std::make_shared<Batch>();
+  for (const auto& p : pages) b->page_bytes += p->bytes.size();
+  b->pages = std::move(pages);
+  b->first_page_at = Clock::now();  // a burst: old on purpose, not a delay
+  return wire(PageBatch(std::move(b)));
+}
+
+HttpFanout::WirePtr HttpFanout::wire(std::vector<ChunkPtr> chunks) {
+  auto b = std::make_shared<ChunkBatch>();
+  for (const auto& c : chunks) b->bytes += c->bytes.size();
+  b->chunks = std::move(chunks);
+  b->first_chunk_at = Clock::now();
+  return wire(ChunkBatchPtr(std::move(b)));
+}
 
 struct HttpFanout::Listener {
   explicit Listener(tcp::socket s) : socket(std::move(s)) {}
 
   tcp::socket socket;
-  std::string head;  // the response head, then the header pages: the prefix
-  std::shared_ptr<const std::vector<std::uint8_t>> header_pages;
+  std::string head;  // the response head, then the Ogg header pages: the prefix
+  std::shared_ptr<const std::vector<std::uint8_t>> header_pages;  // null: none (MP3, AAC)
   std::size_t prefix_sent = 0;
+  // ICY metadata (0: none): audio bytes until the next block, the block then due (the one of
+  // the chunk the boundary fell in) and how much of it went out.
+  std::size_t metaint = 0;
+  std::size_t until_block = 0;
+  std::shared_ptr<const std::string> due_block;
+  std::size_t block_sent = 0;
   std::uint64_t next_seq = 0;    // the first batch not wholly written
   std::size_t offset = 0;        // bytes of that batch written already
   std::uint64_t resume_seq = 0;  // a skip while mid-batch: where to go once it is done (0: on)
@@ -47,7 +95,8 @@ struct HttpFanout::Listener {
   bool closed = false;
   std::array<char, 64> discard{};
 
-  std::size_t prefix_size() const { return head.size() + header_pages->size(); }
+  std::size_t header_size() const { return header_pages ? header_pages->size() : 0; }
+  std::size_t prefix_size() const { return head.size() + header_size(); }
   // The first batch not started yet: after the one in progress, or where a skip resumes.
   std::uint64_t next_whole() const {
     if (offset == 0) return next_seq;
@@ -61,56 +110,79 @@ struct HttpFanout::Listener {
   }
 };
 
-void HttpFanout::join(const std::shared_ptr<StreamSource>& source, tcp::socket socket,
-                      std::string response_head, ListenerLimits limits,
-                      std::shared_ptr<ListenerMetrics> metrics,
-                      std::shared_ptr<void> admission_ticket) {
+void HttpFanout::join(const FanoutFeed& feed, tcp::socket socket, std::string response_head,
+                      ListenerLimits limits, std::shared_ptr<ListenerMetrics> metrics,
+                      std::shared_ptr<void> admission_ticket, std::size_t icy_metaint) {
   std::shared_ptr<HttpFanout> fanout;
   {
-    std::lock_guard lock(source->http_fanout_mutex);
-    fanout = source->http_fanout.lock();
+    auto& slot = feed.slot();
+    std::lock_guard lock(slot.mutex);
+    fanout = slot.fanout.lock();
     if (!fanout) {
-      fanout = std::make_shared<HttpFanout>(socket.get_executor(), source, std::move(metrics));
-      source->http_fanout = fanout;
+      fanout = std::make_shared<HttpFanout>(socket.get_executor(), feed, std::move(metrics));
+      slot.fanout = fanout;
       fanout->start();
     }
   }
   asio::post(fanout->strand_, [fanout, socket = std::move(socket), head = std::move(response_head),
-                               limits, ticket = std::move(admission_ticket)]() mutable {
-    fanout->add(std::move(socket), std::move(head), limits, std::move(ticket));
+                               limits, ticket = std::move(admission_ticket),
+                               icy_metaint]() mutable {
+    fanout->add(std::move(socket), std::move(head), limits, std::move(ticket), icy_metaint);
   });
 }
 
-HttpFanout::HttpFanout(asio::any_io_executor executor, std::shared_ptr<StreamSource> source,
+HttpFanout::HttpFanout(asio::any_io_executor executor, FanoutFeed feed,
                        std::shared_ptr<ListenerMetrics> metrics)
     : strand_(asio::make_strand(std::move(executor))),
-      source_(std::move(source)),
+      source_(std::move(feed.source)),
+      chunks_(std::move(feed.chunks)),
+      format_listeners_(std::move(feed.format_listeners)),
       metrics_(std::move(metrics)),
       held_(std::shared_ptr<std::atomic<std::int64_t>>(metrics_, &metrics_->held_bytes)) {}
 
 HttpFanout::~HttpFanout() = default;
 
+FanoutFeed HttpFanout::feed() const { return {source_, chunks_, format_listeners_}; }
+
 void HttpFanout::start() {
   asio::post(strand_, [self = shared_from_this()] {
-    // The hub's recent pages seed the ring: the first listener's burst.
-    auto recent = self->source_->hub().subscribe(self);
+    // The hub's recent pages or chunks seed the ring: the first listener's burst.
+    WirePtr seed;
+    if (self->chunks_) {
+      auto recent = self->chunks_->subscribe(self);
+      if (!recent.empty()) seed = wire(std::move(recent));
+    } else {
+      auto recent = self->source_->hub().subscribe(self);
+      if (!recent.empty()) seed = wire(std::move(recent));
+    }
     self->subscribed_ = true;
-    if (recent.empty()) return;
-    auto seed = std::make_shared<Batch>();
-    for (const auto& p : recent) seed->page_bytes += p->bytes.size();
-    seed->pages = std::move(recent);
-    seed->first_page_at = Clock::now();  // a burst: old on purpose, not a delay
-    self->append(seed, Clock::now());
+    if (seed) self->append(std::move(seed), Clock::now());
   });
 }
 
-void HttpFanout::on_pages(const PageBatch& batch) {
-  asio::post(strand_, [self = shared_from_this(), batch] {
+void HttpFanout::unsubscribe() {
+  if (chunks_)
+    chunks_->unsubscribe(this);
+  else
+    source_->hub().unsubscribe(this);
+}
+
+std::int64_t HttpFanout::burst_samples() const {
+  return chunks_ ? chunks_->burst_samples() : source_->hub().burst_samples();
+}
+
+void HttpFanout::on_pages(const PageBatch& batch) { receive(wire(batch)); }
+void HttpFanout::on_chunks(const ChunkBatchPtr& batch) { receive(wire(batch)); }
+void HttpFanout::on_stream_end() { end(); }
+void HttpFanout::on_chunks_end() { end(); }
+
+void HttpFanout::receive(WirePtr batch) {
+  asio::post(strand_, [self = shared_from_this(), batch = std::move(batch)]() mutable {
     if (self->ended_ || self->emptied_) return;
-    self->append(batch, Clock::now());
     // A pass before the audio waiting would outgrow the period with one more batch like this
-    // one: batches vary in length (whole pages), so counting them would overshoot the period.
-    const std::int64_t samples = batch_samples(batch);
+    // one: batches vary in length (whole pages or frames), so counting them would overshoot.
+    const std::int64_t samples = batch->samples;
+    self->append(std::move(batch), Clock::now());
     self->samples_since_pass_ += samples;
     if (self->samples_since_pass_ + samples > self->pass_samples_) {
       self->samples_since_pass_ = 0;
@@ -121,7 +193,7 @@ void HttpFanout::on_pages(const PageBatch& batch) {
   });
 }
 
-void HttpFanout::on_stream_end() {
+void HttpFanout::end() {
   asio::post(strand_, [self = shared_from_this()] {
     if (self->ended_ || self->emptied_) return;
     self->ended_ = true;
@@ -131,11 +203,12 @@ void HttpFanout::on_stream_end() {
     self->remove_closed();
     self->ring_.clear();
     self->source_.reset();
+    self->chunks_.reset();
   });
 }
 
-void HttpFanout::append(const PageBatch& batch, Clock::time_point now) {
-  ring_.push_back({batch, now});
+void HttpFanout::append(WirePtr batch, Clock::time_point now) {
+  ring_.push_back({std::move(batch), now});
   while (ring_.size() > 1 && now - ring_.front().at > retain_) {
     ring_.pop_front();
     ++first_seq_;
@@ -143,15 +216,15 @@ void HttpFanout::append(const PageBatch& batch, Clock::time_point now) {
 }
 
 void HttpFanout::add(tcp::socket socket, std::string response_head, ListenerLimits limits,
-                     std::shared_ptr<void> admission_ticket) {
+                     std::shared_ptr<void> admission_ticket, std::size_t icy_metaint) {
   auto l = std::make_shared<Listener>(std::move(socket));
   boost::system::error_code ec;
   const auto endpoint = l->socket.remote_endpoint(ec);
   if (!ec) l->remote = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
   if (emptied_) {
     // The last listener left just before this one arrived: join the stream's new fan-out.
-    return join(source_, std::move(l->socket), std::move(response_head), limits, metrics_,
-                std::move(admission_ticket));
+    return join(feed(), std::move(l->socket), std::move(response_head), limits, metrics_,
+                std::move(admission_ticket), icy_metaint);
   }
   if (ended_) {
     l->socket.shutdown(tcp::socket::shutdown_both, ec);
@@ -161,17 +234,19 @@ void HttpFanout::add(tcp::socket socket, std::string response_head, ListenerLimi
   l->socket.set_option(asio::socket_base::send_buffer_size(limits.sndbuf_bytes), ec);
   l->socket.non_blocking(true, ec);
   l->head = std::move(response_head);
-  l->header_pages = source_->header_pages();
+  if (!chunks_) l->header_pages = source_->header_pages();
+  l->metaint = icy_metaint;
+  l->until_block = icy_metaint;
   l->limits = limits;
   l->ticket = std::move(admission_ticket);
   pass_samples_ = static_cast<std::int64_t>(limits.write_period.count()) * kSamplesPerMs;
   retain_ = std::max(retain_, 2 * limits.queue.max_age);
   // The burst: the newest whole batches within burst_ms.
-  const std::int64_t burst = source_->hub().burst_samples();
+  const std::int64_t burst = burst_samples();
   std::int64_t samples = 0;
   l->next_seq = end_seq();
   while (l->next_seq > first_seq_) {
-    const std::int64_t s = batch_samples(batch_at(l->next_seq - 1));
+    const std::int64_t s = batch_at(l->next_seq - 1).samples;
     if (samples + s > burst) break;
     samples += s;
     --l->next_seq;
@@ -179,8 +254,10 @@ void HttpFanout::add(tcp::socket socket, std::string response_head, ListenerLimi
   ++metrics_->http_listeners;
   ++metrics_->http_listeners_total;
   ++source_->http_listeners;
-  log::get("http")->info("listener {} joined session {} ({} ms burst)", l->remote, source_->id(),
-                         samples / kSamplesPerMs);
+  if (format_listeners_) ++*format_listeners_;
+  log::get("http")->info("listener {} joined session {}{} ({} ms burst{})", l->remote,
+                         source_->id(), chunks_ ? " (byte stream)" : "", samples / kSamplesPerMs,
+                         icy_metaint > 0 ? ", ICY metadata" : "");
   listeners_.push_back(l);
   watch_for_hangup(l);
   write(*l, Clock::now());
@@ -221,12 +298,12 @@ void HttpFanout::pass(bool every_listener) {
     // them waited longest.
     const auto next = std::max(l->next_whole(), first_seq_);
     if (l->stalled_since == Clock::time_point{} && l->offset == 0 && next < end_seq())
-      delay = std::max(delay, now - batch_at(next)->first_page_at);
+      delay = std::max(delay, now - batch_at(next).first_at);
     write(*l, now);
     if (l->closed) continue;
-    if (l->offset > 0) unsent += batch_at(l->next_seq)->page_bytes - l->offset;
+    if (l->offset > 0) unsent += batch_at(l->next_seq).bytes - l->offset;
     for (auto seq = std::max(l->next_whole(), first_seq_); seq < end_seq(); ++seq)
-      unsent += batch_at(seq)->page_bytes;
+      unsent += batch_at(seq).bytes;
   }
   remove_closed();
   if (!every_listener) return;
@@ -253,7 +330,7 @@ void HttpFanout::skip_if_behind(Listener& l, Clock::time_point now) {
   const auto from = std::max(l.next_whole(), first_seq_);
   if (from + 1 >= end_seq()) return;
   std::size_t bytes = 0;
-  for (auto seq = from; seq < end_seq(); ++seq) bytes += batch_at(seq)->page_bytes;
+  for (auto seq = from; seq < end_seq(); ++seq) bytes += batch_at(seq).bytes;
   // Audio waits up to a pass period for its write by design; the age bound counts from there
   // (otherwise a listener_queue_ms near http_write_ms would skip listeners that keep up).
   const auto pass_period = std::chrono::milliseconds(pass_samples_ / kSamplesPerMs);
@@ -275,26 +352,57 @@ void HttpFanout::skip_if_behind(Listener& l, Clock::time_point now) {
 
 bool HttpFanout::write(Listener& l, Clock::time_point now) {
   iov_.clear();
+  pieces_.clear();
   std::size_t total = 0;
-  auto add = [&](const void* data, std::size_t size) {
-    if (size == 0 || iov_.size() >= IOV_MAX) return;
+  bool full = false;
+  auto add = [&](const void* data, std::size_t size, Piece piece) {
+    if (size == 0 || full) return;
+    if (iov_.size() >= IOV_MAX) {
+      full = true;  // the rest goes next time, in order
+      return;
+    }
     iov_.push_back({const_cast<void*>(data), size});
+    pieces_.push_back(piece);
     total += size;
   };
   if (l.prefix_sent < l.head.size())
-    add(l.head.data() + l.prefix_sent, l.head.size() - l.prefix_sent);
-  if (l.prefix_sent < l.prefix_size()) {
+    add(l.head.data() + l.prefix_sent, l.head.size() - l.prefix_sent, {Piece::prefix, nullptr});
+  if (l.header_pages && l.prefix_sent < l.prefix_size()) {
     const std::size_t done = l.prefix_sent > l.head.size() ? l.prefix_sent - l.head.size() : 0;
-    add(l.header_pages->data() + done, l.header_pages->size() - done);
+    add(l.header_pages->data() + done, l.header_pages->size() - done, {Piece::prefix, nullptr});
   }
-  auto add_batch = [&](const PageBatch& batch, std::size_t skip) {
-    for (const auto& page : batch->pages) {
-      const std::size_t size = page->bytes.size();
-      if (skip >= size) {
-        skip -= size;
+  // ICY: a block after every metaint audio bytes; the one due now may be partly out already.
+  std::size_t until_block = l.until_block;
+  if (l.metaint > 0 && until_block == 0) {
+    const auto& block = l.due_block ? *l.due_block : *kNoTitle;
+    add(block.data() + l.block_sent, block.size() - l.block_sent, {Piece::icy, nullptr});
+    until_block = l.metaint;
+  }
+  auto add_audio = [&](const Part& part, std::size_t skip) {
+    const std::uint8_t* data = part.data + skip;
+    std::size_t left = part.size - skip;
+    if (l.metaint == 0) return add(data, left, {Piece::audio, nullptr});
+    while (left > 0 && !full) {
+      if (until_block == 0) {
+        const auto* block = part.icy_block && *part.icy_block ? part.icy_block->get()
+                                                              : kNoTitle.get();
+        add(block->data(), block->size(), {Piece::icy, nullptr});
+        until_block = l.metaint;
+      }
+      const std::size_t n = std::min(left, until_block);
+      add(data, n, {Piece::audio, part.icy_block});
+      data += n;
+      left -= n;
+      until_block -= n;
+    }
+  };
+  auto add_batch = [&](const Wire& batch, std::size_t skip) {
+    for (const auto& part : batch.parts) {
+      if (skip >= part.size) {
+        skip -= part.size;
         continue;
       }
-      add(page->bytes.data() + skip, size - skip);
+      add_audio(part, skip);
       skip = 0;
     }
   };
@@ -318,18 +426,33 @@ bool HttpFanout::write(Listener& l, Clock::time_point now) {
     metrics_->bytes_sent += written;
     ++metrics_->writes;
   }
-  // Move the listener's place forward by what the kernel took.
-  const std::size_t from_prefix = std::min(written, l.prefix_size() - l.prefix_sent);
-  l.prefix_sent += from_prefix;
-  written -= from_prefix;
-  while (written > 0) {
-    const std::size_t left = batch_at(l.next_seq)->page_bytes - l.offset;
-    if (written < left) {
-      l.offset += written;
-      break;
+  // Move the listener's place forward by what the kernel took, piece by piece.
+  for (std::size_t i = 0; i < iov_.size() && written > 0; ++i) {
+    const std::size_t took = std::min(written, iov_[i].iov_len);
+    written -= took;
+    switch (pieces_[i].kind) {
+      case Piece::prefix:
+        l.prefix_sent += took;
+        break;
+      case Piece::icy:
+        l.block_sent += took;
+        if (took == iov_[i].iov_len) {  // the whole block is out: audio again
+          l.until_block = l.metaint;
+          l.due_block.reset();
+          l.block_sent = 0;
+        }
+        break;
+      case Piece::audio:
+        advance(l, took);
+        if (l.metaint == 0) break;
+        l.until_block -= took;
+        if (l.until_block == 0) {
+          const auto* block = pieces_[i].icy_block;
+          l.due_block = block && *block ? *block : kNoTitle;
+          l.block_sent = 0;
+        }
+        break;
     }
-    written -= left;
-    l.finish_batch();
   }
   const bool all_sent = n >= 0 && static_cast<std::size_t>(n) == total;
   if (all_sent || n > 0) {
@@ -344,6 +467,18 @@ bool HttpFanout::write(Listener& l, Clock::time_point now) {
   return true;
 }
 
+void HttpFanout::advance(Listener& l, std::size_t bytes) {
+  while (bytes > 0) {
+    const std::size_t left = batch_at(l.next_seq).bytes - l.offset;
+    if (bytes < left) {
+      l.offset += bytes;
+      return;
+    }
+    bytes -= left;
+    l.finish_batch();
+  }
+}
+
 void HttpFanout::close(Listener& l, const char* why) {
   if (l.closed) return;
   l.closed = true;
@@ -353,6 +488,7 @@ void HttpFanout::close(Listener& l, const char* why) {
   l.socket.close(ec);  // cancels the hang-up read
   l.ticket.reset();
   --metrics_->http_listeners;
+  if (format_listeners_) --*format_listeners_;
   if (source_) {
     --source_->http_listeners;
     log::get("http")->info("listener {} left session {}: {}", l.remote, source_->id(), why);
@@ -370,10 +506,11 @@ void HttpFanout::remove_closed() {
   held_.set(0);
   ring_.clear();
   {
-    std::lock_guard lock(source_->http_fanout_mutex);
-    if (source_->http_fanout.lock().get() == this) source_->http_fanout.reset();
+    auto& slot = feed().slot();
+    std::lock_guard lock(slot.mutex);
+    if (slot.fanout.lock().get() == this) slot.fanout.reset();
   }
-  source_->hub().unsubscribe(this);
+  unsubscribe();
 }
 
 }  // namespace auralis::server

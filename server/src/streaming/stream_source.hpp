@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "streaming/fanout_slot.hpp"
 #include "streaming/stream_hub.hpp"
 
 namespace auralis::server {
@@ -30,8 +31,7 @@ class StreamSource {
   std::atomic<int> ws_listeners{0};
 
   // The plain-HTTP fan-out while the stream has such listeners (HttpFanout::join).
-  std::mutex http_fanout_mutex;
-  std::weak_ptr<class HttpFanout> http_fanout;
+  FanoutSlot http_fanout;
 };
 
 }  // namespace auralis::server
