@@ -220,6 +220,8 @@ const std::vector<KeyDef>& table() {
               "AAC-LC bitrate in kb/s (32..320), of the .aac mount and the HLS AAC variant"),
       INT_KEY("formats.idle_stop_s", format_idle_stop_s, 1, 3600,
               "a session's MP3/AAC encoder stops this long after its last listener (s)"),
+      INT_KEY("formats.burst_ms", format_burst_ms, 0, 6000,
+              "audio sent at once to a new MP3/AAC listener (ms, 0..6000)"),
       INT_KEY("formats.icy_metaint", icy_metaint, 256, 65536,
               "audio bytes between ICY metadata blocks for clients sending Icy-MetaData: 1"),
       BOOL_KEY("hls.enabled", hls, "serve HLS at /hls/{id}/index.m3u8"),

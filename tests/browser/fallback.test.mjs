@@ -92,7 +92,8 @@ test('with AudioDecoder removed the page falls back to <audio> on the Ogg stream
   assert.equal(h.state, 'playing');
   assert.equal(h.reconnects, 0, 'stream reconnects');
   assert.equal(h.lastError, null);
-  assert.equal(await page.textContent('#st-mode'), 'audio element (fallback)');
+  assert.equal(await page.textContent('#st-mode'), 'audio element: Ogg Opus');
+  assert.equal(h.format, 'ogg');
   // Now playing comes from the REST resource while the fallback plays.
   await waitFor(async () => (await hooks(page)).nowPlaying.key, { timeoutMs: 10_000, what: 'now playing' });
 

@@ -291,6 +291,9 @@ class RestApi(unittest.TestCase):
             ("PATCH", "/api/v1/sessions/{id}"): ("PATCH", f"/api/v1/sessions/{sid}", {"energy": 0.2}),
             ("DELETE", "/api/v1/sessions/{id}"): ("DELETE", "/api/v1/sessions/missing", None),
             ("GET", "/stream/{id}.ogg"): ("HEAD", f"/stream/{sid}.ogg", None),
+            ("GET", "/stream/{id}.mp3"): ("HEAD", f"/stream/{sid}.mp3", None),
+            ("GET", "/stream/{id}.aac"): ("HEAD", f"/stream/missing.aac", None),
+            ("GET", "/hls/{id}/{file}"): ("GET", f"/hls/{sid}/aac-0.ts", None),
             ("GET", "/ws/{id}"): ("GET", f"/ws/{sid}", None),
         }
         self.assertEqual(documented, set(probes), "OpenAPI paths differ from the routes the tests know")

@@ -1,6 +1,6 @@
-// Fallback playback (no secure context, or no WebCodecs): the <audio> element on the HTTP Ogg
-// stream /stream/{id}.ogg, routed through the shared audio graph for volume and meter; now
-// playing is polled from the REST resource.
+// Fallback playback (no secure context, or no WebCodecs): the <audio> element on the stream
+// format the browser takes (formats.js: Ogg Opus, native HLS or MP3), routed through the shared
+// audio graph for volume and meter; now playing is polled from the REST resource.
 import { getSession } from './api.js';
 import { FALLBACK_MAX_RETRIES, FALLBACK_POLL_MS } from './constants.js';
 import { stats } from './state.js';
@@ -9,14 +9,15 @@ import { $, setStatus, showParams, slidersHeld, updateNowPlaying } from './ui.js
 export class FallbackPlayback {
   /** graph: the shared audio graph; host: {error(status), ended(status)} stop the playback and
    *  show status (ended: the session is gone). */
-  constructor(sessionId, clickedAt, graph, host) {
+  constructor(sessionId, clickedAt, graph, host, source) {
     this.sessionId = sessionId;
+    this.source = source; // formats.js: {format, label, path, live}
     this.clickedAt = clickedAt;
     this.graph = graph;
     this.host = host;
     this.stopped = false;
     this.el = $('fallback-audio');
-    this.url = `/stream/${encodeURIComponent(sessionId)}.ogg`;
+    this.url = source.path(encodeURIComponent(sessionId));
     this.poll = null;
     this.playedOnce = false;
     this.handlers = {};
@@ -27,6 +28,7 @@ export class FallbackPlayback {
   start() {
     const el = this.el;
     $('stream-link').href = this.url;
+    $('stream-link').textContent = `${this.source.label} stream`;
     $('fallback-notice').hidden = false;
     const graph = this.graph;
     if (!graph.mediaSource) {
@@ -47,7 +49,7 @@ export class FallbackPlayback {
           stats.timeToFirstAudioMs = Math.round(performance.now() - this.clickedAt);
         }
         stats.state = 'playing';
-        setStatus('Playing (audio element fallback).');
+        setStatus(`Playing (audio element: ${this.source.label}).`);
       },
       waiting: () => {
         if (this.playedOnce) stats.underruns++;
@@ -70,7 +72,8 @@ export class FallbackPlayback {
   }
 
   load() {
-    this.el.src = `${this.url}?t=${Date.now()}`; // a fresh live connection, never a cached one
+    // A live mount: a fresh connection, never a cached one. HLS: the playlist as caches have it.
+    this.el.src = this.source.live ? `${this.url}?t=${Date.now()}` : this.url;
     this.el.play().catch((e) => {
       if (!this.stopped && e.name === 'NotAllowedError') this.host.error(`Playback was refused: ${e.message}`);
     });

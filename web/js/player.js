@@ -2,6 +2,8 @@
 // speakers) and the one playback at a time, WebCodecs when the browser can, else <audio>.
 import { SAMPLE_RATE } from './constants.js';
 import { FallbackPlayback } from './fallback-playback.js';
+import { chooseElementFormat } from './formats.js';
+import { setMediaSessionState } from './media-session.js';
 import { nowPlaying, resetPlayback, stats } from './state.js';
 import { $, selectedSessionId, setStatus, showChange, showParams, updateNowPlaying } from './ui.js';
 import { WebCodecsPlayback } from './webcodecs-playback.js';
@@ -97,10 +99,13 @@ function showPlaying() {
 // The <audio> element starts at once, so that a click's user gesture is still fresh.
 function startFallback(sessionId, clickedAt) {
   resetPlayback(sessionId);
+  const source = chooseElementFormat($('fallback-audio'));
   stats.mode = 'fallback';
+  stats.format = source.format;
   stats.state = 'connecting';
-  setStatus('Connecting (audio element fallback)…');
-  player = new FallbackPlayback(sessionId, clickedAt, graph, host);
+  setStatus(`Connecting (audio element: ${source.label})…`);
+  player = new FallbackPlayback(sessionId, clickedAt, graph, host, source);
+  setMediaSessionState('playing');
   showPlaying();
   player.start();
 }
@@ -112,8 +117,15 @@ async function startChosen(sessionId, clickedAt) {
   const useWebCodecs = await WebCodecsPlayback.supported(graph);
   stats.mode = useWebCodecs ? 'webcodecs' : 'fallback';
   $('fallback-notice').hidden = useWebCodecs;
-  const Playback = useWebCodecs ? WebCodecsPlayback : FallbackPlayback;
-  player = new Playback(sessionId, clickedAt, graph, host);
+  if (useWebCodecs) {
+    stats.format = 'websocket';
+    player = new WebCodecsPlayback(sessionId, clickedAt, graph, host);
+  } else {
+    const source = chooseElementFormat($('fallback-audio'));
+    stats.format = source.format;
+    player = new FallbackPlayback(sessionId, clickedAt, graph, host, source);
+  }
+  setMediaSessionState('playing');
   showPlaying();
   try {
     await player.start();
@@ -143,6 +155,7 @@ export function stop(status, state = 'stopped') {
   }
   stats.state = state;
   stats.bufferedMs = 0;
+  setMediaSessionState('paused');
   $('play').disabled = !selectedSessionId();
   $('stop').disabled = true;
   setStatus(status || 'Stopped.');

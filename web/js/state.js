@@ -26,6 +26,7 @@ const freshPlayback = () => ({
 export const stats = {
   state: 'idle', // idle | connecting | buffering | playing | reconnecting | stopped | ended | error
   mode: null, // 'webcodecs' | 'fallback' once Play was pressed
+  format: null, // what plays: 'websocket' (WebCodecs), else the <audio> format: 'ogg' | 'hls' | 'mp3' 
   sessionId: null,
   ...freshPlayback(),
 };

@@ -1,6 +1,8 @@
 // The page's controls and readouts: status line, field errors, the parameter sliders and
 // selects, now playing, the stream statistics. Reads and writes the DOM; decides nothing.
 import { LAYERS, NUMBER_FIELDS } from './constants.js';
+import { ELEMENT_FORMATS } from './formats.js';
+import { showInMediaSession } from './media-session.js';
 import { nowPlaying, setCurrentParams, stats } from './state.js';
 
 export const $ = (id) => document.getElementById(id);
@@ -137,6 +139,8 @@ export function updateNowPlaying(update) {
 }
 
 function renderNowPlaying() {
+  const option = $('session').selectedOptions[0];
+  showInMediaSession(option ? option.textContent : '');
   $('np-key').textContent = nowPlaying.key ?? DASH;
   $('np-mode').textContent = nowPlaying.mode ?? DASH;
   $('np-tempo').textContent = nowPlaying.tempo_bpm != null ? `${Math.round(nowPlaying.tempo_bpm)} BPM` : DASH;
@@ -154,7 +158,8 @@ export function renderStats(playing) {
   const on = playing || stats.state === 'stopped' || stats.state === 'error' || stats.state === 'ended';
   const fallback = stats.mode === 'fallback';
   const detailed = on && !fallback && stats.mode;
-  $('st-mode').textContent = stats.mode ? (fallback ? 'audio element (fallback)' : 'WebCodecs') : DASH;
+  const element = ELEMENT_FORMATS.find((f) => f.format === stats.format);
+  $('st-mode').textContent = stats.mode ? (fallback ? `audio element: ${element ? element.label : '?'}` : 'WebCodecs') : DASH;
   $('st-buffered').textContent = playing && !fallback ? `${stats.bufferedMs} ms` : DASH;
   $('st-underruns').textContent = on && stats.mode ? String(stats.underruns) : DASH;
   $('st-decoded').textContent = detailed ? stats.decodedFrames.toLocaleString('en') : DASH;

@@ -23,7 +23,7 @@ FormatSettings format_settings_of(const config::Config& c) {
   f.hls_settings.idle_stop = std::chrono::seconds(c.hls_idle_stop_s);
   f.hls_settings.wait_limit = std::chrono::seconds(3 * c.hls_segment_s + 5);
   f.idle_stop = std::chrono::seconds(c.format_idle_stop_s);
-  f.burst_ms = c.burst_ms;
+  f.burst_ms = c.format_burst_ms;
   f.fanout_ms = c.fanout_ms;
   return f;
 }

@@ -92,6 +92,8 @@ struct HttpFanout::Listener {
   Clock::time_point stalled_since{};  // unsent data has not moved since (epoch: moving)
   int skips = 0;
   bool half_closed = false;  // end of file read: written every batch
+  // Joined with less than its burst (MP3/AAC): written every batch until it has had the burst.
+  std::int64_t unburst_samples = 0;
   bool closed = false;
   std::array<char, 64> discard{};
 
@@ -187,7 +189,7 @@ void HttpFanout::receive(WirePtr batch) {
     if (self->samples_since_pass_ + samples > self->pass_samples_) {
       self->samples_since_pass_ = 0;
       self->pass(true);
-    } else if (self->half_closed_ > 0) {
+    } else if (self->half_closed_ > 0 || self->starting_ > 0) {
       self->pass(false);
     }
   });
@@ -251,6 +253,13 @@ void HttpFanout::add(tcp::socket socket, std::string response_head, ListenerLimi
     samples += s;
     --l->next_seq;
   }
+  // A byte-stream player starts on whole blocks of data and is written once a pass: short of
+  // its burst by more than a batch or two (an encoder still catching up, a fan-out made since),
+  // it is written every batch until it has had it.
+  if (chunks_ && burst - samples > burst / 8) {
+    l->unburst_samples = burst;
+    ++starting_;
+  }
   ++metrics_->http_listeners;
   ++metrics_->http_listeners_total;
   ++source_->http_listeners;
@@ -291,7 +300,7 @@ void HttpFanout::pass(bool every_listener) {
   std::size_t unsent = 0;
   Clock::duration delay{};
   for (const auto& l : listeners_) {
-    if (l->closed || (!every_listener && !l->half_closed)) continue;
+    if (l->closed || (!every_listener && !l->half_closed && l->unburst_samples <= 0)) continue;
     skip_if_behind(*l, now);
     if (l->closed) continue;
     // A listener that kept up gets the pages published since its last write: the oldest of
@@ -475,6 +484,8 @@ void HttpFanout::advance(Listener& l, std::size_t bytes) {
       return;
     }
     bytes -= left;
+    if (l.unburst_samples > 0 && (l.unburst_samples -= batch_at(l.next_seq).samples) <= 0)
+      --starting_;
     l.finish_batch();
   }
 }
@@ -483,6 +494,7 @@ void HttpFanout::close(Listener& l, const char* why) {
   if (l.closed) return;
   l.closed = true;
   if (l.half_closed) --half_closed_;
+  if (l.unburst_samples > 0) --starting_;
   boost::system::error_code ec;
   l.socket.shutdown(tcp::socket::shutdown_both, ec);
   l.socket.close(ec);  // cancels the hang-up read

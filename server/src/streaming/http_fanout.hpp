@@ -143,6 +143,7 @@ class HttpFanout : public StreamSubscriber,
   std::int64_t pass_samples_ = 48000;    // audio per pass, from the newest listener's limits
   std::chrono::milliseconds retain_{8000};
   std::size_t half_closed_ = 0;  // listeners written every batch
+  std::size_t starting_ = 0;     // listeners written every batch until they had their burst
   bool subscribed_ = false;
   bool emptied_ = false;  // the last listener left: a new fan-out takes the next one
   bool ended_ = false;    // the stream ended

@@ -59,6 +59,7 @@ struct Config {
   int aac_bitrate_kbps = 128;  // also the HLS AAC variant's
   int format_idle_stop_s = 10;  // an encoder stops this long after its last listener
   int icy_metaint = 16000;      // audio bytes between ICY metadata blocks (Icy-MetaData: 1)
+  int format_burst_ms = 4000;   // audio a new MP3/AAC listener gets at once
   // [hls]: /hls/{id}/index.m3u8
   bool hls = true;
   int hls_segment_s = 4;
