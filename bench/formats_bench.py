@@ -8,10 +8,11 @@ in /proc/PID/stat and its own per-format encode counter (auralis_format_encode_c
     (Ogg, MP3, AAC; N = --listeners), in us of CPU per listener-second.
 Each figure is the median of --rounds windows of --window seconds; the listeners are read by
 one epoll loop in this process (its CPU is printed beside). Figures include loopback TCP.
-Usage: bench/formats_bench.py path/to/auralis [--listeners 500] [--window 10] [--rounds 3]
+Usage: bench/formats_bench.py path/to/auralis [--listeners 1000] [--window 10] [--rounds 3]
        [--set key=value ...]"""
 import argparse
 import os
+import resource
 import selectors
 import socket
 import statistics
@@ -106,12 +107,14 @@ def hls_poller(base, stop):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("binary")
-    ap.add_argument("--listeners", type=int, default=500)
+    ap.add_argument("--listeners", type=int, default=1000)
     ap.add_argument("--window", type=float, default=10)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--set", action="append", default=[])
     o = ap.parse_args()
-    os.environ["AURALIS_BIN"] = o.binary
+    harness.AURALIS = os.path.abspath(o.binary)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, o.listeners + 256)), hard))
     extra = [a for kv in o.set for a in ("--set", kv)]
     d = harness.Daemon("--set", "limits.max_listeners_per_ip=0", *extra).start()
     pid, base = d.proc.pid, d.base
@@ -154,7 +157,7 @@ def main():
                 enc = (e1[label] - e0[label]) / dt
             print(f"  {fmt}: daemon +{(cores - idle) * 100:.2f}% of a core "
                   f"({cores * 100:.2f}% vs {idle * 100:.2f}%); encoder counter {enc * 100:.2f}%")
-            time.sleep(12 if fmt != "hls" else 1)  # formats.idle_stop_s: the encoder stops
+            time.sleep(15)  # formats.idle_stop_s, hls.idle_stop_s: the encoder stops
 
         # Per listener per format.
         n = o.listeners
@@ -165,19 +168,18 @@ def main():
             c1 = median_window()
             many = Readers(d.port, f"/stream/default.{fmt}", n - 1)
             time.sleep(6)
+            b0, t0 = many.bytes, time.monotonic()
             samples = [window(pid, o.window) for _ in range(rounds)]
+            kib_s = (many.bytes - b0) / 1024 / (time.monotonic() - t0) / (n - 1)
             cn = statistics.median(s[0] for s in samples)
             client = statistics.median(s[1] for s in samples)
-            b0, t0 = many.bytes, time.monotonic()
-            time.sleep(2)
-            kib_s = (many.bytes - b0) / 1024 / (time.monotonic() - t0) / (n - 1)
             many.close()
             one.close()
             us = (cn - c1) / (n - 1) * 1e6
             print(f"  {fmt}: {us:.1f} us of daemon CPU per listener-second "
                   f"({cn * 100:.1f}% of a core at {n}, {c1 * 100:.1f}% at 1); "
                   f"{kib_s:.1f} KiB/s per listener; this client {client * 100:.1f}%")
-            time.sleep(12)
+            time.sleep(15)
     finally:
         d.stop()
 
