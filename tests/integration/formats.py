@@ -8,10 +8,14 @@ import urllib.error
 import urllib.request
 
 
-def open_stream(port, path, headers=()):
-    """GET `path` on a raw socket; returns (socket, status, {lower-case header: value}, body
-    bytes already read past the head)."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+def open_stream(port, path, headers=(), rcvbuf=None):
+    """GET `path` on a raw socket (`rcvbuf`: its receive buffer, bytes); returns (socket,
+    status, {lower-case header: value}, body bytes already read past the head)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(10)
+    if rcvbuf:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)  # before connect: the window
+    s.connect(("127.0.0.1", port))
     lines = [f"GET {path} HTTP/1.1", "Host: 127.0.0.1", "User-Agent: auralis-test", *headers]
     s.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
     data = b""
@@ -95,15 +99,21 @@ def adts_frames(data):
     return frames
 
 
-def read_icy(port, path, seconds):
+def read_icy(port, path, seconds, pause=None):
     """Plays `path` with Icy-MetaData: 1 like a radio: returns (metaint, audio bytes, [(seconds
-    since start, StreamTitle)] - one entry per metadata block)."""
-    s, status, fields, data = open_stream(port, path, ["Icy-MetaData: 1"])
+    since start, StreamTitle)] - one entry per metadata block). `pause` = (after_s, for_s):
+    reads nothing for for_s once after_s have passed, like a player on a stalled network (with
+    a small receive buffer, so the daemon's writes stop short)."""
+    s, status, fields, data = open_stream(port, path, ["Icy-MetaData: 1"],
+                                          rcvbuf=8192 if pause else None)
     assert status == 200, status
     metaint = int(fields["icy-metaint"])
     audio, titles, t0 = bytearray(), [], time.time()
     try:
         while time.time() - t0 < seconds:
+            if pause and time.time() - t0 >= pause[0]:
+                time.sleep(pause[1])
+                pause = None
             while len(data) < metaint + 1:
                 data += s.recv(65536)
             audio += data[:metaint]

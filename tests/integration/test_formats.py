@@ -203,6 +203,19 @@ class ByteStreamMounts(unittest.TestCase):
             self.assertEqual(errors, [], f"{f}: the late joiner's stream has errors")
             self.assertAlmostEqual(seconds, len(b) * frame_s, delta=0.1)
 
+    def test_an_icy_listener_that_stalls_keeps_whole_blocks_and_frames(self):
+        """A radio that stops reading for 13 s: the daemon's writes to it stop short (the kernel
+        takes part of a pass), then it falls past the queue bounds and skips to the live edge.
+        Every block still comes after exactly metaint audio bytes and is a whole StreamTitle
+        (read_icy checks), and the audio is whole MP3 frames throughout."""
+        skips = metric(self.base, "auralis_listener_skips_total") or 0
+        metaint, audio, titles = read_icy(self.daemon.port, "/stream/default.mp3", 19, pause=(2, 13))
+        self.assertGreaterEqual(len(titles), 10)
+        frames = mp3_frames(audio)  # raises where the frame sync is lost
+        self.assertGreater(len(frames) * 1152 / 48000, 8.0)
+        self.assertGreater(metric(self.base, "auralis_listener_skips_total"), skips,
+                           "the stalled listener was not skipped to the live edge")
+
     def test_range_and_head_answer_like_icecast(self):
         # iOS AVPlayer asks bytes=0-1 first; a live mount answers 200 with the stream (206 would
         # make it ask again without Icy-MetaData), and says it takes no ranges.
