@@ -2,11 +2,35 @@
 spinning (it once logged 4.26 million "accept failed" lines in 10 s at 100% of a core), and the
 daemon answers again as soon as descriptors are free."""
 import os
+import re
 import socket
 import time
 import unittest
 
-from harness import AURALIS, Daemon
+from harness import AURALIS, Daemon, SANITIZER
+
+# UBSan's vptr check reads an object's memory through a pipe: with no descriptor left for the
+# pipe it reports a valid object as "invalid vptr" and cannot print its memory. Under the
+# sanitizer build that check reports to the daemon's output and carries on here
+# (cmake/Sanitizers.cmake makes it recoverable); every other report still ends the daemon or
+# fails the test (sanitizer_reports below).
+SANITIZER_ENV = ({"UBSAN_OPTIONS": os.environ.get("UBSAN_OPTIONS", "") +
+                  ":halt_on_error=0:log_path=stderr"} if SANITIZER == "asan" else None)
+
+
+def sanitizer_reports(lines):
+    """The sanitizer reports in the daemon's output, less the vptr probe's that the missing
+    descriptors explain ("invalid vptr" with its memory not readable)."""
+    reports = []
+    for i, line in enumerate(lines):
+        if re.search(r"runtime error:|ERROR: (Address|Leak|UndefinedBehavior)Sanitizer", line):
+            follow = lines[i + 1:i + 3]
+            if ("which does not point to an object of type" in line and len(follow) == 2 and
+                    "object has invalid vptr" in follow[0] and
+                    "<memory cannot be printed>" in follow[1]):
+                continue
+            reports.append("\n".join(lines[i:i + 8]))
+    return reports
 
 
 def cpu_seconds(pid):
@@ -24,7 +48,7 @@ class DescriptorExhaustion(unittest.TestCase):
 
     def setUp(self):
         self.daemon = Daemon("--set", "limits.header_timeout_s=60",
-                             "--set", "limits.max_listeners_per_ip=0")
+                             "--set", "limits.max_listeners_per_ip=0", env=SANITIZER_ENV)
         # prlimit execs the daemon with a small descriptor limit (same pid).
         self.daemon.args = ["prlimit", f"--nofile={self.LIMIT}:{self.LIMIT}", *self.daemon.args]
         self.daemon.start()
@@ -34,7 +58,8 @@ class DescriptorExhaustion(unittest.TestCase):
         for c in self.clients:
             c.close()
         code, _ = self.daemon.stop()
-        self.assertEqual(code, 0)
+        self.assertEqual(code, 0, "\n".join(self.daemon.logs()[-20:]))
+        self.assertEqual(sanitizer_reports(self.daemon.logs()), [])
 
     def test_accept_backs_off_and_recovers(self):
         pid = self.daemon.proc.pid
@@ -46,6 +71,11 @@ class DescriptorExhaustion(unittest.TestCase):
         while open_fds(pid) < self.LIMIT - 2 and time.time() < deadline:
             time.sleep(0.1)
         self.assertGreaterEqual(open_fds(pid), self.LIMIT - 2, "the descriptors never ran out")
+        if SANITIZER:
+            # Under ASan the connections just accepted (and the vptr reports above) take ~30% of
+            # a core for a second or two; the spin this test looks for is a whole core, at once
+            # and for good.
+            time.sleep(3)
         logged_before = len(self.daemon.logs())
         cpu_before = cpu_seconds(pid)
         time.sleep(3)
