@@ -191,9 +191,10 @@ const std::vector<KeyDef>& table() {
       INT_KEY("stream.http_write_ms", http_write_ms, 20, 2000,
               "HTTP stream listeners get a socket write per this much audio (whole fanout_ms "
               "batches; WebSocket listeners get every batch)"),
-      INT_KEY("stream.listener_queue_ms", listener_queue_ms, 200, 60000,
-              "a listener further behind than this (beyond its next HTTP write) skips to the live edge "
-              "(ms)"),
+      INT_KEY(
+          "stream.listener_queue_ms", listener_queue_ms, 200, 60000,
+          "a listener further behind than this (beyond its next HTTP write) skips to the live edge "
+          "(ms)"),
       INT_KEY("stream.listener_queue_kib", listener_queue_kib, 16, 65536,
               "bytes queued per listener before it skips to the live edge (KiB)"),
       INT_KEY("stream.listener_sndbuf_kib", listener_sndbuf_kib, 4, 16384,
@@ -211,7 +212,8 @@ const std::vector<KeyDef>& table() {
             if (std::find(std::begin(kRates), std::end(kRates), kbps) == std::end(kRates))
               bad("formats.mp3_bitrate_kbps",
                   "must be an MPEG-1 Layer III bitrate (32, 40, 48, 56, 64, 80, 96, 112, 128, "
-                  "160, 192, 224, 256 or 320), got " + v);
+                  "160, 192, 224, 256 or 320), got " +
+                      v);
             c.mp3_bitrate_kbps = static_cast<int>(kbps);
           },
           [](const Config& c) { return std::to_string(c.mp3_bitrate_kbps); }),
@@ -229,8 +231,7 @@ const std::vector<KeyDef>& table() {
               "HLS segment duration and EXT-X-TARGETDURATION (s, 2..6)"),
       INT_KEY("hls.window_segments", hls_window_segments, 3, 20,
               "segments listed in a live HLS playlist (3..20)"),
-      BOOL_KEY("hls.opus", hls_opus,
-               "offer an Opus-in-fMP4 variant besides AAC-LC in MPEG-TS"),
+      BOOL_KEY("hls.opus", hls_opus, "offer an Opus-in-fMP4 variant besides AAC-LC in MPEG-TS"),
       INT_KEY("hls.idle_stop_s", hls_idle_stop_s, 10, 3600,
               "a session stops segmenting HLS this long after the last HLS request (s)"),
       def(

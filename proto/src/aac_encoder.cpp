@@ -17,8 +17,8 @@ struct AacEncoder::Impl {
   AVCodecContext* ctx = nullptr;
   AVFrame* frame = nullptr;
   AVPacket* packet = nullptr;
-  int filled = 0;               // samples of `frame` filled so far
-  std::int64_t next_pts = 0;    // timeline position of the frame being filled
+  int filled = 0;             // samples of `frame` filled so far
+  std::int64_t next_pts = 0;  // timeline position of the frame being filled
 
   ~Impl() {
     av_packet_free(&packet);
@@ -31,8 +31,8 @@ struct AacEncoder::Impl {
       const int err = avcodec_receive_packet(ctx, packet);
       if (err == AVERROR(EAGAIN) || err == AVERROR_EOF) return;
       check_av(err, "avcodec_receive_packet (aac)");
-      out.push_back({std::vector<std::uint8_t>(packet->data, packet->data + packet->size),
-                     packet->pts});
+      out.push_back(
+          {std::vector<std::uint8_t>(packet->data, packet->data + packet->size), packet->pts});
       av_packet_unref(packet);
     }
   }
@@ -82,8 +82,7 @@ void AacEncoder::encode(std::span<const float> interleaved, std::vector<AacPacke
     if (im.filled == 0) check_av(av_frame_make_writable(im.frame), "av_frame_make_writable");
     auto* left = reinterpret_cast<float*>(im.frame->data[0]);
     auto* right = reinterpret_cast<float*>(im.frame->data[1]);
-    const std::size_t n =
-        std::min(frames - i, static_cast<std::size_t>(kFrameSamples - im.filled));
+    const std::size_t n = std::min(frames - i, static_cast<std::size_t>(kFrameSamples - im.filled));
     for (std::size_t k = 0; k < n; ++k) {
       left[im.filled + static_cast<int>(k)] = interleaved[2 * (i + k)];
       right[im.filled + static_cast<int>(k)] = interleaved[2 * (i + k) + 1];

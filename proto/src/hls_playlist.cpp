@@ -28,8 +28,8 @@ std::string render_media_playlist(const HlsMediaPlaylist& p) {
   char duration[32];
   for (const auto& s : p.segments) {
     std::snprintf(duration, sizeof duration, "%.6f", s.duration_s);
-    out += "#EXT-X-PROGRAM-DATE-TIME:" + iso8601_utc_ms(s.program_date_time) + "\n#EXTINF:" +
-           duration + ",\n" + s.uri + "\n";
+    out += "#EXT-X-PROGRAM-DATE-TIME:" + iso8601_utc_ms(s.program_date_time) +
+           "\n#EXTINF:" + duration + ",\n" + s.uri + "\n";
   }
   return out;
 }

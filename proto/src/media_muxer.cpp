@@ -92,8 +92,8 @@ MemoryMuxer::MemoryMuxer(MuxFormat format, const MuxStream& s) : impl_(std::make
   par->initial_padding = s.initial_padding;
   if (s.codec == MuxCodec::aac) par->profile = FF_PROFILE_AAC_LOW;
   if (!s.extradata.empty()) {
-    par->extradata = static_cast<std::uint8_t*>(
-        av_mallocz(s.extradata.size() + AV_INPUT_BUFFER_PADDING_SIZE));
+    par->extradata =
+        static_cast<std::uint8_t*>(av_mallocz(s.extradata.size() + AV_INPUT_BUFFER_PADDING_SIZE));
     if (!par->extradata) throw std::runtime_error("out of memory (muxer)");
     std::memcpy(par->extradata, s.extradata.data(), s.extradata.size());
     par->extradata_size = static_cast<int>(s.extradata.size());
@@ -148,8 +148,7 @@ void MemoryMuxer::flush() {
   Impl& im = *impl_;
   check_av(av_write_frame(im.ctx, nullptr), "av_write_frame (flush)");
   if (im.format == MuxFormat::mpegts)  // the next piece starts with PAT and PMT again
-    check_av(av_opt_set(im.ctx->priv_data, "mpegts_flags", "+resend_headers", 0),
-             "mpegts_flags");
+    check_av(av_opt_set(im.ctx->priv_data, "mpegts_flags", "+resend_headers", 0), "mpegts_flags");
   avio_flush(im.ctx->pb);
 }
 

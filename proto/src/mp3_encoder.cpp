@@ -51,8 +51,9 @@ struct Mp3Encoder::Impl {
 
 Mp3Encoder::Mp3Encoder(const Mp3Settings& settings) : impl_(std::make_unique<Impl>()) {
   if (!valid_bitrate(settings.bitrate_kbps))
-    throw std::invalid_argument("MP3 bitrate must be an MPEG-1 Layer III bitrate (32..320 kb/s), got " +
-                                std::to_string(settings.bitrate_kbps));
+    throw std::invalid_argument(
+        "MP3 bitrate must be an MPEG-1 Layer III bitrate (32..320 kb/s), got " +
+        std::to_string(settings.bitrate_kbps));
   if (settings.quality < 0 || settings.quality > 9)
     throw std::invalid_argument("MP3 quality must be 0..9");
   impl_->lame = lame_init();

@@ -29,8 +29,9 @@ void OpusPcmDecoder::decode(std::span<const std::uint8_t> packet, std::vector<fl
   constexpr int kMaxFrames = 5760;  // 120 ms, the longest Opus packet
   const std::size_t at = out.size();
   out.resize(at + 2 * kMaxFrames);
-  const int n = opus_decode_float(impl_->opus, packet.data(), static_cast<opus_int32>(packet.size()),
-                                  out.data() + at, kMaxFrames, 0);
+  const int n =
+      opus_decode_float(impl_->opus, packet.data(), static_cast<opus_int32>(packet.size()),
+                        out.data() + at, kMaxFrames, 0);
   if (n < 0) {
     out.resize(at);
     throw std::runtime_error(std::string("opus_decode_float: ") + opus_strerror(n));

@@ -35,7 +35,7 @@ struct Recorder : ChunkSubscriber {
 };
 
 TEST(ChunkHub, BatchesByFanoutAndBurstsRecentChunks) {
-  ChunkHub hub(500, 100);  // ms
+  ChunkHub hub(500, 100);                                      // ms
   for (int i = 0; i < 50; ++i) hub.publish(chunk(100, 1152));  // 1.2 s of MP3 frames
   auto rec = std::make_shared<Recorder>();
   const auto burst = hub.subscribe(rec);
@@ -175,14 +175,16 @@ TEST(HlsSegmenter, CutsOnTheTimelineAndTheStoreServesTheWindow) {
   HlsSegmenter aac(HlsVariant::aac, proto::MuxFormat::mpegts,
                    {proto::MuxCodec::aac, 128000, {0x11, 0x90}}, "aac-e-", ".ts", 2 * 48000, wall,
                    store);
-  for (std::int64_t pts = 0; pts < 11 * 48000; pts += 1024) aac.add(std::vector<std::uint8_t>(300, 0x21), pts, 1024);
+  for (std::int64_t pts = 0; pts < 11 * 48000; pts += 1024)
+    aac.add(std::vector<std::uint8_t>(300, 0x21), pts, 1024);
   store.mark_live();
   EXPECT_EQ(answered, 1);
   const auto playlist = store.find("opus.m3u8");
   ASSERT_TRUE(playlist);
   EXPECT_TRUE(playlist->playlist);
   // Segments 1..4 were made (2-4 s ... 8-10 s); 4 are kept, the last 3 listed.
-  EXPECT_NE(playlist->body->find("#EXT-X-MEDIA-SEQUENCE:2\n"), std::string::npos) << *playlist->body;
+  EXPECT_NE(playlist->body->find("#EXT-X-MEDIA-SEQUENCE:2\n"), std::string::npos)
+      << *playlist->body;
   EXPECT_NE(playlist->body->find("#EXT-X-MAP:URI=\"opus-e-init.mp4\""), std::string::npos);
   EXPECT_NE(playlist->body->find("#EXTINF:2.000000,\nopus-e-4.m4s"), std::string::npos);
   EXPECT_EQ(playlist->body->find("opus-e-1.m4s"), std::string::npos) << "left the window";

@@ -20,9 +20,9 @@ namespace {
 
 // One HLS file as the response a client or a cache gets.
 Response hls_response(const Request& req, const HlsFile& file, int playlist_max_age_s) {
-  const std::string cache_control =
-      file.playlist ? "public, max-age=" + std::to_string(playlist_max_age_s)
-                    : std::string("public, max-age=31536000, immutable");
+  const std::string cache_control = file.playlist
+                                        ? "public, max-age=" + std::to_string(playlist_max_age_s)
+                                        : std::string("public, max-age=31536000, immutable");
   auto common = [&](Response& res) {
     res.set(http::field::server, "auralis");
     res.set(http::field::cache_control, cache_control);
@@ -41,8 +41,8 @@ Response hls_response(const Request& req, const HlsFile& file, int playlist_max_
   Response res{http::status::ok, req.version()};
   common(res);
   res.set(http::field::content_type, file.content_type);
-  const auto range = file.playlist ? ByteRange{}
-                                   : read_byte_range(req[http::field::range], file.body->size());
+  const auto range =
+      file.playlist ? ByteRange{} : read_byte_range(req[http::field::range], file.body->size());
   if (range.kind == ByteRange::Kind::unsatisfiable) {
     res.result(http::status::range_not_satisfiable);
     res.set(http::field::content_range, "bytes */" + std::to_string(file.body->size()));
@@ -80,9 +80,9 @@ RouteResult Routes::chunk_stream(const RouteCall& call, ExtraFormat format) cons
   const bool mp3 = format == ExtraFormat::mp3;
   auto hub = mp3 ? session->formats().mp3_hub() : session->formats().aac_hub();
   if (!hub)
-    return error_response(call.req, http::status::not_found, "not_found",
-                          std::string(mp3 ? "MP3 is off here (formats.mp3)"
-                                          : "AAC is off here (formats.aac)"));
+    return error_response(
+        call.req, http::status::not_found, "not_found",
+        std::string(mp3 ? "MP3 is off here (formats.mp3)" : "AAC is off here (formats.aac)"));
   const bool head_only = call.req.method() == http::verb::head;
   ListenerLimiter::TicketPtr ticket;
   if (!head_only) {

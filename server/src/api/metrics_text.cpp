@@ -103,7 +103,8 @@ std::string render_metrics(const SessionManager& sessions, const ListenerMetrics
   w.metric("auralis_format_encode_cpu_seconds_total", "counter",
            "CPU time spent encoding and muxing, by format (catch-up included).");
   for (int i = 0; i < kExtraFormats; ++i) {
-    const std::string label = "format=\"" + std::string(format_label(static_cast<ExtraFormat>(i))) + "\"";
+    const std::string label =
+        "format=\"" + std::string(format_label(static_cast<ExtraFormat>(i))) + "\"";
     w.sample("auralis_format_encoders", f.encoders_running[i].load(), label);
     w.sample("auralis_format_encoder_starts_total", f.encoder_starts[i].load(), label);
     w.sample("auralis_format_encode_cpu_seconds_total",

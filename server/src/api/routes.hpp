@@ -45,7 +45,8 @@ struct TakeOverRoute {
 struct DeferredRoute {
   std::function<void(std::function<void(Response)>)> start;
 };
-using RouteResult = std::variant<Response, StreamRoute, WebSocketRoute, TakeOverRoute, DeferredRoute>;
+using RouteResult =
+    std::variant<Response, StreamRoute, WebSocketRoute, TakeOverRoute, DeferredRoute>;
 
 // A route as OpenAPI names it: "GET", "/api/v1/sessions/{id}".
 struct RouteSpec {

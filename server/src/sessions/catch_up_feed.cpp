@@ -10,7 +10,9 @@ constexpr std::int64_t kPacket = proto::kOpusFrameSamples;
 
 CatchUpFeed::CatchUpFeed(std::vector<proto::PagePtr> history, std::span<const float> last_frame,
                          std::int64_t live_from, std::int64_t from, int pre_skip)
-    : history_(std::move(history)), live_begin_(live_from), live_from_(live_from),
+    : history_(std::move(history)),
+      live_begin_(live_from),
+      live_from_(live_from),
       pre_skip_(pre_skip) {
   if (pre_skip_ < 0 || pre_skip_ > kPacket || last_frame.size() != 2 * kPacket)
     throw std::invalid_argument("CatchUpFeed: a 20 ms last frame and a pre-skip under 20 ms");

@@ -23,7 +23,8 @@ constexpr std::int64_t kAdtsTimestampOffset = 48000;
 std::uint64_t thread_cpu_ns() {
   timespec ts{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000u + static_cast<std::uint64_t>(ts.tv_nsec);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000u +
+         static_cast<std::uint64_t>(ts.tv_nsec);
 }
 
 // Adds the thread CPU time of its scope to a format's counter.
@@ -77,9 +78,8 @@ struct FormatEncoders::OpusHlsRun {
   std::unique_ptr<HlsSegmenter> segmenter;
 };
 
-FormatEncoders::FormatEncoders(FormatSettings settings, OpusStreamInfo opus,
-                               std::string session_id, std::string session_name,
-                               std::shared_ptr<FormatMetrics> metrics)
+FormatEncoders::FormatEncoders(FormatSettings settings, OpusStreamInfo opus, std::string session_id,
+                               std::string session_name, std::shared_ptr<FormatMetrics> metrics)
     : settings_(std::move(settings)),
       opus_(std::move(opus)),
       id_(std::move(session_id)),
@@ -138,10 +138,9 @@ void FormatEncoders::on_page(const proto::PagePtr& page) {
   try {
     CpuTimer cpu(metrics_->encode_cpu_ns[static_cast<int>(ExtraFormat::hls_opus)]);
     for (std::size_t k = 0; k < page->packet_sizes.size(); ++k)
-      opus_hls_->segmenter->add(page->packet(k),
-                                (page->first_packet + static_cast<std::int64_t>(k)) * kPacket -
-                                    opus_.pre_skip,
-                                kPacket);
+      opus_hls_->segmenter->add(
+          page->packet(k),
+          (page->first_packet + static_cast<std::int64_t>(k)) * kPacket - opus_.pre_skip, kPacket);
   } catch (const std::exception& e) {
     fail(ExtraFormat::hls_opus, e);
   }
@@ -217,8 +216,8 @@ void FormatEncoders::start_mp3(std::span<const float> last_frame, std::int64_t l
       CatchUpFeed(history_from(from), last_frame, live_from, from, opus_.pre_skip));
   ++metrics_->encoders_running[0];
   ++metrics_->encoder_starts[0];
-  log::get("session")->info("session {}: MP3 encoder started ({} kb/s, {:.2f} s of catch-up)",
-                            id_, settings_.mp3_codec.bitrate_kbps,
+  log::get("session")->info("session {}: MP3 encoder started ({} kb/s, {:.2f} s of catch-up)", id_,
+                            settings_.mp3_codec.bitrate_kbps,
                             static_cast<double>(live_from - mp3_->feed.first_sample()) / 48000);
 }
 
@@ -279,7 +278,8 @@ void FormatEncoders::start_hls(std::span<const float> last_frame, std::int64_t l
       proto::MuxStream{proto::MuxCodec::aac, aac_->encoder.bitrate_bps(),
                        aac_->encoder.audio_specific_config()},
       "aac-" + epoch + "-", ".ts", segment, clock, *hls_);
-  for (const auto& p : aac_->history) aac_->hls->add(p.data, p.pts, proto::AacEncoder::kFrameSamples);
+  for (const auto& p : aac_->history)
+    aac_->hls->add(p.data, p.pts, proto::AacEncoder::kFrameSamples);
   if (aac_->live) hls_->mark_live();
   hls_on_ = true;
   ++metrics_->hls_sessions;
@@ -363,8 +363,8 @@ void FormatEncoders::encode_aac() {
 }
 
 void FormatEncoders::fail(ExtraFormat format, const std::exception& e) {
-  log::get("session")->error("session {}: {} stopped after an error: {}", id_,
-                             format_label(format), e.what());
+  log::get("session")->error("session {}: {} stopped after an error: {}", id_, format_label(format),
+                             e.what());
   failed_[static_cast<int>(format)] = true;
   if (format == ExtraFormat::mp3) {
     stop(format);

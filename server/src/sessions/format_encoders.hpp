@@ -41,7 +41,7 @@ struct FormatSettings {
   bool hls = true;
   HlsSettings hls_settings;
   std::chrono::seconds idle_stop{10};  // an encoder stops this long after its last listener
-  int burst_ms = 4000;  // formats.burst_ms: a new MP3/AAC listener's burst
+  int burst_ms = 4000;                 // formats.burst_ms: a new MP3/AAC listener's burst
   int fanout_ms = 100;
 };
 

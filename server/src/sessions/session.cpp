@@ -43,10 +43,10 @@ Session::Session(SessionSettings settings, std::vector<devices::RenderPool*> cha
       encoder_(settings_.encoder),
       header_pages_(std::make_shared<const std::vector<std::uint8_t>>(encoder_.header_pages())),
       hub_(settings_.burst_ms, settings_.fanout_ms),
-      formats_(settings_.formats,
-               OpusStreamInfo{encoder_.opus_head(), encoder_.pre_skip(),
-                              settings_.encoder.bitrate_bps},
-               settings_.id, settings_.name, settings_.format_metrics),
+      formats_(
+          settings_.formats,
+          OpusStreamInfo{encoder_.opus_head(), encoder_.pre_skip(), settings_.encoder.bitrate_bps},
+          settings_.id, settings_.name, settings_.format_metrics),
       frame_(proto::kOpusFrameSamples * proto::kOpusChannels) {
   scheduler_->start();
   log::get("session")->info("session {} created (seed {}, Ogg serial {:08x})", settings_.id,

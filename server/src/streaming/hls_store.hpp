@@ -32,7 +32,7 @@ struct HlsSettings {
   int window_segments = 5;  // segments listed in a media playlist
   int kept_segments = 8;    // segments kept per variant (the window and a few just left it)
   bool opus = true;         // the Opus-in-fMP4 variant besides AAC in MPEG-TS
-  std::chrono::seconds idle_stop{30};  // segmenting stops this long after the last request
+  std::chrono::seconds idle_stop{30};   // segmenting stops this long after the last request
   std::chrono::seconds wait_limit{15};  // a playlist waits at most this long for the first segments
 };
 
@@ -48,7 +48,7 @@ struct HlsSegment {
 struct HlsFile {
   std::shared_ptr<const std::string> body;
   const char* content_type = "";
-  std::string etag;      // quoted
+  std::string etag;       // quoted
   bool playlist = false;  // short-lived; segments and init segments are immutable
 };
 

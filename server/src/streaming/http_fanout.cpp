@@ -126,11 +126,11 @@ void HttpFanout::join(const FanoutFeed& feed, tcp::socket socket, std::string re
       fanout->start();
     }
   }
-  asio::post(fanout->strand_, [fanout, socket = std::move(socket), head = std::move(response_head),
-                               limits, ticket = std::move(admission_ticket),
-                               icy_metaint]() mutable {
-    fanout->add(std::move(socket), std::move(head), limits, std::move(ticket), icy_metaint);
-  });
+  asio::post(
+      fanout->strand_, [fanout, socket = std::move(socket), head = std::move(response_head), limits,
+                        ticket = std::move(admission_ticket), icy_metaint]() mutable {
+        fanout->add(std::move(socket), std::move(head), limits, std::move(ticket), icy_metaint);
+      });
 }
 
 HttpFanout::HttpFanout(asio::any_io_executor executor, FanoutFeed feed,
@@ -144,7 +144,9 @@ HttpFanout::HttpFanout(asio::any_io_executor executor, FanoutFeed feed,
 
 HttpFanout::~HttpFanout() = default;
 
-FanoutFeed HttpFanout::feed() const { return {source_, chunks_, format_listeners_}; }
+FanoutFeed HttpFanout::feed() const {
+  return {source_, chunks_, format_listeners_};
+}
 
 void HttpFanout::start() {
   asio::post(strand_, [self = shared_from_this()] {
@@ -173,10 +175,18 @@ std::int64_t HttpFanout::burst_samples() const {
   return chunks_ ? chunks_->burst_samples() : source_->hub().burst_samples();
 }
 
-void HttpFanout::on_pages(const PageBatch& batch) { receive(wire(batch)); }
-void HttpFanout::on_chunks(const ChunkBatchPtr& batch) { receive(wire(batch)); }
-void HttpFanout::on_stream_end() { end(); }
-void HttpFanout::on_chunks_end() { end(); }
+void HttpFanout::on_pages(const PageBatch& batch) {
+  receive(wire(batch));
+}
+void HttpFanout::on_chunks(const ChunkBatchPtr& batch) {
+  receive(wire(batch));
+}
+void HttpFanout::on_stream_end() {
+  end();
+}
+void HttpFanout::on_chunks_end() {
+  end();
+}
 
 void HttpFanout::receive(WirePtr batch) {
   asio::post(strand_, [self = shared_from_this(), batch = std::move(batch)]() mutable {
@@ -278,21 +288,21 @@ void HttpFanout::watch_for_hangup(const std::shared_ptr<Listener>& l) {
   // error) or half-closes (end of file: it may still read, so it keeps its stream).
   l->socket.async_read_some(
       asio::buffer(l->discard),
-      asio::bind_executor(strand_, [self = shared_from_this(), l](boost::system::error_code ec,
-                                                                 std::size_t) {
-        if (l->closed) return;
-        if (ec == asio::error::eof) {
-          l->half_closed = true;
-          ++self->half_closed_;
-          return;
-        }
-        if (ec) {
-          self->close(*l, "client went away");
-          self->remove_closed();
-          return;
-        }
-        self->watch_for_hangup(l);
-      }));
+      asio::bind_executor(
+          strand_, [self = shared_from_this(), l](boost::system::error_code ec, std::size_t) {
+            if (l->closed) return;
+            if (ec == asio::error::eof) {
+              l->half_closed = true;
+              ++self->half_closed_;
+              return;
+            }
+            if (ec) {
+              self->close(*l, "client went away");
+              self->remove_closed();
+              return;
+            }
+            self->watch_for_hangup(l);
+          }));
 }
 
 void HttpFanout::pass(bool every_listener) {
@@ -393,8 +403,8 @@ bool HttpFanout::write(Listener& l, Clock::time_point now) {
     if (l.metaint == 0) return add(data, left, {Piece::audio, nullptr});
     while (left > 0 && !full) {
       if (until_block == 0) {
-        const auto* block = part.icy_block && *part.icy_block ? part.icy_block->get()
-                                                              : kNoTitle.get();
+        const auto* block =
+            part.icy_block && *part.icy_block ? part.icy_block->get() : kNoTitle.get();
         add(block->data(), block->size(), {Piece::icy, nullptr});
         until_block = l.metaint;
       }

@@ -60,8 +60,8 @@ class HttpFanout : public StreamSubscriber,
   // ICY metadata block into its audio every that many bytes (byte-stream formats only).
   static void join(const FanoutFeed& feed, boost::asio::ip::tcp::socket socket,
                    std::string response_head, ListenerLimits limits,
-                   std::shared_ptr<ListenerMetrics> metrics,
-                   std::shared_ptr<void> admission_ticket, std::size_t icy_metaint = 0);
+                   std::shared_ptr<ListenerMetrics> metrics, std::shared_ptr<void> admission_ticket,
+                   std::size_t icy_metaint = 0);
 
   HttpFanout(boost::asio::any_io_executor executor, FanoutFeed feed,
              std::shared_ptr<ListenerMetrics> metrics);
@@ -145,10 +145,10 @@ class HttpFanout : public StreamSubscriber,
   std::size_t half_closed_ = 0;  // listeners written every batch
   std::size_t starting_ = 0;     // listeners written every batch until they had their burst
   bool subscribed_ = false;
-  bool emptied_ = false;  // the last listener left: a new fan-out takes the next one
-  bool ended_ = false;    // the stream ended
-  HeldBytes held_;  // unsent audio of all listeners, in the daemon-wide gauge
-  std::vector<::iovec> iov_;  // reused for each sendmsg
+  bool emptied_ = false;       // the last listener left: a new fan-out takes the next one
+  bool ended_ = false;         // the stream ended
+  HeldBytes held_;             // unsent audio of all listeners, in the daemon-wide gauge
+  std::vector<::iovec> iov_;   // reused for each sendmsg
   std::vector<Piece> pieces_;  // what each of iov_ carries
 };
 

@@ -55,8 +55,8 @@ struct Config {
   // [formats]: the mounts besides Ogg Opus, each encoded once per session while listened to
   bool mp3 = true;  // /stream/{id}.mp3 (LAME, CBR)
   int mp3_bitrate_kbps = 160;
-  bool aac = true;  // /stream/{id}.aac (AAC-LC in ADTS)
-  int aac_bitrate_kbps = 128;  // also the HLS AAC variant's
+  bool aac = true;              // /stream/{id}.aac (AAC-LC in ADTS)
+  int aac_bitrate_kbps = 128;   // also the HLS AAC variant's
   int format_idle_stop_s = 10;  // an encoder stops this long after its last listener
   int icy_metaint = 16000;      // audio bytes between ICY metadata blocks (Icy-MetaData: 1)
   int format_burst_ms = 4000;   // audio a new MP3/AAC listener gets at once

@@ -20,7 +20,7 @@ struct HlsSegmentEntry {
 struct HlsMediaPlaylist {
   int version = 3;  // 3: MPEG-TS segments; 7: fMP4 (EXT-X-MAP)
   int target_duration_s = 4;
-  std::string map_uri;  // fMP4's init segment (empty: none)
+  std::string map_uri;                    // fMP4's init segment (empty: none)
   std::vector<HlsSegmentEntry> segments;  // consecutive sequence numbers, oldest first
 };
 
