@@ -84,14 +84,9 @@ RouteResult Routes::chunk_stream(const RouteCall& call, ExtraFormat format) cons
         call.req, http::status::not_found, "not_found",
         std::string(mp3 ? "MP3 is off here (formats.mp3)" : "AAC is off here (formats.aac)"));
   const bool head_only = call.req.method() == http::verb::head;
-  ListenerLimiter::TicketPtr ticket;
-  if (!head_only) {
-    LimitRefusal refusal;
-    ticket = limiter_->acquire(call.client, id, refusal);
-    if (!ticket)
-      return error_response(call.req, static_cast<http::status>(refusal.status), refusal.code,
-                            refusal.message);
-  }
+  auto admitted = admit_listener(call, id);
+  if (auto* refused = std::get_if<RouteResult>(&admitted)) return std::move(*refused);
+  auto ticket = std::get<ListenerLimiter::TicketPtr>(std::move(admitted));
   const bool icy = call.req["Icy-MetaData"] == "1";
   const auto& settings = session->formats().settings();
   const int kbps = mp3 ? settings.mp3_codec.bitrate_kbps : settings.aac_codec.bitrate_kbps;

@@ -108,6 +108,9 @@ class Routes {
   nlohmann::json resource(const Request& req, const Session& session) const;
   std::string base_url(const Request& req, bool websocket) const;
   // Streams (stream_routes.cpp)
+  // A listener's place under the limits, or the refusal to answer with. HEAD takes no place.
+  std::variant<ListenerLimiter::TicketPtr, RouteResult> admit_listener(const RouteCall& call,
+                                                                       const std::string& id) const;
   RouteResult http_stream(const RouteCall& call) const;
   RouteResult ws_stream(const RouteCall& call) const;
   // Other formats (format_routes.cpp)

@@ -20,19 +20,25 @@ bool valid_websocket_key(std::string_view key) {
 
 }  // namespace
 
+std::variant<ListenerLimiter::TicketPtr, RouteResult> Routes::admit_listener(
+    const RouteCall& call, const std::string& id) const {
+  if (call.req.method() == http::verb::head) return ListenerLimiter::TicketPtr{};
+  LimitRefusal refusal;
+  auto ticket = limiter_->acquire(call.client, id, refusal);
+  if (!ticket)
+    return error_response(call.req, static_cast<http::status>(refusal.status), refusal.code,
+                          refusal.message);
+  return ticket;
+}
+
 RouteResult Routes::http_stream(const RouteCall& call) const {
   const auto& id = call.param;
   auto session = valid_session_id(id) ? sessions_.find(id) : nullptr;
   if (!session) return error_response(call.req, no_session(id));
-  ListenerLimiter::TicketPtr ticket;
   const bool head_only = call.req.method() == http::verb::head;
-  if (!head_only) {
-    LimitRefusal refusal;
-    ticket = limiter_->acquire(call.client, id, refusal);
-    if (!ticket)
-      return error_response(call.req, static_cast<http::status>(refusal.status), refusal.code,
-                            refusal.message);
-  }
+  auto admitted = admit_listener(call, id);
+  if (auto* refused = std::get_if<RouteResult>(&admitted)) return std::move(*refused);
+  auto ticket = std::get<ListenerLimiter::TicketPtr>(std::move(admitted));
   // Close-delimited HTTP/1.1 body: no Content-Length, no chunking (players and GStreamer
   // accept it; Icecast does the same).
   std::string head =
@@ -64,12 +70,9 @@ RouteResult Routes::ws_stream(const RouteCall& call) const {
     return error_response(call.req, http::status::bad_request, "invalid_value",
                           "Sec-WebSocket-Key must be the base64 of 16 bytes (RFC 6455 4.1)",
                           "Sec-WebSocket-Key");
-  LimitRefusal refusal;
-  auto ticket = limiter_->acquire(call.client, id, refusal);
-  if (!ticket)
-    return error_response(call.req, static_cast<http::status>(refusal.status), refusal.code,
-                          refusal.message);
-  return WebSocketRoute{std::move(session), std::move(ticket)};
+  auto admitted = admit_listener(call, id);
+  if (auto* refused = std::get_if<RouteResult>(&admitted)) return std::move(*refused);
+  return WebSocketRoute{std::move(session), std::get<ListenerLimiter::TicketPtr>(admitted)};
 }
 
 }  // namespace auralis::server
