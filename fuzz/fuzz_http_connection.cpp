@@ -73,12 +73,21 @@ struct Fixture {
     }
     if (auto s = sessions.find("default"); s->name() != "default") s->set_name("default");
   }
+
+  ~Fixture() {
+    net.stop();
+    net_thread.join();
+  }
 };
 
 Fixture& fixture() {
   static Fixture* f = [] {
     log::setup("off");
-    return new Fixture();  // lives for the process: its threads run to the end
+    auto* made = new Fixture();
+    // Torn down at exit before spdlog's registry (made by setup above, so destroyed after this
+    // handler): the network thread and the render worker log until they are joined.
+    std::atexit([] { delete f; });
+    return made;
   }();
   return *f;
 }
