@@ -16,6 +16,20 @@ constexpr std::uint64_t kMaxFastForward = 100000;
 // The mixer's tails are gone after a few seconds of silent input (Mixer::process_silence), so
 // ringing out longer than this after an outage is wasted time that would delay the recovery.
 constexpr std::int64_t kMaxRingOutFrames = std::int64_t{synthesis::kSampleRate} * 10;
+// Units between two snapshots of a session's Mixer (178 KB: its delay lines and reverb). A
+// snapshot per unit cost a quarter of the CPU of a session and most of its memory; from one
+// every 8 units (341 ms) a fallback or a change renders at most 7 units again (a few ms).
+constexpr std::size_t kUnitsPerSnapshot = 8;
+// Units rendered past the look-ahead once a refill starts (see extend_locked).
+constexpr std::int64_t kRefillUnits = 4;
+
+// The Mixer before the next unit, for that unit to keep: the same snapshot and units since as the
+// unit before, or a fresh snapshot of the live Mixer once enough units have gone by.
+MixerFrom mixer_from_for_next(const std::optional<synthesis::Mixer>& live, MixerFrom& from) {
+  if (live && (!from.snapshot || from.since.size() + 1 >= kUnitsPerSnapshot))
+    from = {std::make_shared<const synthesis::Mixer>(*live), {}};
+  return from;
+}
 
 double ms_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
@@ -60,7 +74,7 @@ struct PhraseScheduler::Unit {
   Clock::time_point submitted{};
   std::string engine;  // what produced pcm: "torch", "cpu", "silence"
   std::vector<float> pcm;
-  std::optional<synthesis::Mixer> mixer_before;  // to render it again, or re-plan from here
+  MixerFrom mixer_before;  // to render it again, or re-plan from here
   std::int64_t silence_debt_before = 0;
   synthesis::MixControls silence_controls_before;
   bool first_of_phrase = false;
@@ -83,6 +97,7 @@ struct PhraseScheduler::Change {
   // due at once).
   std::deque<Unit> done;
   std::optional<synthesis::Mixer> mixer;  // after done.back()
+  MixerFrom mixer_from;                   // the same, rebuildable
   std::int64_t from_frame = 0;            // where the run starts (the first replaced unit)
   Change(const music::Composer& c, const synthesis::Timeline& t) : composer(c), timeline(t) {}
 };
@@ -197,7 +212,15 @@ void PhraseScheduler::extend_locked() {
       std::max(frames_of(settings_.lookahead),
                frames_of(settings_.deadline_margin) + frames_of_s(4 * turnaround_s_));
   while (units_.empty() || units_.back().finished()) {  // one unit in the works at a time
-    if (!units_.empty() && finished_ahead_locked() >= target) return;
+    // Below the target, render on to kRefillUnits past it: playback (the media thread) starts a
+    // refill once per few units and the workers carry it on, each from the unit it finished.
+    const std::int64_t ahead = finished_ahead_locked();
+    if (ahead < target) refilling_ = true;
+    if (!units_.empty() &&
+        ahead >= target + (refilling_ ? kRefillUnits * settings_.unit_frames : 0)) {
+      refilling_ = false;
+      return;
+    }
     const std::int64_t from = units_.empty() ? playhead_locked() : units_.back().end();
     Planned* phrase = phrase_at_locked(from);
     if (!phrase) phrase = &plan_phrase_locked();
@@ -207,7 +230,7 @@ void PhraseScheduler::extend_locked() {
     unit.silence_controls_before = silence_controls_;
     units_.push_back(std::move(unit));
     Unit& u = units_.back();
-    u.mixer_before = *mixer_;  // the snapshot a re-plan from here starts from
+    u.mixer_before = mixer_from_for_next(mixer_, mixer_from_);  // a re-plan from here starts there
     submit_locked(u, std::exchange(mixer_, std::nullopt));
     return;  // the next one is cut when this one is finished
   }
@@ -233,8 +256,11 @@ void PhraseScheduler::submit_locked(Unit& unit, std::optional<synthesis::Mixer> 
   const int attempt = unit.attempt;
   // The worker mixes the unit from the Mixer as the unit before left it, after letting the
   // effects ring out across the silent units in between, if any.
-  MixTask mix{mixer ? std::move(*mixer) : *unit.mixer_before,
-              std::min(unit.silence_debt_before, kMaxRingOutFrames), unit.silence_controls_before};
+  MixTask mix{std::move(mixer),
+              std::min(unit.silence_debt_before, kMaxRingOutFrames),
+              unit.silence_controls_before,
+              {}};
+  if (!mix.mixer) mix.from = unit.mixer_before;  // the worker rebuilds it
   const bool last = unit.engine_pos + 1 == chain_.size();
   const auto due = start ? *start - (last ? settings_.fallback_margin : settings_.deadline_margin)
                          : Clock::time_point{};
@@ -293,6 +319,10 @@ void PhraseScheduler::continue_replacement_locked(RenderResult& result) {
   unit.pcm = std::move(result.pcm);
   unit.state = Unit::State::ready;
   change.mixer = std::move(*result.mixer);
+  change.mixer_from = unit.mixer_before;
+  change.mixer_from.since.push_back({unit.job,
+                                     std::min(unit.silence_debt_before, kMaxRingOutFrames),
+                                     unit.silence_controls_before});
   const std::int64_t end = unit.end();
   change.done.push_back(std::move(unit));
   // Far enough: the unit after the run keeps the last engine's margin plus a guard.
@@ -308,7 +338,7 @@ void PhraseScheduler::continue_replacement_locked(RenderResult& result) {
     return;
   }
   change.unit = cut_unit_locked(*holder, end);
-  change.unit.mixer_before = *change.mixer;
+  change.unit.mixer_before = mixer_from_for_next(change.mixer, change.mixer_from);
   submit_locked(change.unit, std::exchange(change.mixer, std::nullopt));
 }
 
@@ -320,6 +350,9 @@ void PhraseScheduler::finish_unit_locked(Unit& unit, RenderResult& result) {
   unit.state = Unit::State::ready;
   if (unit.first_of_phrase) metrics_->count_phrase(unit.engine);
   mixer_ = std::move(*result.mixer);
+  mixer_from_ = unit.mixer_before;
+  mixer_from_.since.push_back({unit.job, std::min(unit.silence_debt_before, kMaxRingOutFrames),
+                               unit.silence_controls_before});
   silence_debt_frames_ = 0;  // rung out before this unit
   if (resume_fade_) {
     // Music comes back after silent units: fade it in so the join does not click.
@@ -371,8 +404,10 @@ void PhraseScheduler::go_silent_locked(Unit& unit, const std::string& why) {
                    fmt::format("session {}: phrase {}: {}; no engine rendered it in time: playing "
                                "silence (the unit starts in {:.0f} ms)",
                                settings_.session_id, unit.phrase, why, starts_in_ms));
-  // The chain goes on from the Mixer before this unit, which rings out the silence first.
-  mixer_ = *unit.mixer_before;
+  // The chain goes on from the Mixer before this unit, which rings out the silence first (the
+  // next unit's worker rebuilds it).
+  mixer_.reset();
+  mixer_from_ = unit.mixer_before;
   silence_debt_frames_ = unit.silence_debt_before + unit.frames;
   silence_controls_ = unit.job->controls;
   resume_fade_ = true;
@@ -580,7 +615,8 @@ void PhraseScheduler::cancel_in_flight_locked() {
   if (units_.empty() || units_.back().finished()) return;
   Unit& u = units_.back();
   *u.cancelled = true;
-  mixer_ = std::move(u.mixer_before);
+  mixer_.reset();  // with the worker: the next unit's worker rebuilds it
+  mixer_from_ = std::move(u.mixer_before);
   silence_debt_frames_ = u.silence_debt_before;
   silence_controls_ = u.silence_controls_before;
   units_.pop_back();
@@ -717,6 +753,7 @@ void PhraseScheduler::commit_change_locked(Change& change) {
     while (!units_.empty() && units_.back().start_frame >= change.from_frame) units_.pop_back();
     for (auto& u : change.done) units_.push_back(std::move(u));
     mixer_ = std::move(change.mixer);
+    mixer_from_ = std::move(change.mixer_from);
     silence_debt_frames_ = 0;
   }
   announced_.push_back({change.id, {change.heard_frame, change.musical}});

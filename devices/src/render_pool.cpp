@@ -37,15 +37,15 @@ void lower_render_thread_priority() {
 #endif
 }
 
-// Silence the Mixer rings out before a phrase, at most a second at a time.
-void ring_out(MixTask& task) {
-  if (task.ring_out_frames <= 0) return;
+// Silence the Mixer rings out before a unit, at most a second at a time.
+void ring_out(synthesis::Mixer& mixer, std::int64_t frames,
+              const synthesis::MixControls& controls) {
+  if (frames <= 0) return;
   const std::int64_t chunk = synthesis::kSampleRate;
-  std::vector<float> scratch(static_cast<std::size_t>(2 * std::min(chunk, task.ring_out_frames)));
-  for (std::int64_t left = task.ring_out_frames; left > 0;) {
+  std::vector<float> scratch(static_cast<std::size_t>(2 * std::min(chunk, frames)));
+  for (std::int64_t left = frames; left > 0;) {
     const std::int64_t n = std::min(left, chunk);
-    task.mixer.process_silence(task.ring_out_controls, n,
-                               {scratch.data(), static_cast<std::size_t>(2 * n)});
+    mixer.process_silence(controls, n, {scratch.data(), static_cast<std::size_t>(2 * n)});
     left -= n;
   }
 }
@@ -54,19 +54,42 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// A task without its Mixer gets one: a copy of the snapshot, brought to the job's start by
+// rendering the units since it again (their audio is dropped). Returns the time it took.
+synthesis::RenderMixTimes rebuild_mixer(synthesis::Engine& engine, RenderRequest& request,
+                                        synthesis::Stems& window_stems) {
+  MixTask& task = *request.mix;
+  synthesis::RenderMixTimes times;
+  if (task.mixer) return times;
+  if (!task.from.snapshot) throw std::logic_error("a render task with neither Mixer nor snapshot");
+  const auto t0 = std::chrono::steady_clock::now();
+  task.mixer.emplace(*task.from.snapshot);
+  std::vector<float> dropped;
+  for (const ReplayStep& step : task.from.since) {
+    ring_out(*task.mixer, step.ring_out_frames, step.ring_out_controls);
+    dropped.resize(static_cast<std::size_t>(2 * step.job->frames));
+    const auto t = synthesis::render_and_mix(engine, *step.job, *task.mixer, window_stems, dropped,
+                                             request.cancelled.get());
+    times.render_s += t.render_s;
+  }
+  times.mix_s = seconds_since(t0) - times.render_s;
+  return times;
+}
+
 // A job taken alone: ring out, then render and mix it window by window.
 void finish(synthesis::Engine& engine, RenderRequest& request, synthesis::Stems& window_stems,
             RenderResult& result) {
   MixTask& task = *request.mix;
+  const auto rebuilt = rebuild_mixer(engine, request, window_stems);
   const auto t0 = std::chrono::steady_clock::now();
-  ring_out(task);
+  ring_out(*task.mixer, task.ring_out_frames, task.ring_out_controls);
   const double ring_s = seconds_since(t0);
   result.pcm.assign(static_cast<std::size_t>(2 * request.job->frames), 0.0f);
   // A job given up on (deadline, re-plan) stops at the next window instead of finishing.
-  const auto times = synthesis::render_and_mix(engine, *request.job, task.mixer, window_stems,
+  const auto times = synthesis::render_and_mix(engine, *request.job, *task.mixer, window_stems,
                                                result.pcm, request.cancelled.get());
-  result.seconds = times.render_s;
-  result.mix_seconds = ring_s + times.mix_s;
+  result.seconds = rebuilt.render_s + times.render_s;
+  result.mix_seconds = rebuilt.mix_s + ring_s + times.mix_s;
   result.mixer = std::move(task.mixer);
 }
 
@@ -74,10 +97,10 @@ void finish(synthesis::Engine& engine, RenderRequest& request, synthesis::Stems&
 void mix_stems(const synthesis::RenderJob& job, const synthesis::Stems& stems, MixTask& task,
                RenderResult& result) {
   const auto t0 = std::chrono::steady_clock::now();
-  ring_out(task);
+  ring_out(*task.mixer, task.ring_out_frames, task.ring_out_controls);
   result.pcm.assign(static_cast<std::size_t>(2 * job.frames), 0.0f);
-  task.mixer.process(job, stems, result.pcm);
-  result.mix_seconds = seconds_since(t0);
+  task.mixer->process(job, stems, result.pcm);
+  result.mix_seconds += seconds_since(t0);
   result.mixer = std::move(task.mixer);
 }
 
@@ -214,6 +237,17 @@ void RenderPool::run(synthesis::Engine& engine) {
       }
       deliver(request, std::move(result));
     } else {
+      // Mixers to rebuild first (after a fallback or a change), each on its own.
+      std::vector<synthesis::RenderMixTimes> rebuilt(batch.size());
+      std::vector<std::string> rebuild_error(batch.size());
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        if (!batch[i].mix) continue;
+        try {
+          rebuilt[i] = rebuild_mixer(engine, batch[i], window_stems);
+        } catch (const std::exception& e) {
+          rebuild_error[i] = e.what();
+        }
+      }
       std::vector<const synthesis::RenderJob*> jobs;
       std::vector<std::shared_ptr<synthesis::Stems>> outs;
       std::vector<synthesis::Stems*> out_ptrs;
@@ -238,6 +272,12 @@ void RenderPool::run(synthesis::Engine& engine) {
       common.seconds = seconds_since(t0);
       for (std::size_t i = 0; i < batch.size(); ++i) {
         RenderResult result = common;
+        result.seconds += rebuilt[i].render_s;
+        result.mix_seconds = rebuilt[i].mix_s;
+        if (!rebuild_error[i].empty()) {
+          result.ok = false;
+          result.error = rebuild_error[i];
+        }
         if (result.ok) {
           if (batch[i].mix) {
             try {

@@ -163,11 +163,14 @@ class PhraseScheduler : public std::enable_shared_from_this<PhraseScheduler> {
   std::deque<Planned> phrases_;      // front: playing (once started)
   std::deque<Unit> units_;           // finished units ahead of playback, then at most one rendering
   std::unique_ptr<Change> pending_;  // a replacement for finished units, rendering
-  // The Mixer after the last finished unit (moved into the task of the unit rendering).
+  // The Mixer after the last finished unit (moved into the task of the unit rendering), and the
+  // same state as a snapshot plus the units since (what a fallback or a change renders from).
   std::optional<synthesis::Mixer> mixer_;
+  MixerFrom mixer_from_;
   std::int64_t silence_debt_frames_ = 0;  // silent units the mixer must ring out first
   synthesis::MixControls silence_controls_;
   bool resume_fade_ = false;  // the next finished unit follows silence: fade it in
+  bool refilling_ = false;    // rendering on past the look-ahead (extend_locked)
   std::uint64_t next_serial_ = 1;
   std::uint64_t change_ids_ = 0;
   std::uint64_t wanted_change_ = 0;  // the change pending_ or a retry stands for

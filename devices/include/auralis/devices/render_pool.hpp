@@ -27,12 +27,29 @@
 
 namespace auralis::devices {
 
-// What the worker needs to turn a job into finished audio: the session's Mixer as it stands
-// at the job's start, and silence it must ring out first (phrases that played as silence).
-struct MixTask {
-  synthesis::Mixer mixer;
+// One finished unit between a Mixer snapshot and a later unit: silence rung out, then the job.
+struct ReplayStep {
+  std::shared_ptr<const synthesis::RenderJob> job;
   std::int64_t ring_out_frames = 0;
   synthesis::MixControls ring_out_controls;
+};
+
+// The session's Mixer as it stands at some unit's start, without copying it there: a snapshot
+// taken a few units earlier and the units rendered since. The worker brings a copy of the
+// snapshot up to date by rendering those units again (only after a fallback or a change).
+struct MixerFrom {
+  std::shared_ptr<const synthesis::Mixer> snapshot;
+  std::vector<ReplayStep> since;
+};
+
+// What the worker needs to turn a job into finished audio: the session's Mixer as it stands
+// at the job's start (handed over, or to be rebuilt from `from`), and silence it must ring out
+// first (units that played as silence).
+struct MixTask {
+  std::optional<synthesis::Mixer> mixer;  // empty: rebuilt from `from`
+  std::int64_t ring_out_frames = 0;
+  synthesis::MixControls ring_out_controls;
+  MixerFrom from;
 };
 
 struct RenderResult {
