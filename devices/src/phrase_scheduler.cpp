@@ -679,7 +679,10 @@ void PhraseScheduler::issue_change_locked(std::uint64_t id) {
         // Compose the phrase again from the state before it, with the new parameters, and take
         // it from the splice bar on.
         music::Composer composer = p.composer_before;
+        const auto& was = composer.params();
+        const bool new_key = params.key_pc != was.key_pc || params.mode != was.mode;
         composer.set_params(params);
+        if (new_key) composer.pivot_at_bar(splice_bar, copy.score.key_pc, copy.score.mode);
         const music::Phrase fresh = composer.next();
         music::SplicedPhrase spliced =
             music::splice_phrase(copy.score, copy.bars, fresh, splice_bar);

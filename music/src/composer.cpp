@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <deque>
+#include <optional>
 #include <stdexcept>
 
 #include "chords.hpp"
@@ -27,6 +28,19 @@ void throw_if_invalid(const SessionParams& params) {
 
 bool chord_in_scale(const Chord& chord, const Scale& scale) {
   return (chord.pcs() & ~scale.mask) == 0;
+}
+
+// Draws for a pivot chord before a key change goes ahead without one.
+constexpr int kPivotDraws = 12;
+
+// `chord`, or its plain triad, when it also belongs to `old`'s scale (a pivot between keys).
+bool shared_with(Chord& chord, const Scale& scale, const Scale& old) {
+  if (chord_in_scale(chord, old)) return true;
+  Chord triad = chord;
+  if (!fit_chord(ChordType::maj, chord.root_pc, scale, triad.type) || !chord_in_scale(triad, old))
+    return false;
+  chord = triad;
+  return true;
 }
 
 // FNV-1a over the phrase's harmony: chord voicings and bass notes in order.
@@ -88,6 +102,13 @@ struct Composer::State {
   CellMemory cells;
 
   VoicingCache voicings;
+
+  // A mid-phrase key change: the chord at this bar of the next phrase is shared with this scale.
+  struct Pivot {
+    int bar = 0;
+    Scale shared_with;
+  };
+  std::optional<Pivot> pivot;
 
   void advance_form();
   void drift(Rng& rng, Mode mode, double target_bpm);
@@ -203,8 +224,17 @@ Phrase Composer::State::compose() {
       column = previous_columns[static_cast<std::size_t>(i)];
       chord = previous_progression[static_cast<std::size_t>(i)];
     } else {
+      const int from_column = column;
       if (i > 0 || has_previous) column = next_column(mode, column, final, harmony_rng);
       chord = choose_chord(scale, column_degree(mode, column), colour, harmony_rng);
+      if (pivot && i == pivot->bar / bars_per_chord) {
+        // Draw again (a few times) for a chord the old key shares; none: a direct modulation.
+        for (int tries = 0; tries < kPivotDraws && !shared_with(chord, scale, pivot->shared_with);
+             ++tries) {
+          if (i > 0 || has_previous) column = next_column(mode, from_column, final, harmony_rng);
+          chord = choose_chord(scale, column_degree(mode, column), colour, harmony_rng);
+        }
+      }
     }
     columns.push_back(column);
     const Voicing& previous = voicings_used.empty() ? previous_voicing : voicings_used.back();
@@ -419,7 +449,13 @@ Composer::Composer(const SessionParams& params) : state_(std::make_unique<State>
 }
 
 Phrase Composer::next() {
-  return state_->compose();
+  Phrase phrase = state_->compose();
+  state_->pivot.reset();
+  return phrase;
+}
+
+void Composer::pivot_at_bar(int bar, int key_pc, Mode mode) {
+  state_->pivot = State::Pivot{std::max(bar, 0), make_scale(key_pc, mode)};
 }
 
 void Composer::set_params(const SessionParams& params) {

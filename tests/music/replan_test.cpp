@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "auralis/music/composer.hpp"
 
@@ -69,6 +71,50 @@ TEST(Replan, BarsBeforeTheSpliceKeepTheirNotes) {
     pad_on_line = pad_on_line || (s.phrase.notes[i].layer == Layer::pad &&
                                   std::fabs(s.phrase.notes[i].onset_s - splice_s) < 1e-9);
   EXPECT_TRUE(pad_on_line);
+}
+
+// The pad chord sounding at `bar`: every pitch class in `scale_pcs`?
+bool chord_at_bar_in(const Phrase& phrase, int bar, const std::vector<int>& scale_pcs) {
+  const ChordEvent* at = nullptr;
+  for (const auto& c : phrase.chords)
+    if (c.bar <= bar) at = &c;
+  if (!at) return false;
+  for (int midi : at->pitches)
+    if (std::find(scale_pcs.begin(), scale_pcs.end(), midi % 12) == scale_pcs.end()) return false;
+  return true;
+}
+
+// A key changed mid-phrase modulates through a chord both keys share: D aeolian -> A aeolian
+// (a fifth: four shared triads) with the pivot asked for at the splice bar, over 40 seeds.
+TEST(Replan, KeyChangeGoesThroughASharedChord) {
+  const std::vector<int> d_aeolian{2, 4, 5, 7, 9, 10, 0};
+  const int bar = 3;
+  int with_pivot = 0, without = 0;
+  for (std::uint64_t seed = 1; seed <= 40; ++seed) {
+    SessionParams p;
+    p.seed = seed;
+    p.tempo_bpm = 70;
+    p.key_pc = 2;
+    p.mode = Mode::aeolian;
+    Composer composer(p);
+    composer.next();
+    const Phrase old = Composer(composer).next();
+    SessionParams changed = p;
+    changed.key_pc = 9;
+    Composer plain = composer;
+    plain.set_params(changed);
+    Composer pivoting = composer;
+    pivoting.set_params(changed);
+    pivoting.pivot_at_bar(bar, old.key_pc, old.mode);
+    const Phrase direct = plain.next();
+    const Phrase pivoted = pivoting.next();
+    EXPECT_EQ(pivoted.key_pc, direct.key_pc);  // the new key (or where its drift took it)
+    without += chord_at_bar_in(direct, bar, d_aeolian);
+    with_pivot += chord_at_bar_in(pivoted, bar, d_aeolian);
+  }
+  std::printf("pivot chords: %d of 40 asked, %d of 40 not asked\n", with_pivot, without);
+  EXPECT_GE(with_pivot, 36) << "pivot chords in 40 key changes (" << without << " without asking)";
+  EXPECT_GT(with_pivot, without);
 }
 
 TEST(Replan, TempoGlidesAcrossTheFirstReplannedBar) {

@@ -23,6 +23,11 @@ class Composer {
   const SessionParams& params() const;
   std::uint64_t next_index() const;
 
+  // The next phrase composed is heard from bar `bar` on, after bars in key `key_pc` and `mode`
+  // (a key or mode changed mid-phrase): its chord sounding at that bar is one both keys share,
+  // where the new key's progression offers one, so the music modulates through a pivot chord.
+  void pivot_at_bar(int bar, int key_pc, Mode mode);
+
   Composer(const Composer&);
   Composer& operator=(const Composer&);
   Composer(Composer&&) noexcept;
