@@ -1,7 +1,5 @@
 #include "api/routes.hpp"
 
-#include <algorithm>
-
 #include "api/access.hpp"
 
 namespace auralis::server {
@@ -86,8 +84,6 @@ ListenerLimits listener_limits_of(const config::Config& config) {
   limits.queue.max_bytes = static_cast<std::size_t>(config.listener_queue_kib) * 1024;
   limits.sndbuf_bytes = config.listener_sndbuf_kib * 1024;
   limits.write_timeout = std::chrono::seconds(config.write_timeout_s);
-  limits.batches_per_write = static_cast<std::size_t>(
-      std::max(1, (config.http_write_ms + config.fanout_ms / 2) / std::max(1, config.fanout_ms)));
   limits.write_period = std::chrono::milliseconds(config.http_write_ms);
   return limits;
 }

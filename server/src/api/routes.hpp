@@ -17,9 +17,9 @@
 #include "http/messages.hpp"
 #include "sessions/session_manager.hpp"
 #include "streaming/format_metrics.hpp"
-#include "streaming/http_listener.hpp"
 #include "streaming/icecast_source.hpp"
 #include "streaming/listener_limiter.hpp"
+#include "streaming/listener_limits.hpp"
 #include "streaming/listener_metrics.hpp"
 #include "streaming/ws_listener.hpp"
 

@@ -7,7 +7,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -15,6 +14,7 @@
 #include <vector>
 
 #include "streaming/fanout_slot.hpp"
+#include "streaming/hub_history.hpp"
 
 namespace auralis::server {
 
@@ -29,6 +29,7 @@ using ChunkPtr = std::shared_ptr<const MediaChunk>;
 struct ChunkBatch {
   std::vector<ChunkPtr> chunks;
   std::size_t bytes = 0;
+  std::int64_t samples = 0;                              // audio duration at 48 kHz
   std::chrono::steady_clock::time_point first_chunk_at;  // when its first chunk was published
 };
 using ChunkBatchPtr = std::shared_ptr<const ChunkBatch>;
@@ -60,21 +61,15 @@ class ChunkHub {
   void close();
 
   std::size_t subscribers() const;
-  std::int64_t burst_samples() const { return burst_samples_; }
+  std::int64_t burst_samples() const { return history_.burst_samples(); }
 
   // The format's plain-HTTP fan-out while it has such listeners (HttpFanout::join).
   FanoutSlot http_fanout;
 
  private:
-  const std::int64_t burst_samples_;
-  const std::int64_t fanout_samples_;
   mutable std::mutex mutex_;
   bool closed_ = false;
-  std::deque<ChunkPtr> history_;  // ends with the pending chunks
-  std::int64_t history_samples_ = 0;
-  std::vector<ChunkPtr> pending_;
-  std::int64_t pending_samples_ = 0;
-  Clock::time_point pending_since_;
+  HubHistory<ChunkPtr> history_;
   std::optional<Clock::time_point> idle_since_ = Clock::now();
   std::vector<std::shared_ptr<ChunkSubscriber>> subscribers_;
 };

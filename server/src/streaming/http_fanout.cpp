@@ -31,11 +31,10 @@ FanoutSlot& FanoutFeed::slot() const {
 HttpFanout::WirePtr HttpFanout::wire(const PageBatch& batch) {
   auto w = std::make_shared<Wire>();
   w->parts.reserve(batch->pages.size());
-  for (const auto& p : batch->pages) {
+  for (const auto& p : batch->pages)
     w->parts.push_back({p->bytes.data(), p->bytes.size(), nullptr});
-    w->samples += p->duration_samples();
-  }
   w->bytes = batch->page_bytes;
+  w->samples = batch->samples;
   w->first_at = batch->first_page_at;
   w->keep = batch;
   return w;
@@ -44,11 +43,10 @@ HttpFanout::WirePtr HttpFanout::wire(const PageBatch& batch) {
 HttpFanout::WirePtr HttpFanout::wire(const ChunkBatchPtr& batch) {
   auto w = std::make_shared<Wire>();
   w->parts.reserve(batch->chunks.size());
-  for (const auto& c : batch->chunks) {
+  for (const auto& c : batch->chunks)
     w->parts.push_back({c->bytes.data(), c->bytes.size(), &c->icy_block});
-    w->samples += c->samples;
-  }
   w->bytes = batch->bytes;
+  w->samples = batch->samples;
   w->first_at = batch->first_chunk_at;
   w->keep = batch;
   return w;
@@ -56,7 +54,10 @@ HttpFanout::WirePtr HttpFanout::wire(const ChunkBatchPtr& batch) {
 
 HttpFanout::WirePtr HttpFanout::wire(std::vector<proto::PagePtr> pages) {
   auto b = std::make_shared<Batch>();
-  for (const auto& p : pages) b->page_bytes += p->bytes.size();
+  for (const auto& p : pages) {
+    b->page_bytes += p->bytes.size();
+    b->samples += p->duration_samples();
+  }
   b->pages = std::move(pages);
   b->first_page_at = Clock::now();  // a burst: old on purpose, not a delay
   return wire(PageBatch(std::move(b)));
@@ -64,7 +65,10 @@ HttpFanout::WirePtr HttpFanout::wire(std::vector<proto::PagePtr> pages) {
 
 HttpFanout::WirePtr HttpFanout::wire(std::vector<ChunkPtr> chunks) {
   auto b = std::make_shared<ChunkBatch>();
-  for (const auto& c : chunks) b->bytes += c->bytes.size();
+  for (const auto& c : chunks) {
+    b->bytes += c->bytes.size();
+    b->samples += c->samples;
+  }
   b->chunks = std::move(chunks);
   b->first_chunk_at = Clock::now();
   return wire(ChunkBatchPtr(std::move(b)));
@@ -191,13 +195,10 @@ void HttpFanout::on_chunks_end() {
 void HttpFanout::receive(WirePtr batch) {
   asio::post(strand_, [self = shared_from_this(), batch = std::move(batch)]() mutable {
     if (self->ended_ || self->emptied_) return;
-    // A pass before the audio waiting would outgrow the period with one more batch like this
-    // one: batches vary in length (whole pages or frames), so counting them would overshoot.
-    const std::int64_t samples = batch->samples;
+    self->cadence_.add(batch->samples);
     self->append(std::move(batch), Clock::now());
-    self->samples_since_pass_ += samples;
-    if (self->samples_since_pass_ + samples > self->pass_samples_) {
-      self->samples_since_pass_ = 0;
+    if (self->cadence_.due()) {
+      self->cadence_.clear();
       self->pass(true);
     } else if (self->half_closed_ > 0 || self->starting_ > 0) {
       self->pass(false);
@@ -251,7 +252,7 @@ void HttpFanout::add(tcp::socket socket, std::string response_head, ListenerLimi
   l->until_block = icy_metaint;
   l->limits = limits;
   l->ticket = std::move(admission_ticket);
-  pass_samples_ = static_cast<std::int64_t>(limits.write_period.count()) * kSamplesPerMs;
+  cadence_.set_period(limits.write_period);
   retain_ = std::max(retain_, 2 * limits.queue.max_age);
   // The burst: the newest whole batches within burst_ms.
   const std::int64_t burst = burst_samples();
@@ -352,7 +353,7 @@ void HttpFanout::skip_if_behind(Listener& l, Clock::time_point now) {
   for (auto seq = from; seq < end_seq(); ++seq) bytes += batch_at(seq).bytes;
   // Audio waits up to a pass period for its write by design; the age bound counts from there
   // (otherwise a listener_queue_ms near http_write_ms would skip listeners that keep up).
-  const auto pass_period = std::chrono::milliseconds(pass_samples_ / kSamplesPerMs);
+  const auto pass_period = cadence_.period();
   const bool too_old = now - ring_[from - first_seq_].at > l.limits.queue.max_age + pass_period;
   if (!too_old && bytes <= l.limits.queue.max_bytes) return;
   ++l.skips;

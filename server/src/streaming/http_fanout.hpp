@@ -30,8 +30,9 @@
 #include "streaming/chunk_hub.hpp"
 #include "streaming/fanout_slot.hpp"
 #include "streaming/held_bytes.hpp"
-#include "streaming/http_listener.hpp"
+#include "streaming/listener_limits.hpp"
 #include "streaming/stream_hub.hpp"
+#include "streaming/write_cadence.hpp"
 
 struct iovec;
 
@@ -139,8 +140,7 @@ class HttpFanout : public StreamSubscriber,
   std::deque<Entry> ring_;  // recent batches, oldest first: listeners' unsent audio and bursts
   std::uint64_t first_seq_ = 0;
   std::vector<std::shared_ptr<Listener>> listeners_;
-  std::int64_t samples_since_pass_ = 0;  // audio appended since the last pass
-  std::int64_t pass_samples_ = 48000;    // audio per pass, from the newest listener's limits
+  WriteCadence cadence_{std::chrono::milliseconds(1000)};  // the newest listener's write_period
   std::chrono::milliseconds retain_{8000};
   std::size_t half_closed_ = 0;  // listeners written every batch
   std::size_t starting_ = 0;     // listeners written every batch until they had their burst

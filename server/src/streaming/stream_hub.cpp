@@ -1,6 +1,6 @@
 #include "streaming/stream_hub.hpp"
 
-#include <algorithm>
+#include <utility>
 
 namespace auralis::server {
 namespace {
@@ -8,7 +8,7 @@ constexpr std::int64_t kSamplesPerMs = 48;
 }
 
 StreamHub::StreamHub(int burst_ms, int fanout_ms)
-    : burst_samples_(burst_ms * kSamplesPerMs), fanout_samples_(fanout_ms * kSamplesPerMs) {}
+    : history_(burst_ms * kSamplesPerMs, fanout_ms * kSamplesPerMs) {}
 
 void StreamHub::publish(const proto::PagePtr& page) {
   PageBatch batch;
@@ -17,31 +17,24 @@ void StreamHub::publish(const proto::PagePtr& page) {
     std::lock_guard lock(mutex_);
     if (closed_) return;
     ++published_;
-    history_.push_back(page);
-    history_samples_ += page->duration_samples();
-    // Keep a burst's worth before the pending batch, which itself grows to fanout_samples_.
-    while (history_.size() > 1 && history_samples_ - history_.front()->duration_samples() >=
-                                      burst_samples_ + fanout_samples_) {
-      history_samples_ -= history_.front()->duration_samples();
-      history_.pop_front();
-    }
-    if (pending_.empty()) pending_since_ = std::chrono::steady_clock::now();
-    pending_.push_back(page);
-    pending_samples_ += page->duration_samples();
-    if (pending_samples_ < fanout_samples_) return;
-    auto b = std::make_shared<Batch>();
-    b->ws_message = std::make_shared<const std::string>(frame_ws_packets(pending_));
-    for (const auto& p : pending_) b->page_bytes += p->bytes.size();
-    b->pages = std::move(pending_);
-    b->events = std::move(pending_events_);
-    b->first_page_at = pending_since_;
-    batch = std::move(b);
-    pending_.clear();
-    pending_events_.clear();
-    pending_samples_ = 0;
+    auto full = history_.add(page, page->duration_samples());
+    if (!full) return;
+    batch = batch_of(std::move(*full));
     targets = subscribers_;
   }
   for (const auto& sub : targets) sub->on_pages(batch);
+}
+
+PageBatch StreamHub::batch_of(HubHistory<proto::PagePtr>::Pending pending) {
+  auto b = std::make_shared<Batch>();
+  if (!pending.items.empty())
+    b->ws_message = std::make_shared<const std::string>(frame_ws_packets(pending.items));
+  for (const auto& p : pending.items) b->page_bytes += p->bytes.size();
+  b->pages = std::move(pending.items);
+  b->events = std::exchange(pending_events_, {});
+  b->samples = pending.samples;
+  b->first_page_at = pending.since;
+  return b;
 }
 
 void StreamHub::publish_event(std::string json) {
@@ -78,19 +71,7 @@ std::vector<proto::PagePtr> StreamHub::subscribe(
   std::lock_guard lock(mutex_);
   if (closed_) return {};
   subscribers_.push_back(subscriber);
-  // history_ ends with the pending (not yet fanned-out) pages, which the subscriber receives in
-  // the next batch: its burst is the older pages just before them, so nothing is sent twice.
-  const auto pending_begin =
-      history_.end() - static_cast<std::ptrdiff_t>(std::min(pending_.size(), history_.size()));
-  auto first = pending_begin;
-  std::int64_t samples = 0;
-  while (first != history_.begin()) {
-    const auto prev = first - 1;
-    if (samples + (*prev)->duration_samples() > burst_samples_) break;
-    samples += (*prev)->duration_samples();
-    first = prev;
-  }
-  return {first, pending_begin};
+  return history_.burst();
 }
 
 void StreamHub::unsubscribe(const StreamSubscriber* subscriber) {
@@ -110,16 +91,8 @@ void StreamHub::close() {
     targets = std::move(subscribers_);
     subscribers_.clear();
     // What was not fanned out yet (the last pages, the "end" event) still goes out.
-    if (!pending_.empty() || !pending_events_.empty()) {
-      auto b = std::make_shared<Batch>();
-      if (!pending_.empty())
-        b->ws_message = std::make_shared<const std::string>(frame_ws_packets(pending_));
-      for (const auto& p : pending_) b->page_bytes += p->bytes.size();
-      b->pages = std::move(pending_);
-      b->events = std::move(pending_events_);
-      b->first_page_at = pending_since_;
-      last = std::move(b);
-    }
+    if (!history_.pending_empty() || !pending_events_.empty())
+      last = batch_of(history_.take_pending());
   }
   for (const auto& sub : targets) {
     if (last) sub->on_pages(last);

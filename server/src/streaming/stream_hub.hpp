@@ -5,13 +5,13 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "auralis/proto/ogg_opus_encoder.hpp"
+#include "streaming/hub_history.hpp"
 
 namespace auralis::server {
 
@@ -22,6 +22,7 @@ struct Batch {
   std::vector<std::shared_ptr<const std::string>> events;  // JSON text
   std::shared_ptr<const std::string> ws_message;           // docs/stream-protocol.md framing
   std::size_t page_bytes = 0;
+  std::int64_t samples = 0;                             // audio duration at 48 kHz
   std::chrono::steady_clock::time_point first_page_at;  // when its first page was published
 };
 using PageBatch = std::shared_ptr<const Batch>;
@@ -56,20 +57,17 @@ class StreamHub {
   void close();
 
   std::size_t subscribers() const;
-  std::int64_t burst_samples() const { return burst_samples_; }
+  std::int64_t burst_samples() const { return history_.burst_samples(); }
   std::int64_t pages_published() const;
 
  private:
-  const std::int64_t burst_samples_;
-  const std::int64_t fanout_samples_;
+  // The batch of `pending` pages and the events waiting with them.
+  PageBatch batch_of(HubHistory<proto::PagePtr>::Pending pending);
+
   mutable std::mutex mutex_;
   bool closed_ = false;
-  std::deque<proto::PagePtr> history_;
-  std::int64_t history_samples_ = 0;
-  std::vector<proto::PagePtr> pending_;
+  HubHistory<proto::PagePtr> history_;
   std::vector<std::shared_ptr<const std::string>> pending_events_;
-  std::int64_t pending_samples_ = 0;
-  std::chrono::steady_clock::time_point pending_since_;
   std::int64_t published_ = 0;
   // Strong references: the hub keeps a listener alive until it unsubscribes (on close).
   std::vector<std::shared_ptr<StreamSubscriber>> subscribers_;

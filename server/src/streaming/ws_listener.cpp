@@ -9,7 +9,7 @@
 
 #include "auralis/config/log.hpp"
 #include "streaming/held_bytes.hpp"
-#include "streaming/http_listener.hpp"
+#include "streaming/listener_limits.hpp"
 #include "streaming/listener_metrics.hpp"
 #include "streaming/stream_source.hpp"
 
