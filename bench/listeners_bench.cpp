@@ -26,8 +26,10 @@
 // same MP3 bytes (`ffmpeg -i http://.../stream/default.mp3 -c copy -f mp3 -content_type
 // audio/mpeg icecast://...`). A listener's audio is then the frames whose headers it received
 // (1,152 samples each; at constant bitrate its bytes over the bitrate). The daemon's idle
-// figure then includes its MP3 encoder too, which runs for the reference listener and ffmpeg. Everything runs on 127.0.0.1 and is bounded in time; every child is stopped on
-// every exit path (and killed with the bench: PR_SET_PDEATHSIG).
+// figure then includes its MP3 encoder too, which runs for the reference listener and ffmpeg.
+//
+// Everything runs on 127.0.0.1 and is bounded in time; every child is stopped on every exit
+// path (and killed with the bench: PR_SET_PDEATHSIG).
 //
 // The client is one thread on epoll: one recv per arrival, a short nap between polls so that
 // arrivals are read in batches; its own CPU is printed beside the servers'. It connects as fast
@@ -415,20 +417,19 @@ void start_round(const Options& o, const std::optional<RunAs>& ice_as, LoadClien
       throw std::runtime_error("icecast2 did not start within 20 s:\n" + tail_of(r.icecast->log()) +
                                tail_of(r.dir + "/icecast-error.log"));
     // The daemon's stream as it is (-c copy): Ogg in pages of --icecast-page-ms, MP3 frames.
-    std::vector<std::string> relay = {
-        o.ffmpeg_bin, "-nostdin", "-hide_banner", "-loglevel", "warning",
-        "-i",         "http://127.0.0.1:" + std::to_string(r.aport) + stream_path(o),
-        "-c",         "copy"};
+    const std::string input = "http://127.0.0.1:" + std::to_string(r.aport) + stream_path(o);
+    std::vector<std::string> relay = {o.ffmpeg_bin, "-nostdin", "-hide_banner",
+                                      "-loglevel",  "warning",  "-i",
+                                      input,        "-c",       "copy"};
     if (o.format == StreamFormat::mp3)
       relay.insert(relay.end(), {"-f", "mp3", "-content_type", "audio/mpeg"});
     else
-      relay.insert(relay.end(), {"-f", "ogg", "-page_duration",
-                                 std::to_string(o.icecast_page_ms * 1000LL), "-content_type",
-                                 "audio/ogg"});
-    relay.insert(relay.end(),
-                 {"-ice_name", "auralis listeners_bench",
-                  "icecast://source:" + password + "@127.0.0.1:" + std::to_string(r.iport) +
-                      icecast_mount(o)});
+      relay.insert(relay.end(),
+                   {"-f", "ogg", "-page_duration", std::to_string(o.icecast_page_ms * 1000LL),
+                    "-content_type", "audio/ogg"});
+    relay.insert(relay.end(), {"-ice_name", "auralis listeners_bench",
+                               "icecast://source:" + password +
+                                   "@127.0.0.1:" + std::to_string(r.iport) + icecast_mount(o)});
     r.ffmpeg = std::make_unique<Child>("ffmpeg", relay,
                                        r.dir + "/ffmpeg-round" + std::to_string(round) + ".log");
     const auto live_by = after(30);

@@ -137,8 +137,8 @@ void Mp3Clock::follow(const char* p, std::size_t n) {
     n -= take;
     if (head_.size() < 4) continue;
     Frame f;
-    if (!parse(reinterpret_cast<const unsigned char*>(head_.data()), f) ||
-        f.version != version_ || f.sample_rate != sample_rate_) {
+    if (!parse(reinterpret_cast<const unsigned char*>(head_.data()), f) || f.version != version_ ||
+        f.sample_rate != sample_rate_) {
       lost_ = true;
       return;
     }
