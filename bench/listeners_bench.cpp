@@ -19,8 +19,17 @@
 // page less for icecast2, which writes whole pages); a WebSocket listener's is its bytes over
 // the live rate that a reference listener measured on the idle daemon at the start of the
 // round. The daemon's idle figure includes its reference listeners and ffmpeg (two or three
-// listeners). Everything runs on 127.0.0.1 and is bounded in time; every child is stopped on
-// every exit path (and killed with the bench: PR_SET_PDEATHSIG).
+// listeners).
+//
+// --format mp3 measures the MP3 mounts instead: the daemon's /stream/default.mp3 (LAME CBR,
+// encoded once for the session and shared by its listeners) against an icecast2 mount fed the
+// same MP3 bytes (`ffmpeg -i http://.../stream/default.mp3 -c copy -f mp3 -content_type
+// audio/mpeg icecast://...`). A listener's audio is then the frames whose headers it received
+// (1,152 samples each; at constant bitrate its bytes over the bitrate). The daemon's idle
+// figure then includes its MP3 encoder too, which runs for the reference listener and ffmpeg.
+//
+// Everything runs on 127.0.0.1 and is bounded in time; every child is stopped on every exit
+// path (and killed with the bench: PR_SET_PDEATHSIG).
 //
 // The client is one thread on epoll: one recv per arrival, a short nap between polls so that
 // arrivals are read in batches; its own CPU is printed beside the servers'. It connects as fast
@@ -80,6 +89,7 @@ struct Options {
   double late_gap_s = 2.5;       // a listener with a data gap longer than this is late
   int icecast_page_ms = 1000;    // ffmpeg's Ogg page duration (its default: 1 s)
   double max_total_s = 0;        // hard limit for the run (0: computed from the plan)
+  StreamFormat format = StreamFormat::ogg;  // the mounts measured: Ogg Opus or MP3
   std::vector<std::string> servers{"auralis", "icecast"};
   std::vector<std::string> sets;  // extra --set key=value for the daemon
 };
@@ -106,6 +116,9 @@ void usage() {
       "  --steady-timeout S   steady state must come within S after admission (default 60)\n"
       "  --late-gap S         data gap that makes a listener late (default 2.5)\n"
       "  --nap-ms MS          client nap between polls (default 10)\n"
+      "  --format F           the mounts measured: ogg (default: /stream/default.ogg, icecast2\n"
+      "                       relaying it as Ogg) or mp3 (/stream/default.mp3, icecast2 relaying\n"
+      "                       the same MP3 bytes; a listener's audio is counted in MP3 frames)\n"
       "  --ws                 also measure the daemon's WebSocket listeners (/ws/default)\n"
       "  --no-icecast         the daemon only\n"
       "  --servers LIST       which, in order: auralis, icecast, auralis-ws (default\n"
@@ -176,6 +189,10 @@ Options parse_options(int argc, char** argv) {
       o.icecast_page_ms = std::max(1, static_cast<int>(number()));
     } else if (a == "--max-total") {
       o.max_total_s = number();
+    } else if (a == "--format") {
+      const std::string f = value();
+      if (f != "ogg" && f != "mp3") throw std::runtime_error("--format: ogg or mp3, not " + f);
+      o.format = f == "mp3" ? StreamFormat::mp3 : StreamFormat::ogg;
     } else if (a == "--ws") {
       if (std::find(o.servers.begin(), o.servers.end(), "auralis-ws") == o.servers.end())
         o.servers.push_back("auralis-ws");
@@ -201,7 +218,22 @@ Options parse_options(int argc, char** argv) {
     throw std::runtime_error("give the auralis executable (argument or AURALIS_BIN)");
   if (o.counts.empty()) throw std::runtime_error("--counts is empty");
   if (o.servers.empty()) throw std::runtime_error("no server to measure");
+  if (o.format == StreamFormat::mp3 &&
+      std::find(o.servers.begin(), o.servers.end(), "auralis-ws") != o.servers.end())
+    throw std::runtime_error("--format mp3 measures HTTP listeners: WebSocket carries Ogg Opus");
   return o;
+}
+
+const char* extension(const Options& o) {
+  return o.format == StreamFormat::mp3 ? "mp3" : "ogg";
+}
+
+// The daemon's mount and icecast2's, in the format measured.
+std::string stream_path(const Options& o) {
+  return std::string("/stream/default.") + extension(o);
+}
+std::string icecast_mount(const Options& o) {
+  return std::string("/auralis.") + extension(o);
 }
 
 bool measures(const Options& o, const std::string& server) {
@@ -241,8 +273,15 @@ struct Reference {
   // Audio position (s) of the stream the reference receives; negative when unknown.
   double audio_s(LoadClient& client) {
     Group& g = client.group(group);
-    if (g.conns.empty() || !g.conns[0].ogg) return -1;
-    return g.conns[0].ogg->audio_s();
+    if (g.conns.empty() || !g.conns[0].clock) return -1;
+    return g.conns[0].clock->audio_s();
+  }
+  // The MP3 bitrate in the reference's frame headers; 0 for Ogg or before the first frame.
+  int mp3_kbps(LoadClient& client) {
+    Group& g = client.group(group);
+    if (g.conns.empty()) return 0;
+    const auto* mp3 = dynamic_cast<const Mp3Clock*>(g.conns[0].clock.get());
+    return mp3 ? mp3->kbps() : 0;
   }
   void mark(LoadClient& client) {
     Group& g = client.group(group);
@@ -255,8 +294,6 @@ struct Reference {
 
 // ---------------------------------------------------------------------------------------------
 // The servers of one round
-
-constexpr const char* kMount = "/auralis.ogg";
 
 bool wait_for_status(unsigned short port, const std::string& path, int want, double timeout_s,
                      Child& child) {
@@ -338,8 +375,10 @@ struct Round {
   long auralis_idle_rss_kib = 0, icecast_idle_rss_kib = 0;
   Reference ref_http, ref_ws;
   // The live rates (KiB/s) measured with no load: a reference listener under load could fall
-  // behind with the others and hide it.
-  double http_live = 0, ws_live = 0;
+  // behind with the others and hide it. MP3: the bitrate of its frames (constant), and what
+  // the reference received (its burst's tail and the 1 s writes round it up or down).
+  double http_live = 0, ws_live = 0, http_received = 0;
+  int mp3_kbps = 0;
 
   ~Round() {  // the source first, then the servers
     ffmpeg.reset();
@@ -358,7 +397,7 @@ void start_round(const Options& o, const std::optional<RunAs>& ice_as, LoadClien
                              ":\n" + tail_of(r.auralis->log()));
   // The live rate comes from reference listeners on the daemon, held for the whole round.
   r.ref_http.group =
-      client.open_group("reference", r.aport, "/stream/default.ogg", Transport::http, 1);
+      client.open_group("reference", r.aport, stream_path(o), Transport::http, 1, o.format);
 
   if (measures(o, "auralis-ws"))
     r.ref_ws.group = client.open_group("reference-ws", r.aport, "/ws/default", Transport::ws, 1);
@@ -377,20 +416,27 @@ void start_round(const Options& o, const std::optional<RunAs>& ice_as, LoadClien
     if (!r.icecast->alive() || http_status(r.iport, "/") == 0)
       throw std::runtime_error("icecast2 did not start within 20 s:\n" + tail_of(r.icecast->log()) +
                                tail_of(r.dir + "/icecast-error.log"));
-    r.ffmpeg = std::make_unique<Child>(
-        "ffmpeg",
-        std::vector<std::string>{
-            o.ffmpeg_bin, "-nostdin", "-hide_banner", "-loglevel", "warning", "-i",
-            "http://127.0.0.1:" + std::to_string(r.aport) + "/stream/default.ogg", "-c", "copy",
-            "-f", "ogg", "-page_duration", std::to_string(o.icecast_page_ms * 1000LL),
-            "-content_type", "audio/ogg", "-ice_name", "auralis listeners_bench",
-            "icecast://source:" + password + "@127.0.0.1:" + std::to_string(r.iport) + kMount},
-        r.dir + "/ffmpeg-round" + std::to_string(round) + ".log");
+    // The daemon's stream as it is (-c copy): Ogg in pages of --icecast-page-ms, MP3 frames.
+    const std::string input = "http://127.0.0.1:" + std::to_string(r.aport) + stream_path(o);
+    std::vector<std::string> relay = {o.ffmpeg_bin, "-nostdin", "-hide_banner",
+                                      "-loglevel",  "warning",  "-i",
+                                      input,        "-c",       "copy"};
+    if (o.format == StreamFormat::mp3)
+      relay.insert(relay.end(), {"-f", "mp3", "-content_type", "audio/mpeg"});
+    else
+      relay.insert(relay.end(),
+                   {"-f", "ogg", "-page_duration", std::to_string(o.icecast_page_ms * 1000LL),
+                    "-content_type", "audio/ogg"});
+    relay.insert(relay.end(), {"-ice_name", "auralis listeners_bench",
+                               "icecast://source:" + password +
+                                   "@127.0.0.1:" + std::to_string(r.iport) + icecast_mount(o)});
+    r.ffmpeg = std::make_unique<Child>("ffmpeg", relay,
+                                       r.dir + "/ffmpeg-round" + std::to_string(round) + ".log");
     const auto live_by = after(30);
     bool live = false;
     while (!live && Clock::now() < live_by && r.ffmpeg->alive() && r.icecast->alive()) {
       client.run_until(after(0.2));
-      live = http_status(r.iport, kMount) == 200;
+      live = http_status(r.iport, icecast_mount(o)) == 200;
     }
     if (!live)
       throw std::runtime_error("the icecast2 mount never went live within 30 s; ffmpeg:\n" +
@@ -402,7 +448,11 @@ void start_round(const Options& o, const std::optional<RunAs>& ice_as, LoadClien
   r.ref_http.mark(client);
   if (measures(o, "auralis-ws")) r.ref_ws.mark(client);
   client.run_until(after(6));
-  r.http_live = r.ref_http.kib_s(client);
+  r.http_live = r.http_received = r.ref_http.kib_s(client);
+  r.mp3_kbps = r.ref_http.mp3_kbps(client);
+  if (o.format == StreamFormat::mp3 && r.mp3_kbps <= 0)
+    throw std::runtime_error("the MP3 reference listener read no MP3 frame from the daemon");
+  if (r.mp3_kbps > 0) r.http_live = r.mp3_kbps * 1000.0 / 8 / 1024;
   if (measures(o, "auralis-ws")) r.ws_live = r.ref_ws.kib_s(client);
   if (r.http_live <= 0 || (measures(o, "auralis-ws") && r.ws_live <= 0))
     throw std::runtime_error("the reference listeners got no stream from the idle daemon");
@@ -432,6 +482,7 @@ struct Result {
   double skips = 0, drops = 0, skips_before = 0, drops_before = 0, underruns = 0, misses = 0;
   double live_kib_s = 0, min_kib_s = 0, median_kib_s = 0, max_kib_s = 0;
   int held = 0, behind = 0, late = 0, dropped = 0, failed = 0;
+  int clockless = 0;  // HTTP listeners whose stream framing could not be followed (by bytes)
   double max_gap_s = 0, reads_per_ls = 0;
   double client_cores = 0, machine_busy = 0, load = 0;
 };
@@ -455,20 +506,21 @@ Result measure(const Options& o, LoadClient& client, Round& r, const std::string
   const bool ice = server == "icecast";
   Child& child = ice ? *r.icecast : *r.auralis;
   const unsigned short port = ice ? r.iport : r.aport;
-  const std::string path = ice ? kMount : ws ? "/ws/default" : "/stream/default.ogg";
+  const std::string path = ice ? icecast_mount(o) : ws ? "/ws/default" : stream_path(o);
   Reference& ref = ws ? r.ref_ws : r.ref_http;
   // The live rate, as the idle daemon sent it. (The reference's audio clock is printed, not
   // used: on a loaded daemon it shows delivery falling behind as much as a slow renderer, and
   // the daemon counts its underruns itself.)
   const double live = ws ? r.ws_live : r.http_live;
-  // icecast2 writes whole pages of the relayed stream: a listener's count over a window may be
-  // a page short of the audio that went by.
-  const double page_s = ice ? o.icecast_page_ms / 1000.0 : 0.0;
+  // icecast2 writes whole pages of a relayed Ogg stream: a listener's count over a window may
+  // be a page short of the audio that went by. (An MP3 source it writes on as it reads it.)
+  const double page_s = ice && o.format == StreamFormat::ogg ? o.icecast_page_ms / 1000.0 : 0.0;
   auto floor_of = [&](double share, double seconds) {
     return share * std::max(0.0, 1.0 - page_s / seconds);
   };
   // A listener's share of the live stream between two snapshots: audio seconds per second
-  // from its Ogg pages' granule positions (HTTP), else its bytes over the live rate (WebSocket).
+  // from its Ogg pages' granule positions or MP3 frames (HTTP), else its bytes over the live
+  // rate (WebSocket, or an HTTP listener whose clock lost step).
   auto share_of_live = [&](const Snapshot& a, const Snapshot& b, std::size_t i) {
     const double s = seconds_between(a.t, b.t);
     if (a.audio_s[i] >= 0 && b.audio_s[i] >= a.audio_s[i]) return (b.audio_s[i] - a.audio_s[i]) / s;
@@ -504,7 +556,8 @@ Result measure(const Options& o, LoadClient& client, Round& r, const std::string
   const bool daemon = !ice;
   std::map<std::string, double> met_ramp, met0, met1;
   if (daemon) met_ramp = daemon_metrics(port);
-  const int gi = client.open_group(server, port, path, ws ? Transport::ws : Transport::http, n);
+  const int gi =
+      client.open_group(server, port, path, ws ? Transport::ws : Transport::http, n, o.format);
   Group& g = client.group(gi);
   const auto t0 = Clock::now();
   const double admit_limit = 20 + static_cast<double>(n) / o.admit_rate;
@@ -633,6 +686,7 @@ Result measure(const Options& o, LoadClient& client, Round& r, const std::string
     if (c.state == State::body) res.max_gap_s = std::max(res.max_gap_s, gap);
     rates.push_back(static_cast<double>(w1.bytes[i] - w0.bytes[i]) / 1024.0 / res.window_s);
     shares.push_back(share_of_live(w0, w1, i));
+    if (!ws && (w0.audio_s[i] < 0 || w1.audio_s[i] < 0)) ++res.clockless;
     reads += w1.reads[i] - w0.reads[i];
   }
   res.failed = g.failed;
@@ -694,6 +748,9 @@ Result measure(const Options& o, LoadClient& client, Round& r, const std::string
       res.median_share, res.min_kib_s, res.median_kib_s, res.max_kib_s, res.live_kib_s,
       res.ref_kib_s, res.audio_rate, res.behind, res.late, o.late_gap_s, res.max_gap_s, res.dropped,
       res.failed, res.reads_per_ls);
+  if (res.clockless > 0)
+    std::printf("    %d listeners' %s framing could not be followed: counted by bytes over live\n",
+                res.clockless, o.format == StreamFormat::mp3 ? "MP3" : "Ogg");
   if (res.daemon_metrics)
     std::printf(
         "    daemon      %.2f writes per listener-second; %.0f skips to the live edge and %.0f "
@@ -743,6 +800,9 @@ void print_summary(const Options& o, const std::vector<Result>& results) {
        [](const Result& r) { return r.rss_per_listener_kib; }},
       {"  KiB per listener (ramp)", "%.2f",
        [](const Result& r) { return r.ramp_rss_per_listener_kib; }},
+      {"listeners held", "%.0f", [](const Result& r) { return r.held; }},
+      {"  short (under 90% of live)", "%.0f", [](const Result& r) { return r.behind; }},
+      {"  failed, dropped", "%.0f", [](const Result& r) { return r.failed + r.dropped; }},
       {"median KiB/s per listener", "%.2f", [](const Result& r) { return r.median_kib_s; }},
       {"min share of live stream", "%.3f", [](const Result& r) { return r.min_share; }},
       {"reads per listener-second", "%.2f", [](const Result& r) { return r.reads_per_ls; }},
@@ -755,10 +815,11 @@ void print_summary(const Options& o, const std::vector<Result>& results) {
       {"load average", "%.1f", [](const Result& r) { return r.load; }},
   };
   std::printf(
-      "\nsummary: median [min-max] over the steady rounds. Net: above the server's own CPU with "
-      "no bench listener,\nmeasured just before (the daemon's render + encode). KiB per listener: "
-      "RSS in the window over the fresh\nserver's idle RSS (fresh), or over its RSS just before "
-      "this ramp (ramp; freed memory is kept by both).\n");
+      "\nsummary (%s mounts): median [min-max] over the steady rounds. Net: above the server's "
+      "own CPU with no bench\nlistener, measured just before (the daemon's render + encode%s). "
+      "KiB per listener: RSS in the window over\nthe fresh server's idle RSS (fresh), or over its "
+      "RSS just before this ramp (ramp; freed memory is kept by both).\n",
+      extension(o), o.format == StreamFormat::mp3 ? ", its MP3 encode included" : "");
   for (int n : o.counts) {
     std::printf("\nN=%-26d", n);
     for (const auto& s : o.servers) std::printf(" %24s", s.c_str());
@@ -860,7 +921,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "listeners_bench: %s\n", e.what());
     return 2;
   }
-  std::printf("listeners_bench: counts");
+  std::printf("listeners_bench: %s mounts (daemon %s, icecast2 %s), counts", extension(o),
+              stream_path(o).c_str(), icecast_mount(o).c_str());
   for (int n : o.counts) std::printf(" %d", n);
   std::printf(
       ", %d rounds, window %.0f s, idle baseline %.0f s, ramp %d/s (at most %d connecting, %d "
@@ -873,11 +935,21 @@ int main(int argc, char** argv) {
       "limit %.0f s\n",
       static_cast<unsigned long long>(lim.rlim_cur), std::thread::hardware_concurrency(),
       load_average(), o.max_total_s);
-  if (measures(o, "icecast"))
+  if (measures(o, "icecast") && o.format == StreamFormat::ogg)
     std::printf(
         "  icecast2: queue 512 KiB, burst 64 KiB, source ffmpeg -c copy with %d ms Ogg pages, "
         "run as %s\n",
         o.icecast_page_ms, ice_as ? ice_as->name.c_str() : "this user");
+  if (measures(o, "icecast") && o.format == StreamFormat::mp3)
+    std::printf(
+        "  icecast2: queue 512 KiB, burst 64 KiB, source ffmpeg -c copy -f mp3 (the daemon's MP3 "
+        "bytes), run as %s\n",
+        ice_as ? ice_as->name.c_str() : "this user");
+  if (o.format == StreamFormat::mp3)
+    std::printf(
+        "  the daemon's CPU includes its render, Opus and MP3 encodes of the session (the MP3 "
+        "encoder runs\n  for the reference listener and ffmpeg); 'net of idle' subtracts them, "
+        "the gross figure does not\n");
   if (lim.rlim_cur < static_cast<rlim_t>(max_n) + 200) {
     std::fprintf(stderr,
                  "listeners_bench: the open-file limit %llu is below N=%d: raise ulimit -Hn\n",
@@ -907,6 +979,9 @@ int main(int argc, char** argv) {
       std::printf("round %d: daemon idle RSS %.1f MiB", round, r.auralis_idle_rss_kib / 1024.0);
       if (r.icecast) std::printf(", icecast2 idle RSS %.1f MiB", r.icecast_idle_rss_kib / 1024.0);
       std::printf("; live rate %.2f KiB/s over HTTP", r.http_live);
+      if (r.mp3_kbps > 0)
+        std::printf(" (its MP3 frames' %d kb/s; the reference listener received %.2f in 6 s)",
+                    r.mp3_kbps, r.http_received);
       if (r.ws_live > 0) std::printf(", %.2f over WebSocket", r.ws_live);
       std::printf("\n");
       std::fflush(stdout);

@@ -32,11 +32,12 @@ LoadClient::~LoadClient() {
 }
 // Starts opening `count` listeners to 127.0.0.1:port; the run loop connects them.
 int LoadClient::open_group(const std::string& label, unsigned short port, const std::string& path,
-                           Transport transport, int count) {
+                           Transport transport, int count, StreamFormat format) {
   auto g = std::make_unique<Group>();
   g->label = label;
   g->port = port;
   g->transport = transport;
+  g->format = format;
   g->target = count;
   g->conns.reserve(static_cast<std::size_t>(count));
   g->request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
@@ -128,7 +129,12 @@ void LoadClient::fail(Group& g, Conn& c, const std::string& why) {
 void LoadClient::connect_one(std::size_t gi, Group& g) {
   g.conns.emplace_back();
   if (g.transport == Transport::ws) g.conns.back().ws = std::make_unique<WsFrames>();
-  if (g.transport == Transport::http) g.conns.back().ogg = std::make_unique<OggClock>();
+  if (g.transport == Transport::http) {
+    if (g.format == StreamFormat::mp3)
+      g.conns.back().clock = std::make_unique<Mp3Clock>();
+    else
+      g.conns.back().clock = std::make_unique<OggClock>();
+  }
   start_connect(gi, g, g.conns.size() - 1);
 }
 
@@ -236,7 +242,7 @@ void LoadClient::handle(const epoll_event& ev, Clock::time_point now) {
   ++c.reads;
   c.max_gap_s = std::max(c.max_gap_s, seconds_between(c.last_data, now));
   c.last_data = now;
-  if (c.ogg) c.ogg->feed(data, size);
+  if (c.clock) c.clock->feed(data, size);
   if (c.ws)
     c.ws->feed(data, size, [&](const std::string& payload) {
       std::string pong = {static_cast<char>(0x8a),
@@ -257,7 +263,7 @@ Snapshot snapshot(const Group& g) {
     s.bytes.push_back(c.bytes);
     s.reads.push_back(c.reads);
     s.state.push_back(c.state);
-    s.audio_s.push_back(c.ogg ? c.ogg->audio_s() : -1.0);
+    s.audio_s.push_back(c.clock ? c.clock->audio_s() : -1.0);
   }
   return s;
 }

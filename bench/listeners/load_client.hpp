@@ -19,6 +19,9 @@ namespace listeners_bench {
 
 enum class Transport { http, ws };
 
+// What an HTTP listener receives: its audio clock reads Ogg pages or MP3 frames.
+enum class StreamFormat { ogg, mp3 };
+
 enum class State : std::uint8_t { connecting, head, body, dropped, failed };
 
 struct Conn {
@@ -32,13 +35,14 @@ struct Conn {
   double max_gap_s = 0;  // longest wait between arrivals since it was last reset
   std::string head;
   std::unique_ptr<WsFrames> ws;
-  std::unique_ptr<OggClock> ogg;  // the audio clock of an HTTP listener's Ogg stream
+  std::unique_ptr<AudioClock> clock;  // the audio clock of an HTTP listener's stream
 };
 
 struct Group {
   std::string label;
   unsigned short port = 0;
   Transport transport = Transport::http;
+  StreamFormat format = StreamFormat::ogg;
   std::string request;
   int target = 0;
   Clock::time_point ramp_start{};
@@ -69,7 +73,7 @@ class LoadClient {
 
   // Starts opening `count` listeners of 127.0.0.1:port path; run_until connects them.
   int open_group(const std::string& label, unsigned short port, const std::string& path,
-                 Transport transport, int count);
+                 Transport transport, int count, StreamFormat format = StreamFormat::ogg);
   // Closes every listener of a group with a reset (no TIME_WAIT left behind on either side).
   void close_group(int gi);
   Group& group(int gi) { return *groups_[static_cast<std::size_t>(gi)]; }
@@ -98,7 +102,7 @@ struct Snapshot {
   std::vector<std::uint64_t> bytes;
   std::vector<std::uint32_t> reads;
   std::vector<State> state;
-  std::vector<double> audio_s;  // audio received (s, the Ogg clock); negative when unknown
+  std::vector<double> audio_s;  // audio received (s, the stream's clock); negative when unknown
 };
 
 Snapshot snapshot(const Group& g);
