@@ -34,6 +34,24 @@ bool sustained(Layer layer) {
   return layer == Layer::pad || layer == Layer::bass;
 }
 
+// An energy change ramps over the first two re-planned bars: the new notes start at the loudness
+// of the old energy and reach their own by the end of the ramp (every layer's velocity moves
+// about 0.2 per unit of energy, tables::k*VelocityPerEnergy).
+constexpr int kEnergyRampBars = 2;
+constexpr double kVelocityPerEnergy = 0.2;
+
+void ramp_energy(std::vector<Note>& notes, std::size_t from, double ramp_start_s, double ramp_end_s,
+                 double old_energy, double new_energy) {
+  const double step = kVelocityPerEnergy * (old_energy - new_energy);
+  if (std::fabs(step) < 1e-9 || ramp_end_s <= ramp_start_s) return;
+  for (std::size_t i = from; i < notes.size(); ++i) {
+    Note& n = notes[i];
+    if (n.onset_s >= ramp_end_s) continue;
+    const double t = std::clamp((n.onset_s - ramp_start_s) / (ramp_end_s - ramp_start_s), 0.0, 1.0);
+    n.velocity = static_cast<float>(std::clamp(n.velocity + step * (1.0 - t), 0.02, 1.0));
+  }
+}
+
 }  // namespace
 
 BarTimes even_bar_times(const Phrase& phrase) {
@@ -125,6 +143,9 @@ SplicedPhrase splice_phrase(const Phrase& old, const BarTimes& old_bars, const P
                           old_bars.onset_s.begin() + static_cast<std::ptrdiff_t>(bar) + 1);
   for (int b = bar + 1; b <= p.bars; ++b) out.bars.onset_s.push_back(map(b * bpb * spb));
   p.duration_s = out.bars.onset_s.back();
+  const int ramp_end_bar = std::min(bar + kEnergyRampBars, p.bars);
+  ramp_energy(p.notes, kept, splice_s, out.bars.onset_s[static_cast<std::size_t>(ramp_end_bar)],
+              old.energy, fresh.energy);
   return out;
 }
 

@@ -117,6 +117,50 @@ TEST(Replan, KeyChangeGoesThroughASharedChord) {
   EXPECT_GT(with_pivot, without);
 }
 
+// Energy 0.1 -> 0.9 from bar 3: the new notes of bars 3-4 come in softer than composed, rising
+// to their own loudness; from bar 5 on they are as composed.
+TEST(Replan, EnergyRampsOverTwoBars) {
+  SessionParams changed;
+  changed.seed = 3;
+  changed.tempo_bpm = 70;
+  changed.mode = Mode::aeolian;
+  changed.energy = 0.9;
+  SessionParams calm = changed;
+  calm.energy = 0.1;
+  Composer composer(calm);
+  composer.next();
+  Composer replica = composer;
+  replica.set_params(changed);
+  const Phrase old = composer.next();
+  const Phrase fresh = replica.next();
+  ASSERT_LT(old.energy, fresh.energy);
+  const BarTimes bars = even_bar_times(old);
+  const int bar = 3;
+  const SplicedPhrase s = splice_phrase(old, bars, fresh, bar);
+  std::size_t kept = 0;
+  while (kept < old.notes.size() && old.notes[kept].onset_s < bars.onset_s[bar]) ++kept;
+  const double ramp_end = s.bars.onset_s[bar + 2];
+  int softer = 0, in_ramp = 0, after = 0;
+  for (std::size_t i = kept; i < s.phrase.notes.size(); ++i) {
+    const Note& n = s.phrase.notes[i];
+    // The same note as composed: same layer and pitch, nearest onset in fresh's own timing.
+    const Note* same = nullptr;
+    for (const auto& f : fresh.notes)
+      if (f.layer == n.layer && f.midi == n.midi && f.onset_beats == n.onset_beats) same = &f;
+    if (!same) continue;
+    if (n.onset_s < ramp_end - 1e-9) {
+      ++in_ramp;
+      softer += n.velocity < same->velocity - 1e-6 || same->velocity <= 0.02f;
+    } else {
+      ++after;
+      EXPECT_FLOAT_EQ(n.velocity, same->velocity);
+    }
+  }
+  EXPECT_GT(in_ramp, 3);
+  EXPECT_EQ(softer, in_ramp);
+  EXPECT_GT(after, 3);
+}
+
 TEST(Replan, TempoGlidesAcrossTheFirstReplannedBar) {
   SessionParams changed;
   changed.seed = 3;

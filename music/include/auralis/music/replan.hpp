@@ -27,7 +27,8 @@ struct SplicedPhrase {
 // `old` (with its bar times) up to `bar`, then `fresh` (composed from the same point with the new
 // parameters) from its bar `bar` on. Notes of `old` still sounding at the splice are let go
 // there (their release follows); notes of `fresh` held across the splice are struck again on it
-// (pad and bass, so the new harmony sounds at once). 0 <= bar < old.bars.
+// (pad and bass, so the new harmony sounds at once). An energy change ramps over two bars: the
+// new notes' velocities move from the old energy's loudness to their own. 0 <= bar < old.bars.
 SplicedPhrase splice_phrase(const Phrase& old, const BarTimes& old_bars, const Phrase& fresh,
                             int bar);
 
