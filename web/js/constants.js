@@ -20,13 +20,6 @@ export const RECONNECT_MS = [500, 1000, 2000, 4000]; // back-off after a dropped
 export const MAX_DECODE_QUEUE = 50; // packets; beyond it the decoder is far behind: drop input
 export const RMS_WINDOW_S = 0.5; // the "recent" decoded level
 export const ENGINE_STATS_MS = 200;
-// A connection starts with the server's burst of recent audio (stream.burst_ms, 500 ms by
-// default), all at once. Played whole, it would stay in the ring as latency for as long as the
-// page plays: of the audio that arrives within START_WINDOW_MS of the first message, only the
-// newest START_DEPTH_MS is played. The depth is the jitter margin: live audio comes in batches
-// (stream.fanout_ms, 100 ms), so the ring dips to START_DEPTH_MS less a batch before each.
-export const START_WINDOW_MS = 30;
-export const START_DEPTH_MS = 200;
 
 // Ring buffer (AudioWorklet)
 export const RING_PROCESSOR = 'auralis-ring'; // registered name

@@ -16,7 +16,6 @@ const freshPlayback = () => ({
   sequenceGaps: 0, // binary messages whose first_packet was not the expected one
   skippedPackets: 0, // packets missing across those gaps
   decodeErrors: 0,
-  startTrimmedMs: 0, // the join burst's audio older than the start depth, not played
   reconnects: 0, // the stream connection dropped and was opened again
   timeToFirstAudioMs: null, // Play click -> first output (prebuffer filled / 'playing')
   fallbackCurrentTime: 0,

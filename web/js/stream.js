@@ -13,8 +13,6 @@ import {
   RECONNECT_MS,
   RMS_WINDOW_S,
   SAMPLE_RATE,
-  START_DEPTH_MS,
-  START_WINDOW_MS,
 } from './constants.js';
 
 /** The AudioDecoder configuration for the stream; description: the OpusHead bytes. */
@@ -83,10 +81,8 @@ export class StreamEngine {
       sequenceGaps: 0,
       skippedPackets: 0,
       decodeErrors: 0,
-      startTrimmedMs: 0, // burst audio older than the start depth, decoded but not played
       lastError: null,
     };
-    this.resetStart();
     this.statsTimer = null;
   }
 
@@ -101,15 +97,7 @@ export class StreamEngine {
     this.post({ type: 'mark', name, ms: Math.round(now() - this.clickedAt) });
   }
 
-  /** A connection's first messages: held back until the burst is in, then trimmed. */
-  resetStart() {
-    this.startWindowEnd = null; // when the burst's messages stop counting (epoch ms)
-    this.playFrom = null; // stream frames before it are not played
-    this.held = null; // decoded blocks held while the burst arrives
-  }
-
   connect() {
-    this.resetStart();
     const ws = new WebSocket(this.url);
     ws.binaryType = 'arraybuffer';
     ws.onopen = () => {
@@ -185,7 +173,6 @@ export class StreamEngine {
       if (msg.firstPacket > this.expectedPacket) this.stats.skippedPackets += msg.firstPacket - this.expectedPacket;
     }
     this.expectedPacket = msg.firstPacket + msg.count;
-    this.noteStart(msg);
     if (this.decoder.decodeQueueSize > MAX_DECODE_QUEUE) return;
     // Timestamps from the granule: 48 kHz samples at the end of the last packet, pre-skip included.
     const firstSample = msg.granule - msg.count * FRAMES_PER_PACKET;
@@ -219,56 +206,14 @@ export class StreamEngine {
       this.stats.rms = Math.sqrt(this.meanSquare);
       this.stats.decodedFrames += frames;
       this.mark('firstDecoded');
+      const backlogFrames = this.decoder.decodeQueueSize * FRAMES_PER_PACKET;
       // Where these frames are in the stream (the chunks' timestamps, pre-skip removed): the
       // worklet tells the page which stream position it plays, in the units of a change's at_s.
       const streamFrame = Math.round((data.timestamp * SAMPLE_RATE) / 1e6);
-      this.deliver({ left, right, streamFrame });
+      this.pcmPort.postMessage({ left, right, backlogFrames, streamFrame }, [left.buffer, right.buffer]);
     } finally {
       data.close();
     }
-  }
-
-  /** The burst's messages arrive within START_WINDOW_MS of the first: the newest of them is
-   *  the live edge, and play starts START_DEPTH_MS before it. */
-  noteStart(msg) {
-    const t = now();
-    if (this.startWindowEnd === null) {
-      this.startWindowEnd = t + START_WINDOW_MS;
-      this.held = [];
-      const held = this.held;
-      setTimeout(() => {
-        if (this.held === held) this.release();
-      }, START_WINDOW_MS);
-    }
-    if (t > this.startWindowEnd) return;
-    const edge = msg.granule - this.preSkip;
-    const from = edge - Math.round((START_DEPTH_MS * SAMPLE_RATE) / 1000);
-    this.playFrom = this.playFrom === null ? from : Math.max(this.playFrom, from);
-  }
-
-  release() {
-    const held = this.held;
-    this.held = null;
-    for (const block of held) this.deliver(block);
-  }
-
-  deliver(block) {
-    if (this.stopped) return;
-    if (this.held) {
-      this.held.push(block);
-      return;
-    }
-    let { left, right, streamFrame } = block;
-    const cut = this.playFrom === null ? 0 : Math.min(this.playFrom - streamFrame, left.length);
-    if (cut > 0) {
-      this.stats.startTrimmedMs += Math.round((cut * 1000) / SAMPLE_RATE);
-      if (cut === left.length) return;
-      left = left.slice(cut);
-      right = right.slice(cut);
-      streamFrame += cut;
-    }
-    const backlogFrames = this.decoder ? this.decoder.decodeQueueSize * FRAMES_PER_PACKET : 0;
-    this.pcmPort.postMessage({ left, right, backlogFrames, streamFrame }, [left.buffer, right.buffer]);
   }
 
   stop() {
