@@ -34,7 +34,7 @@ const EACH_MAX_MS = 1_000;
 // graphMs: heardMs less the output latency, which the analyser, ahead of the speakers, does not
 // see): from AGREE_EARLY_MS before it to AGREE_LATE_MS after. Not within the ~150 ms either way
 // first hoped for: the glide starts slowly and the music left in the median of 8 moves moves the
-// fitted start, later more than earlier (runs on the 2-core host: -1, +67, +76, +241, +295 ms);
+// fitted start, later more than earlier (7 runs on the 2-core host: -1 to +295 ms, median +159);
 // 10 ms samples and the analyser window's 11 ms half-width (stamped at its centre) are small.
 // It still fails a page that leaves out its ring (~500 ms), or counts it twice. Per-move onsets
 // and halfway crossings are printed.

@@ -2,7 +2,7 @@
 // page's own playback plays the stream position where the server placed the change (the
 // change_scheduled event's at_s), output latency included. The PATCH answers with the change's
 // id, and the stream's change events carry the same id. Where the page cannot know which stream
-// position it plays (the <audio> element), it says where the change was placed, not when heard.
+// position it plays (the <audio> element), it says so, never a figure.
 import { NUMBER_FIELDS, SAMPLE_RATE } from './constants.js';
 import { stats } from './state.js';
 import { forgetHeard, showHeard } from './ui.js';
@@ -34,10 +34,16 @@ function describe(field) {
 
 /** The PATCH for a control's change answered with change id `change`; inputAt: page ms. */
 export function changeSent(change, field, inputAt) {
-  const record = { id: change, field, inputAt, kind: null, atS: null, placedMs: null, heardMs: null };
-  record.outputLatencyMs = null;
+  const record = { id: change, field, inputAt, kind: null, atS: null, placedMs: null, heardMs: null, outputLatencyMs: null };
   stats.changes.push(record);
   if (stats.changes.length > KEEP_RECORDS) stats.changes.shift();
+  if (!clock) {
+    // The <audio> element gets no change events and does not say which position it plays.
+    record.heard = false;
+    const { label } = describe(field);
+    showHeard(change, `${label} changed; this player (audio element) cannot tell when you hear it.`);
+    return;
+  }
   const msg = early.get(change) || laterPlaced(change);
   if (msg) place(record, msg);
   else sent.set(change, record);
@@ -69,11 +75,6 @@ function place(record, msg) {
   record.placedMs = Math.round(performance.now() - record.inputAt);
   if (msg.id !== record.id) record.heardWith = msg.id;
   const { label, verb } = describe(record.field);
-  if (!clock) {
-    record.heard = false;
-    showHeard(record.id, `${label} placed at ${msg.at_s.toFixed(2)} s of the stream; this player (audio element) cannot tell when you hear it.`);
-    return;
-  }
   clock.watch(Math.round(msg.at_s * SAMPLE_RATE), (heard) => {
     record.heard = true;
     record.heardMs = Math.round(heard.at - record.inputAt);
