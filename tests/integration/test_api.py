@@ -98,6 +98,9 @@ class RestApi(unittest.TestCase):
         self.assertEqual(patched["params"]["mode"], "dorian")
         self.assertEqual(patched["params"]["key"], "F#", "PATCH is partial")
         self.assertEqual(patched["params"]["deja_vu"], 0.25, "PATCH is partial")
+        self.assertGreater(patched["change"], 0, "the id of the change's events on the stream")
+        status, again, _ = self.api.call("PATCH", f"/api/v1/sessions/{sid}", {"tempo_bpm": 60})
+        self.assertEqual((status, again["change"]), (200, 0), "nothing changed, no change events")
         status, patched, _ = self.api.call("PATCH", f"/api/v1/sessions/{sid}", {"deja_vu": "auto"})
         self.assertEqual((status, patched["params"]["deja_vu"]), (200, "auto"), patched)
 

@@ -3,6 +3,7 @@
 import { SAMPLE_RATE } from './constants.js';
 import { FallbackPlayback } from './fallback-playback.js';
 import { chooseElementFormat } from './formats.js';
+import { changePlaced, setPositionClock } from './heard.js';
 import { setMediaSessionState } from './media-session.js';
 import { nowPlaying, resetPlayback, stats } from './state.js';
 import { $, selectedSessionId, setStatus, showChange, showParams, updateNowPlaying } from './ui.js';
@@ -80,6 +81,9 @@ function onStreamEvent(msg) {
       showParams(msg.params);
       break;
     case 'change_scheduled':
+      showChange(msg);
+      changePlaced(msg);
+      break;
     case 'change_applied':
       showChange(msg);
       break;
@@ -99,6 +103,7 @@ function showPlaying() {
 // The <audio> element starts at once, so that a click's user gesture is still fresh.
 function startFallback(sessionId, clickedAt) {
   resetPlayback(sessionId);
+  setPositionClock(null); // the <audio> element does not say which stream position it plays
   const source = chooseElementFormat($('fallback-audio'));
   stats.mode = 'fallback';
   stats.format = source.format;
@@ -125,6 +130,7 @@ async function startChosen(sessionId, clickedAt) {
     stats.format = source.format;
     player = new FallbackPlayback(sessionId, clickedAt, graph, host, source);
   }
+  setPositionClock(useWebCodecs ? player : null);
   setMediaSessionState('playing');
   showPlaying();
   try {
@@ -153,6 +159,7 @@ export function stop(status, state = 'stopped') {
     player.stop();
     player = null;
   }
+  setPositionClock(null);
   stats.state = state;
   stats.bufferedMs = 0;
   setMediaSessionState('paused');

@@ -1,6 +1,7 @@
 // Sessions: the list and the selected one (kept in the URL's #session=), creating a session from
 // the parameter controls, sending a changed parameter, and the API token form.
 import * as api from './api.js';
+import { changeSent } from './heard.js';
 import { playingSessionId, switchTo } from './player.js';
 import { currentParams } from './state.js';
 import {
@@ -101,14 +102,17 @@ export async function createSession(event) {
   }
 }
 
-/** A parameter control changed: PATCH the selected session (a draft only prepares a new one). */
-export async function patchParam(field, body) {
+/** A parameter control changed at inputAt (page ms): PATCH the selected session (a draft only
+ *  prepares a new one). */
+export async function patchParam(field, body, inputAt) {
   const id = selectedSessionId();
   clearFieldError(field);
   if (!id || drafting) return;
   try {
     const resource = await api.patchSession(id, body);
     if (resource && resource.params) showParams(resource.params);
+    // `change`: the id of its change events on the stream (0: the sound did not change).
+    if (resource && resource.change > 0 && playingSessionId() === id) changeSent(resource.change, field, inputAt);
   } catch (err) {
     if (!err.field) err.field = field;
     showFieldError(err);

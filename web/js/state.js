@@ -20,6 +20,12 @@ const freshPlayback = () => ({
   timeToFirstAudioMs: null, // Play click -> first output (prebuffer filled / 'playing')
   fallbackCurrentTime: 0,
   startup: {}, // ms after the Play click: worklet, open, hello, firstMessage, firstDecoded, firstAudio
+  playingAtS: null, // the stream position playing now (s, as a change's at_s); null: unknown
+  outputLatencyMs: null, // the AudioContext's output latency, where the browser tells it
+  // Controls changed while playing (heard.js): {id, field, inputAt, kind, atS, placedMs,
+  // heardMs (input -> this page plays at_s, output latency included), heard, ...}
+  changes: [],
+  lastHeardMs: null,
   lastError: null,
 });
 

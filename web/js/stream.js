@@ -207,7 +207,10 @@ export class StreamEngine {
       this.stats.decodedFrames += frames;
       this.mark('firstDecoded');
       const backlogFrames = this.decoder.decodeQueueSize * FRAMES_PER_PACKET;
-      this.pcmPort.postMessage({ left, right, backlogFrames }, [left.buffer, right.buffer]);
+      // Where these frames are in the stream (the chunks' timestamps, pre-skip removed): the
+      // worklet tells the page which stream position it plays, in the units of a change's at_s.
+      const streamFrame = Math.round((data.timestamp * SAMPLE_RATE) / 1e6);
+      this.pcmPort.postMessage({ left, right, backlogFrames, streamFrame }, [left.buffer, right.buffer]);
     } finally {
       data.close();
     }

@@ -64,12 +64,26 @@ function formatNumber(field, value) {
  */
 export function showChange(msg) {
   if (typeof msg.at_s !== 'number') return;
+  const status = $('change-status');
+  if (status.dataset.heard && Number(status.dataset.heard) >= msg.id) return; // heard says more
   const what = msg.kind === 'musical' ? 'from the next bar' : 'sound';
-  $('change-status').textContent =
+  status.textContent =
     msg.type === 'change_applied'
-      ? `Change ${msg.id} heard (${what}, at ${msg.at_s.toFixed(2)} s of the stream).`
+      ? `Change ${msg.id} left the server (${what}, at ${msg.at_s.toFixed(2)} s of the stream).`
       : `Change ${msg.id} placed at ${msg.at_s.toFixed(2)} s of the stream (${what}).`;
-  $('change-status').dataset.applied = msg.type === 'change_applied' ? String(msg.id) : '';
+  status.dataset.applied = msg.type === 'change_applied' ? String(msg.id) : '';
+}
+
+/** A new playback: change ids start again (they count per session). */
+export function forgetHeard() {
+  delete $('change-status').dataset.heard;
+}
+
+/** What this page measured for change `id` (heard.js): heard after the input, or only placed. */
+export function showHeard(id, text) {
+  const status = $('change-status');
+  status.textContent = text;
+  status.dataset.heard = String(id);
 }
 
 export function showParams(params) {
@@ -102,25 +116,30 @@ export function paramsFromControls() {
   };
 }
 
-/** onChange(field, body): a control was changed; body is the PATCH for it. */
+/** onChange(field, body, inputAt): a control was changed; body is the PATCH for it. */
 export function wireParamControls(onChange) {
   for (const f of ['key', 'mode']) {
-    $(f).addEventListener('change', () => onChange(f, { [f]: $(f).value }));
+    $(f).addEventListener('change', (e) => onChange(f, { [f]: $(f).value }, e.timeStamp));
   }
+  // inputAt (page ms): when the user set the value sent, the last 'input' of a slider's drag.
+  const lastInput = {};
   for (const f of NUMBER_FIELDS) {
     const input = $(f);
-    input.addEventListener('input', () => {
+    input.addEventListener('input', (e) => {
       held.add(f);
+      lastInput[f] = e.timeStamp;
       $(`${f}-out`).textContent = formatNumber(f, input.value);
     });
-    input.addEventListener('change', () => {
+    input.addEventListener('change', (e) => {
       held.delete(f);
-      onChange(f, { [f]: Number(input.value) });
+      const inputAt = lastInput[f] ?? e.timeStamp;
+      delete lastInput[f];
+      onChange(f, { [f]: Number(input.value) }, inputAt);
     });
   }
   for (const l of LAYERS) {
     const box = $(`layer-${l}`);
-    box.addEventListener('change', () => onChange(`layers.${l}`, { layers: { [l]: box.checked } }));
+    box.addEventListener('change', (e) => onChange(`layers.${l}`, { layers: { [l]: box.checked } }, e.timeStamp));
   }
   $('params-form').addEventListener('submit', (e) => e.preventDefault());
 }

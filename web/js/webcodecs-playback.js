@@ -44,6 +44,9 @@ export class WebCodecsPlayback {
     this.node = null;
     this.worker = null;
     this.engine = null; // main-thread engine, when the worker cannot decode
+    this.watchers = new Map(); // watch token -> onReached (heard.js)
+    this.watchTokens = 0;
+    this.pendingWatches = []; // watches before the worklet node exists
     const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
     this.options = {
       url: `${scheme}//${location.host}/ws/${encodeURIComponent(sessionId)}`,
@@ -78,11 +81,39 @@ export class WebCodecsPlayback {
     this.node.port.onmessage = (e) => this.onWorklet(e.data);
     this.node.connect(this.graph.gain);
     this.node.port.postMessage({ type: 'input', port: channel.port1 }, [channel.port1]);
+    for (const w of this.pendingWatches) this.node.port.postMessage(w);
+    this.pendingWatches = [];
   }
 
   startOnMainThread(port) {
     this.engine = new StreamEngine((m) => this.onEngine(m), port, this.options);
     this.engine.start();
+  }
+
+  /** heard.js's position clock: onReached({at, graphAt, outputLatencyMs, how, passed}) once
+   *  this playback plays stream frame `frame` (at: page ms it leaves the speakers). */
+  watch(frame, onReached) {
+    const id = ++this.watchTokens;
+    this.watchers.set(id, onReached);
+    if (this.node) this.node.port.postMessage({ type: 'watch', id, frame });
+    else this.pendingWatches.push({ type: 'watch', id, frame });
+  }
+
+  /** Page times (ms) of the frame the graph renders at contextTime: when it passes the graph
+   *  (the analyser sees it) and when it leaves the speakers (graph + output latency). */
+  pageTimes(contextTime) {
+    const { ctx } = this.graph;
+    const graphAt = performance.now() + (contextTime - ctx.currentTime) * 1000;
+    const latency = Number.isFinite(ctx.outputLatency) && ctx.outputLatency > 0 ? ctx.outputLatency : null;
+    // getOutputTimestamp: the context time leaving the speakers now, from the audio device.
+    const ts = typeof ctx.getOutputTimestamp === 'function' ? ctx.getOutputTimestamp() : null;
+    if (ts && ts.performanceTime > 0 && ts.contextTime > 0) {
+      const at = ts.performanceTime + (contextTime - ts.contextTime) * 1000;
+      return { at, graphAt, outputLatencyMs: Math.round(at - graphAt), how: 'output-timestamp' };
+    }
+    // No device timestamp: the latency the context reports (its base latency at least).
+    const reported = latency ?? (Number.isFinite(ctx.baseLatency) ? ctx.baseLatency : 0);
+    return { at: graphAt + reported * 1000, graphAt, outputLatencyMs: Math.round(reported * 1000), how: 'reported-latency' };
   }
 
   mark(name) {
@@ -128,12 +159,19 @@ export class WebCodecsPlayback {
       this.mark('firstAudio');
       stats.state = 'playing';
       setStatus('Playing.');
+    } else if (m.type === 'reached') {
+      const onReached = this.watchers.get(m.id);
+      this.watchers.delete(m.id);
+      if (onReached) onReached({ ...this.pageTimes(m.contextTime), passed: m.passed });
     } else if (m.type === 'underrun') {
       stats.underrunsAtMs.push(Math.round((m.playedFrames * 1000) / rate));
     } else if (m.type === 'stats') {
       stats.bufferedMs = Math.round((m.bufferedFrames * 1000) / rate);
       stats.underruns = m.underruns;
       stats.droppedFrames = m.dropped;
+      stats.playingAtS = m.headFrame === null ? null : m.headFrame / rate;
+      const latency = this.graph.ctx.outputLatency;
+      stats.outputLatencyMs = Number.isFinite(latency) ? Math.round(latency * 1000) : null;
       if (stats.prebuffered && stats.state !== 'reconnecting') stats.state = m.running ? 'playing' : 'buffering';
       else if (stats.state === 'reconnecting' && m.running) stats.state = 'playing';
     }

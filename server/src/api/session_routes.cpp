@@ -95,7 +95,10 @@ RouteResult Routes::patch_session(const RouteCall& call) const {
     return read_session_fields(body, current);
   });
   if (!updated) return error_response(call.req, updated.error());
-  return json_response(call.req, http::status::ok, resource(call.req, **updated));
+  // `change`: the id of this change's events on the stream (a page matches them to the input).
+  auto body_out = resource(call.req, *updated->session);
+  body_out["change"] = updated->change;
+  return json_response(call.req, http::status::ok, body_out);
 }
 
 RouteResult Routes::delete_session(const RouteCall& call) const {

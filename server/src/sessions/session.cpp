@@ -113,13 +113,14 @@ Session::Clock::time_point Session::advance(Clock::time_point now) {
   return *start_ + kPacketDuration * next_page_end;
 }
 
-void Session::set_params(const music::ValidParams& params) {
+std::uint64_t Session::set_params(const music::ValidParams& params) {
   const auto before = params_to_json(scheduler_->params().get());
   const auto after = params_to_json(params.get());
-  if (before == after) return;  // nothing to re-plan, nothing to announce
+  if (before == after) return 0;  // nothing to re-plan, nothing to announce
   const auto change = scheduler_->set_params(params);
   hub_.publish_event(
       nlohmann::json({{"type", "params"}, {"params", after}, {"change", change}}).dump());
+  return change;
 }
 
 nlohmann::json now_playing_json(const devices::NowPlaying& now) {

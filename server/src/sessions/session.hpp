@@ -67,8 +67,9 @@ class Session : public StreamSource {
 
   music::ValidParams params() const { return scheduler_->params(); }
   // Sound parameters heard from the next render unit, musical ones from the next bar (see
-  // PhraseScheduler); unchanged parameters change nothing.
-  void set_params(const music::ValidParams& params);
+  // PhraseScheduler); unchanged parameters change nothing. Returns the change's id (the `id` of
+  // its change events on the stream), 0 when nothing changed.
+  std::uint64_t set_params(const music::ValidParams& params);
   devices::NowPlaying now_playing() const { return scheduler_->now_playing(); }
   devices::SchedulerStatus status() const { return scheduler_->status(); }
   devices::PhraseScheduler& scheduler() { return *scheduler_; }

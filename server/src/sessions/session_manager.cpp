@@ -120,8 +120,8 @@ std::shared_ptr<Session> SessionManager::start_session(const SessionSpec& spec,
   return session;
 }
 
-SessionResult<std::shared_ptr<Session>> SessionManager::update(const std::string& id,
-                                                               const ReadChange& read) {
+SessionResult<SessionManager::Updated> SessionManager::update(const std::string& id,
+                                                              const ReadChange& read) {
   std::lock_guard lock(writes_);
   auto session = registry_.find(id);
   if (!session) return no_session(id);
@@ -135,9 +135,9 @@ SessionResult<std::shared_ptr<Session>> SessionManager::update(const std::string
     if (auto saved = journal(record); !saved) return saved.error();
   if (fields->name) session->set_name(*fields->name);
   if (fields->pinned) session->pinned = *fields->pinned;
-  session->set_params(fields->params);
+  const auto change = session->set_params(fields->params);
   log_change(id);
-  return session;
+  return Updated{session, change};
 }
 
 // One line per session per 10 s at most, however many changes arrive (a slider dragged in a

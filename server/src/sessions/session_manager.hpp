@@ -6,6 +6,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -59,7 +60,11 @@ class SessionManager {
   // so concurrent changes never overwrite each other's fields); the result is journaled, then
   // applied.
   using ReadChange = std::function<SessionResult<SessionFields>(const music::SessionParams&)>;
-  SessionResult<std::shared_ptr<Session>> update(const std::string& id, const ReadChange& read);
+  struct Updated {
+    std::shared_ptr<Session> session;
+    std::uint64_t change = 0;  // the change events' id on the stream; 0: the sound is unchanged
+  };
+  SessionResult<Updated> update(const std::string& id, const ReadChange& read);
   // Journal first, then the session closes (listeners get a clean end). False when the id is
   // unknown or the journal could not forget it (logged; the session plays on).
   SessionResult<void> end(const std::string& id, const std::string& reason);
