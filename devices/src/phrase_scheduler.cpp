@@ -688,6 +688,7 @@ void PhraseScheduler::issue_change_locked(std::uint64_t id) {
             music::splice_phrase(copy.score, copy.bars, fresh, splice_bar);
         synthesis::Timeline timeline = p.timeline_before;
         LiveJob live = LiveJob::place(timeline, spliced.phrase, params);
+        live.job.controls.live_replan = true;
         live.keep_before(copy.live.job, splice_frame);
         const std::size_t b = static_cast<std::size_t>(splice_bar);
         live.transition(splice_frame, spliced.bars.onset_s[b + 1] - spliced.bars.onset_s[b]);

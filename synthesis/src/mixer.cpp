@@ -56,6 +56,7 @@ constexpr float kPadCutoffGlideS = 2.0f;  // brightness changes glide, never jum
 // A live brightness change (MixControls::brightness_shift) glides much faster, so a listener
 // moving a slider hears it at once but without a step: a one-pole of 35 ms, 95% in ~105 ms.
 constexpr double kShiftGlideS = 0.035;
+const double kShiftCoef = 1.0 - std::exp(-kStep / (kShiftGlideS * kRate));
 constexpr float kMuteRampS = 0.1f;  // a layer switched off live fades out (or back in) this fast
 const double kPadLowLog2 = std::log2(30.0), kPadHighLog2 = std::log2(18000.0);
 // Cutoff movement that triggers a filter redesign: 1/300 octave (4 cents), far below what a
@@ -131,9 +132,10 @@ struct Mixer::State {
   float fade = 1;  // silence fade-out / resume fade-in
   std::int64_t next_frame = 0;
   double designed_pad_log2 = -100, designed_texture_log2 = -100;  // current designs (log2 Hz)
-  double texture_log2 = 0;  // the air band-pass centre for this step (log2 Hz)
-  double level_db = 0;      // the loudness target offset in force
-  double shift = 0;         // the live brightness shift in force (brightness units)
+  double texture_log2 = 0;      // the air band-pass centre for this step (log2 Hz)
+  double level_db = 0;          // the loudness target offset in force
+  double shift = 0;             // the live brightness shift in force (brightness units)
+  bool fast_pad_glide = false;  // a live re-plan took over: the cutoff glides to it fast
   // Live layer mutes: each bus's gain at the start and the end of the current control step.
   std::array<float, music::kLayerCount> bus_gain_from{1, 1, 1, 1, 1, 1, 1},
       bus_gain{1, 1, 1, 1, 1, 1, 1};
@@ -204,13 +206,18 @@ struct Mixer::State {
       pad_log2_cutoff +=
           patches::mix::kPadCutoffOctavesPerBrightness * (shift - c.brightness_shift);
       shift = c.brightness_shift;
+      fast_pad_glide = c.live_replan;
     } else if (shift != c.brightness_shift) {
-      static const double kShiftCoef = 1.0 - std::exp(-kStep / (kShiftGlideS * kRate));
       shift += (c.brightness_shift - shift) * kShiftCoef;
       if (std::fabs(c.brightness_shift - shift) < 1e-6) shift = c.brightness_shift;
     }
     const double target = pad_target_log2;
-    pad_log2_cutoff += (target - pad_log2_cutoff) * (kStep / (kPadCutoffGlideS * kRate));
+    if (fast_pad_glide) {
+      pad_log2_cutoff += (target - pad_log2_cutoff) * kShiftCoef;
+      fast_pad_glide = std::fabs(target - pad_log2_cutoff) > kRedesignOctaves;
+    } else {
+      pad_log2_cutoff += (target - pad_log2_cutoff) * (kStep / (kPadCutoffGlideS * kRate));
+    }
     lfo_phase += dsp::kTwoPi * c.filter_lfo_hz * kStep / kRate;
     if (lfo_phase > dsp::kTwoPi) lfo_phase -= dsp::kTwoPi;
     if (!gain_held && loudness.gain_db() != master_gain_db) {

@@ -21,25 +21,18 @@ const STEADY_MS = 4_000; // playing before the first move: the pad faded in, the
 // busy 2-core host. These limits catch a page that gets slower than it is now.
 const MEDIAN_MAX_MS = 850;
 const EACH_MAX_MS = 1_000;
-// What the analyser shows (10 ms samples of the energy above 2 kHz, in dB of the whole): from
-// at_s on, the level moves by about 10 dB/s for a second or more, not in ~100 ms: the pad's
-// cutoff glides there (the change also re-composes the music with the new brightness, whose
-// cutoff glide is slow). The halfway point between the levels before and after falls about a
-// second after at_s, and the pad's own chords move the level by a few dB within a move. So the
-// analyser's measure is the onset: each move's level (minus its mean over the 1.5 s before the
-// input, sign-aligned so that every move rises) is taken on a 10 ms grid, the median over the
-// moves at each point, and a flat-then-ramp line fitted up to 1.6 s after the input (much longer,
-// the glide's curve pulls the fitted start early); where the ramp starts is when the change went
-// through the page's audio graph. It must agree with the page's figure for that point (median
-// graphMs: heardMs less the output latency, which the analyser, ahead of the speakers, does not
-// see): from AGREE_EARLY_MS before it to AGREE_LATE_MS after. Not within the ~150 ms either way
-// first hoped for: the glide starts slowly and the music left in the median of 8 moves moves the
-// fitted start, later more than earlier (7 runs on the 2-core host: -1 to +295 ms, median +159);
-// 10 ms samples and the analyser window's 11 ms half-width (stamped at its centre) are small.
-// It still fails a page that leaves out its ring (~500 ms), or counts it twice. Per-move onsets
-// and halfway crossings are printed.
-const AGREE_EARLY_MS = 150;
-const AGREE_LATE_MS = 400;
+// What the analyser shows (10 ms samples of the energy above 2 kHz, in dB of the whole): a move
+// up (dull -> bright) is a step: the live shift and the re-planned phrase's own cutoff both glide
+// in ~100 ms, so its halfway point between the levels before and after is the analyser's measure
+// of when the change went through the page's audio graph. It must agree with the page's figure
+// for that point (graphMs: heardMs less the output latency, which the analyser, ahead of the
+// speakers, does not see), from AGREE_EARLY_MS before to AGREE_LATE_MS after (median of the up
+// moves; measured +28 to +34 ms). A move down is printed, not checked: the bright notes already
+// in the plate reverb ring out for a second or more, as in any mix. The flat-then-ramp fit of the
+// median curve (onset) is printed too. This fails a page that leaves out its ring (~500 ms) or
+// counts it twice, and a mix whose cutoff glides slowly again (it took ~1.6 s to halfway).
+const AGREE_EARLY_MS = 100;
+const AGREE_LATE_MS = 250;
 const MIN_RISE_DB = 3; // the median level 1.1-1.6 s after the input over its level before
 const HF_FROM_HZ = 2_000;
 const SAMPLE_EVERY_MS = 10;
@@ -279,6 +272,8 @@ test('the page says when a Brightness move is heard, and its analyser agrees', a
   const typicalLate = mean(typical.slice(grid.findIndex((t) => t >= HALFWAY_MS - 500)));
   const heard = figures.map((f) => f.heard_ms);
   const graphMedian = median(figures.map((f) => f.graph_ms));
+  const ups = figures.filter((f) => f.brightness === HIGH && f.analyser_halfway_ms !== null);
+  const upAgree = ups.length ? median(ups.map((f) => f.analyser_halfway_ms - f.graph_ms)) : null;
   const summary = {
     session: created.id,
     moves: figures,
@@ -291,6 +286,7 @@ test('the page says when a Brightness move is heard, and its analyser agrees', a
     analyser_rise_db: Number(typicalRise.toFixed(1)),
     analyser_late_db: Number(typicalLate.toFixed(1)),
     analyser_halfway_ms: crossing(grid, typical, typicalLate / 2),
+    up_halfway_minus_graph_ms: upAgree,
     output_latency_ms: end.outputLatencyMs,
     playing_at_s: end.playingAtS,
     buffered_ms: end.bufferedMs,
@@ -317,8 +313,9 @@ test('the page says when a Brightness move is heard, and its analyser agrees', a
     summary.analyser_rise_db >= MIN_RISE_DB,
     `the slider moves the energy above 2 kHz by ${summary.analyser_rise_db} dB 1.1-1.6 s after the input`,
   );
+  assert.ok(ups.length >= MOVES / 2 - 1, `halfway crossings found for ${ups.length} moves up`);
   assert.ok(
-    summary.analyser_minus_graph_ms >= -AGREE_EARLY_MS && summary.analyser_minus_graph_ms <= AGREE_LATE_MS,
-    `the analyser sees the change start ${summary.analyser_onset_ms} ms after the input, the page says ${graphMedian} ms`,
+    upAgree >= -AGREE_EARLY_MS && upAgree <= AGREE_LATE_MS,
+    `a move up is halfway in the analyser ${upAgree} ms after the page says it went through the graph`,
   );
 });

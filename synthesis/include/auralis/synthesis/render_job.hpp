@@ -50,6 +50,10 @@ struct MixControls {
   // phrase, whose own brightness now carries the change), the shift is folded into the slow
   // cutoff glide instead of being undone, so the sound does not dip and come back.
   std::uint64_t composition = 0;
+  // A phrase re-planned by a live change: when its composition takes over, the pad cutoff
+  // glides to its own as fast as the live shift does (~100 ms), not over the slow 2 s glide,
+  // so a brightness change re-composed with the phrase is still heard at once.
+  bool live_replan = false;
   // Layer buses switched off live (bit per music::Layer): the Mixer fades each over 100 ms,
   // release tails included, and fades it back in when the bit clears.
   std::uint8_t muted_layers = 0;
