@@ -42,15 +42,19 @@ void WsFrames::feed(const char* p, std::size_t n,
   }
 }
 
+// Passes over up to `skip` bytes of the input (a frame's or page's body); true if it did.
+static bool skip_bytes(const char*& p, std::size_t& n, std::uint64_t& skip) {
+  if (skip == 0) return false;
+  const auto take = static_cast<std::size_t>(std::min<std::uint64_t>(skip, n));
+  p += take;
+  n -= take;
+  skip -= take;
+  return true;
+}
+
 void OggClock::feed(const char* p, std::size_t n) {
   while (n > 0 && !lost_) {
-    if (skip_ > 0) {
-      const auto take = static_cast<std::size_t>(std::min<std::uint64_t>(skip_, n));
-      p += take;
-      n -= take;
-      skip_ -= take;
-      continue;
-    }
+    if (skip_bytes(p, n, skip_)) continue;
     head_.push_back(*p++);
     --n;
     if (head_.size() < 27) continue;
@@ -124,13 +128,7 @@ void Mp3Clock::hunt() {
 // After the lock: each frame's header tells where the next one starts.
 void Mp3Clock::follow(const char* p, std::size_t n) {
   while (n > 0 && !lost_) {
-    if (skip_ > 0) {
-      const auto take = static_cast<std::size_t>(std::min<std::uint64_t>(skip_, n));
-      p += take;
-      n -= take;
-      skip_ -= take;
-      continue;
-    }
+    if (skip_bytes(p, n, skip_)) continue;
     const std::size_t take = std::min<std::size_t>(4 - head_.size(), n);
     head_.append(p, take);
     p += take;
