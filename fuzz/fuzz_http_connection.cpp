@@ -22,6 +22,7 @@
 #include "auralis/devices/clock.hpp"
 #include "http/acceptor.hpp"
 #include "http/tls_context.hpp"
+#include "process_fixture.hpp"
 #include "sessions/session_manager.hpp"
 
 namespace asio = boost::asio;
@@ -81,15 +82,7 @@ struct Fixture {
 };
 
 Fixture& fixture() {
-  static Fixture* f = [] {
-    log::setup("off");
-    auto* made = new Fixture();
-    // Torn down at exit before spdlog's registry (made by setup above, so destroyed after this
-    // handler): the network thread and the render worker log until they are joined.
-    std::atexit([] { delete f; });
-    return made;
-  }();
-  return *f;
+  return process_fixture<Fixture>();
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "auralis/config/config.hpp"
 #include "auralis/config/log.hpp"
 #include "auralis/devices/clock.hpp"
+#include "process_fixture.hpp"
 #include "sessions/session.hpp"
 #include "sessions/session_manager.hpp"
 #include "streaming/listener_metrics.hpp"
@@ -60,15 +61,7 @@ struct Fixture {
 };
 
 Fixture& fixture() {
-  static Fixture* f = [] {
-    log::setup("off");
-    auto* made = new Fixture();
-    // Torn down at exit before spdlog's registry (made by setup above, so destroyed after this
-    // handler): the render worker logs each failed render until its pool is joined.
-    std::atexit([] { delete f; });
-    return made;
-  }();
-  return *f;
+  return process_fixture<Fixture>();
 }
 
 void check_response(const server::Response& res) {
