@@ -80,6 +80,14 @@ struct PhraseScheduler::Unit {
   bool first_of_phrase = false;
   std::int64_t end() const { return start_frame + frames; }
   bool finished() const { return state != State::rendering; }
+  // The silence the worker rings out before the unit (at most kMaxRingOutFrames).
+  std::int64_t ring_out_frames() const { return std::min(silence_debt_before, kMaxRingOutFrames); }
+  // The Mixer after this unit, rebuildable: the one before it plus this unit rendered again.
+  MixerFrom mixer_after() const {
+    MixerFrom after = mixer_before;
+    after.since.push_back({job, ring_out_frames(), silence_controls_before});
+    return after;
+  }
 };
 
 // A change whose replacement for finished units is rendering: committed when it is there in
@@ -256,10 +264,7 @@ void PhraseScheduler::submit_locked(Unit& unit, std::optional<synthesis::Mixer> 
   const int attempt = unit.attempt;
   // The worker mixes the unit from the Mixer as the unit before left it, after letting the
   // effects ring out across the silent units in between, if any.
-  MixTask mix{std::move(mixer),
-              std::min(unit.silence_debt_before, kMaxRingOutFrames),
-              unit.silence_controls_before,
-              {}};
+  MixTask mix{std::move(mixer), unit.ring_out_frames(), unit.silence_controls_before, {}};
   if (!mix.mixer) mix.from = unit.mixer_before;  // the worker rebuilds it
   const bool last = unit.engine_pos + 1 == chain_.size();
   const auto due = start ? *start - (last ? settings_.fallback_margin : settings_.deadline_margin)
@@ -319,10 +324,7 @@ void PhraseScheduler::continue_replacement_locked(RenderResult& result) {
   unit.pcm = std::move(result.pcm);
   unit.state = Unit::State::ready;
   change.mixer = std::move(*result.mixer);
-  change.mixer_from = unit.mixer_before;
-  change.mixer_from.since.push_back({unit.job,
-                                     std::min(unit.silence_debt_before, kMaxRingOutFrames),
-                                     unit.silence_controls_before});
+  change.mixer_from = unit.mixer_after();
   const std::int64_t end = unit.end();
   change.done.push_back(std::move(unit));
   // Far enough: the unit after the run keeps the last engine's margin plus a guard.
@@ -350,9 +352,7 @@ void PhraseScheduler::finish_unit_locked(Unit& unit, RenderResult& result) {
   unit.state = Unit::State::ready;
   if (unit.first_of_phrase) metrics_->count_phrase(unit.engine);
   mixer_ = std::move(*result.mixer);
-  mixer_from_ = unit.mixer_before;
-  mixer_from_.since.push_back({unit.job, std::min(unit.silence_debt_before, kMaxRingOutFrames),
-                               unit.silence_controls_before});
+  mixer_from_ = unit.mixer_after();
   silence_debt_frames_ = 0;  // rung out before this unit
   if (resume_fade_) {
     // Music comes back after silent units: fade it in so the join does not click.
