@@ -28,6 +28,19 @@ export const RING_MS = 1500; // capacity; the oldest audio is dropped beyond it
 export const BACKLOG_START_FACTOR = 2.5; // start with a decode backlog at this many prebuffers
 export const WORKLET_STATS_MS = 100;
 
+// Jitter margin (jitter-margin.js): what the ring keeps at its low water, just before a batch
+export const MARGIN_MS = 120; // to begin with, and the least it shrinks back to
+export const MARGIN_STEP_MS = 100; // more after each underrun
+export const MAX_MARGIN_MS = 1000;
+export const MARGIN_DECAY_MS = 20; // less, when for a whole period the low water ...
+export const MARGIN_DECAY_EVERY_MS = 60_000;
+export const MIN_SLACK_MS = 40; // ... stayed this far above empty with that much less
+export const LOW_WATER_WINDOW_MS = 2000; // the low water is the least queued over this window
+export const SPLICE_MIN_MS = 30; // excess below this stays
+export const BATCH_ALLOWANCE_MS = 100; // the server's stream.fanout_ms: kept on top at a start
+export const SPLICE_FADE_MS = 10; // a splice cross-fades the audio before and after the cut
+export const SPLICE_SEARCH_MS = 5; // and moves the cut this far to where the two match best
+
 // Page
 export const FALLBACK_POLL_MS = 2000; // now-playing poll while the <audio> element plays
 export const FALLBACK_MAX_RETRIES = 5; // reconnects of the <audio> element before giving up

@@ -13,6 +13,9 @@ const freshPlayback = () => ({
   prebuffered: false,
   bufferedMs: 0,
   droppedFrames: 0, // ring full: oldest audio dropped
+  marginMs: null, // the ring's jitter margin now (jitter-margin.js)
+  splicedMs: 0, // audio cut out to keep to the margin: a join burst's excess, later pile-ups
+  splices: 0, // cuts while playing, each cross-faded
   sequenceGaps: 0, // binary messages whose first_packet was not the expected one
   skippedPackets: 0, // packets missing across those gaps
   decodeErrors: 0,

@@ -179,7 +179,8 @@ export function renderStats(playing) {
   const detailed = on && !fallback && stats.mode;
   const element = ELEMENT_FORMATS.find((f) => f.format === stats.format);
   $('st-mode').textContent = stats.mode ? (fallback ? `audio element: ${element ? element.label : '?'}` : 'WebCodecs') : DASH;
-  $('st-buffered').textContent = playing && !fallback ? `${stats.bufferedMs} ms` : DASH;
+  const margin = stats.marginMs === null ? '' : ` (margin ${stats.marginMs} ms)`;
+  $('st-buffered').textContent = playing && !fallback ? `${stats.bufferedMs} ms${margin}` : DASH;
   $('st-underruns').textContent = on && stats.mode ? String(stats.underruns) : DASH;
   $('st-decoded').textContent = detailed ? stats.decodedFrames.toLocaleString('en') : DASH;
   $('st-gaps').textContent = detailed

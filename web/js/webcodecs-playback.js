@@ -169,6 +169,9 @@ export class WebCodecsPlayback {
       stats.bufferedMs = Math.round((m.bufferedFrames * 1000) / rate);
       stats.underruns = m.underruns;
       stats.droppedFrames = m.dropped;
+      stats.splicedMs = Math.round((m.spliced * 1000) / rate);
+      stats.splices = m.splices;
+      stats.marginMs = Math.round((m.marginFrames * 1000) / rate);
       stats.playingAtS = m.headFrame === null ? null : m.headFrame / rate;
       const latency = this.graph.ctx.outputLatency;
       stats.outputLatencyMs = Number.isFinite(latency) ? Math.round(latency * 1000) : null;

@@ -1,6 +1,8 @@
 // The AudioWorklet processor: a ring buffer between the stream engine and the speakers. Output
-// starts after the prebuffer, the oldest audio is dropped when the ring is full, and a starved
-// output counts an underrun and waits for a new prebuffer. Loaded with audioWorklet.addModule.
+// starts after the prebuffer, keeping only the jitter margin of what is queued then
+// (jitter-margin.js); audio that piles up beyond the margin later is spliced out with a short
+// cross-fade; the oldest audio is dropped when the ring is full, and a starved output counts an
+// underrun, widens the margin and waits for a new prebuffer. Loaded with audioWorklet.addModule.
 //
 // Messages on this.port (from the page): {type:'input', port} connects the stream engine's PCM
 // channel ({left, right, backlogFrames, streamFrame}); {type:'clear'} disconnects it and empties
@@ -8,7 +10,16 @@
 // To the page: {type:'started'} once, {type:'underrun', playedFrames}, {type:'reached', id,
 // frame, contextTime} (the AudioContext time the watched frame is rendered at), and periodic
 // stats (with the stream frame at the read head and the context time it plays at).
-import { BACKLOG_START_FACTOR, PREBUFFER_MS, RING_MS, RING_PROCESSOR, WORKLET_STATS_MS } from './constants.js';
+import {
+  BACKLOG_START_FACTOR,
+  PREBUFFER_MS,
+  RING_MS,
+  RING_PROCESSOR,
+  SPLICE_FADE_MS,
+  SPLICE_SEARCH_MS,
+  WORKLET_STATS_MS,
+} from './constants.js';
+import { JitterMargin } from './jitter-margin.js';
 
 class RingProcessor extends AudioWorkletProcessor {
   constructor() {
@@ -25,6 +36,15 @@ class RingProcessor extends AudioWorkletProcessor {
     this.started = false; // the first prebuffer was reached
     this.underruns = 0;
     this.dropped = 0;
+    this.margin = new JitterMargin(sampleRate);
+    this.spliced = 0; // frames cut out: trimmed at a start or spliced while playing
+    this.splices = 0;
+    this.fadeLength = Math.round((sampleRate * SPLICE_FADE_MS) / 1000);
+    this.searchFrames = Math.round((sampleRate * SPLICE_SEARCH_MS) / 1000);
+    // The audio just before a splice's cut, faded out over the first frames after it.
+    this.tailLeft = new Float32Array(this.fadeLength);
+    this.tailRight = new Float32Array(this.fadeLength);
+    this.fadePosition = this.fadeLength; // == fadeLength: no fade under way
     this.played = 0;
     this.sinceReport = 0;
     this.backlog = 0; // audio received but not decoded yet (frames)
@@ -50,6 +70,7 @@ class RingProcessor extends AudioWorkletProcessor {
         this.size = 0;
         this.running = false;
         this.watches = [];
+        this.fadePosition = this.fadeLength;
       } else if (m.type === 'watch') {
         this.watches.push({ id: m.id, frame: m.frame });
       }
@@ -96,9 +117,11 @@ class RingProcessor extends AudioWorkletProcessor {
     this.size += n;
     // Start once the prebuffer is queued and the decoder has caught up with what arrived (a join
     // burst can decode slower than it arrives on a busy machine), or at a few prebuffers' worth.
-    const ready =
-      this.size >= this.prebuffer && (this.backlog === 0 || this.size >= BACKLOG_START_FACTOR * this.prebuffer);
+    const prebuffer = Math.max(this.prebuffer, this.margin.margin);
+    const ready = this.size >= prebuffer && (this.backlog === 0 || this.size >= BACKLOG_START_FACTOR * prebuffer);
     if (!this.running && ready) {
+      // Whatever is queued beyond the margin (a join burst) would only delay every change.
+      if (this.backlog === 0) this.skip(this.margin.startTrim(this.size), currentTime);
       this.running = true;
       if (!this.started) {
         this.started = true;
@@ -122,15 +145,21 @@ class RingProcessor extends AudioWorkletProcessor {
         left.set(this.left.subarray(0, take - first), first);
         right.set(this.right.subarray(0, take - first), first);
       }
+      if (this.fadePosition < this.fadeLength) this.fadeTail(left, right, take);
       this.readIndex = (this.readIndex + take) % this.capacity;
       this.size -= take;
       this.played += take;
       this.leave(take);
       if (take < n) {
-        // Starved: the rest of this quantum stays silent; wait for a new prebuffer.
+        // Starved: the rest of this quantum stays silent; wait for a new, wider prebuffer.
         this.underruns++;
         this.running = false;
+        this.fadePosition = this.fadeLength;
+        this.margin.underrun();
         this.port.postMessage({ type: 'underrun', playedFrames: this.played });
+      } else {
+        const excess = this.margin.played(n, this.size);
+        if (excess > 0 && this.fadePosition === this.fadeLength) this.splice(excess, currentTime + n / sampleRate);
       }
     }
     this.sinceReport += n;
@@ -141,6 +170,9 @@ class RingProcessor extends AudioWorkletProcessor {
         bufferedFrames: this.size,
         underruns: this.underruns,
         dropped: this.dropped,
+        spliced: this.spliced,
+        splices: this.splices,
+        marginFrames: this.margin.margin,
         played: this.played,
         running: this.running,
         headFrame: this.headFrame(),
@@ -148,6 +180,73 @@ class RingProcessor extends AudioWorkletProcessor {
       });
     }
     return true;
+  }
+
+  /** Drops the n oldest queued frames unheard; watched frames among them count as reached at
+   *  contextTime, where what follows them plays. */
+  skip(n, contextTime) {
+    if (n <= 0) return;
+    const head = this.headFrame();
+    this.readIndex = (this.readIndex + n) % this.capacity;
+    this.size -= n;
+    this.spliced += n;
+    this.leave(n);
+    if (head === null) return;
+    this.watches = this.watches.filter((w) => {
+      if (w.frame >= head + n) return true;
+      this.port.postMessage({ type: 'reached', id: w.id, frame: w.frame, contextTime, passed: w.frame < head });
+      return false;
+    });
+  }
+
+  /** Cuts about `excess` frames from just after the read head, from the next quantum on (at
+   *  contextTime): the cut moves within SPLICE_SEARCH_MS to where the audio after it matches the
+   *  audio before it best, and the two cross-fade over SPLICE_FADE_MS, so a pad held across the
+   *  cut goes on without a click. */
+  splice(excess, contextTime) {
+    const fade = this.fadeLength;
+    const longest = this.size - fade - 128; // audio left to play after the cut and its fade
+    const from = Math.max(1, excess - this.searchFrames);
+    const to = Math.min(excess + this.searchFrames, longest);
+    if (to < from) return;
+    const at = (i) => (this.readIndex + i) % this.capacity;
+    const mono = (i) => this.left[at(i)] + this.right[at(i)];
+    let best = from;
+    let bestScore = -Infinity;
+    for (let cut = from; cut <= to; cut += 2) {
+      let dot = 0;
+      let energy = 1e-9;
+      for (let j = 0; j < fade; j += 2) {
+        const after = mono(cut + j);
+        dot += mono(j) * after;
+        energy += after * after;
+      }
+      const score = dot / Math.sqrt(energy);
+      if (score > bestScore) {
+        bestScore = score;
+        best = cut;
+      }
+    }
+    for (let j = 0; j < fade; j++) {
+      this.tailLeft[j] = this.left[at(j)];
+      this.tailRight[j] = this.right[at(j)];
+    }
+    this.skip(best, contextTime);
+    this.splices++;
+    this.fadePosition = 0;
+  }
+
+  /** Mixes the audio from before the cut, fading out (raised cosine), into the first `take`
+   *  frames of this quantum's output, which fade in. */
+  fadeTail(left, right, take) {
+    const count = Math.min(take, this.fadeLength - this.fadePosition);
+    for (let i = 0; i < count; i++) {
+      const p = this.fadePosition + i;
+      const out = 0.5 + 0.5 * Math.cos((Math.PI * (p + 0.5)) / this.fadeLength);
+      left[i] = left[i] * (1 - out) + this.tailLeft[p] * out;
+      right[i] = right[i] * (1 - out) + this.tailRight[p] * out;
+    }
+    this.fadePosition += count;
   }
 
   /** This quantum plays `take` frames from the read head: tell the page which watched frames
