@@ -23,24 +23,20 @@ function play(margin, { queued, seconds, batchMs = 100, everyMs = batchMs, lateM
   let next = batch; // next batch, in frames of the output clock (the burst holds the one due now)
   let nextIndex = 1;
   const total = frames(seconds * 1000);
-  for (let t = 0; t < total; t += QUANTUM) {
+  const land = (t) => {
     while (next + frames(lateMs(nextIndex)) <= t) {
       size += batch;
       next += frames(everyMs);
       nextIndex++;
     }
+  };
+  for (let t = 0; t < total; t += QUANTUM) {
+    land(t);
     if (size < QUANTUM) {
       underruns++;
       margin.underrun();
       // The worklet waits for a prebuffer of the new margin; batches keep coming.
-      while (size < margin.margin) {
-        t += QUANTUM;
-        while (next + frames(lateMs(nextIndex)) <= t) {
-          size += batch;
-          next += frames(everyMs);
-          nextIndex++;
-        }
-      }
+      while (size < margin.margin) land((t += QUANTUM));
       continue;
     }
     size -= QUANTUM;

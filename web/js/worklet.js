@@ -21,6 +21,8 @@ import {
 } from './constants.js';
 import { JitterMargin } from './jitter-margin.js';
 
+const RENDER_QUANTUM = 128; // frames per process() call (Web Audio's render quantum)
+
 class RingProcessor extends AudioWorkletProcessor {
   constructor() {
     super();
@@ -205,7 +207,7 @@ class RingProcessor extends AudioWorkletProcessor {
    *  cut goes on without a click. */
   splice(excess, contextTime) {
     const fade = this.fadeLength;
-    const longest = this.size - fade - 128; // audio left to play after the cut and its fade
+    const longest = this.size - fade - RENDER_QUANTUM; // the cut, its fade and a quantum are queued
     const from = Math.max(1, excess - this.searchFrames);
     const to = Math.min(excess + this.searchFrames, longest);
     if (to < from) return;
