@@ -8,12 +8,12 @@
 
 #include "auralis/config/log.hpp"
 #include "auralis/proto/icy_metadata.hpp"
+#include "streaming/stream_samples.hpp"
 
 namespace auralis::server {
 namespace {
 
 constexpr std::int64_t kPacket = proto::kOpusFrameSamples;
-constexpr std::int64_t kSamplesPerMs = 48;
 // Catch-up runs at most this much audio a tick (ticks come every page, 20-60 ms): about 25x
 // real time, so a 28 s HLS catch-up takes about a second and no tick takes long.
 constexpr std::size_t kCatchUpFramesPerTick = 48000;

@@ -2,9 +2,10 @@
 
 #include <utility>
 
+#include "streaming/stream_samples.hpp"
+
 namespace auralis::server {
 namespace {
-constexpr std::int64_t kSamplesPerMs = 48;
 
 ChunkBatchPtr batch_of(HubHistory<ChunkPtr>::Pending pending) {
   auto b = std::make_shared<ChunkBatch>();

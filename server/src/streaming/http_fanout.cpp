@@ -10,6 +10,7 @@
 
 #include "auralis/config/log.hpp"
 #include "streaming/listener_metrics.hpp"
+#include "streaming/stream_samples.hpp"
 #include "streaming/stream_source.hpp"
 
 namespace asio = boost::asio;
@@ -18,7 +19,6 @@ using tcp = asio::ip::tcp;
 namespace auralis::server {
 namespace {
 
-constexpr std::int64_t kSamplesPerMs = 48;
 const std::shared_ptr<const std::string> kNoTitle =
     std::make_shared<const std::string>(1, '\0');  // an ICY block that announces nothing
 

@@ -2,10 +2,9 @@
 
 #include <utility>
 
+#include "streaming/stream_samples.hpp"
+
 namespace auralis::server {
-namespace {
-constexpr std::int64_t kSamplesPerMs = 48;
-}
 
 StreamHub::StreamHub(int burst_ms, int fanout_ms)
     : history_(burst_ms * kSamplesPerMs, fanout_ms * kSamplesPerMs) {}

@@ -9,12 +9,12 @@
 #include <chrono>
 #include <cstdint>
 
+#include "streaming/stream_samples.hpp"
+
 namespace auralis::server {
 
 class WriteCadence {
  public:
-  static constexpr std::int64_t kSamplesPerMs = 48;
-
   explicit WriteCadence(std::chrono::milliseconds period) { set_period(period); }
 
   void set_period(std::chrono::milliseconds period) {
