@@ -30,13 +30,16 @@ FanoutSlot& FanoutFeed::slot() const {
 
 HttpFanout::WirePtr HttpFanout::wire(const PageBatch& batch) {
   auto w = std::make_shared<Wire>();
-  w->parts.reserve(batch->pages.size());
-  for (const auto& p : batch->pages)
-    w->parts.push_back({p->bytes.data(), p->bytes.size(), nullptr});
+  // The batch's pages in one buffer, copied once for every listener: a write then carries one
+  // iovec per batch, not one per page.
+  auto joined = std::make_shared<std::vector<std::uint8_t>>();
+  joined->reserve(batch->page_bytes);
+  for (const auto& p : batch->pages) joined->insert(joined->end(), p->bytes.begin(), p->bytes.end());
+  w->parts.push_back({joined->data(), joined->size(), nullptr});
   w->bytes = batch->page_bytes;
   w->samples = batch->samples;
   w->first_at = batch->first_page_at;
-  w->keep = batch;
+  w->keep = std::move(joined);
   return w;
 }
 
