@@ -42,15 +42,19 @@ class SessionStoreTest : public ::testing::Test {
     return s;
   }
 
-  // Captures what the "store" logger writes while `body` runs.
+  // Captures what the "store" logger writes while `body` runs, whatever level another test in
+  // the same process left it at (run_loop_test turns logging off).
   template <typename F>
   std::string capture_log(F&& body) {
     std::ostringstream out;
     auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out);
     auto logger = log::get("store");
+    const auto level = logger->level();
+    logger->set_level(spdlog::level::info);
     logger->sinks().push_back(sink);
     body();
     logger->sinks().pop_back();
+    logger->set_level(level);
     return out.str();
   }
 
