@@ -1,7 +1,7 @@
 // Without WebCodecs the page plays the HTTP Ogg stream through an <audio> element and says so.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDaemon, launchBrowser, hooks, waitFor, api } from './harness.mjs';
+import { startDaemon, launchBrowser, stopBrowserAndDaemon, hooks, waitFor, api } from './harness.mjs';
 
 let daemon;
 let browser;
@@ -12,13 +12,7 @@ before(async () => {
   browser = await launchBrowser();
 });
 
-after(async () => {
-  if (browser) {
-    if (browser.errors.length) console.log(`page messages:\n  ${browser.errors.join('\n  ')}`);
-    await browser.close();
-  }
-  if (daemon) console.log(`daemon stopped: ${JSON.stringify(await daemon.stop())}`);
-});
+after(() => stopBrowserAndDaemon(browser, daemon));
 
 test('with AudioDecoder removed the page falls back to <audio> on the Ogg stream and plays', async (t) => {
   const { page } = browser;

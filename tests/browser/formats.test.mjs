@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { startDaemon, launchBrowser, hooks, waitFor, api, sleep } from './harness.mjs';
+import { startDaemon, launchBrowser, stopBrowserAndDaemon, hooks, waitFor, api, sleep } from './harness.mjs';
 
 const PLAY_SECONDS = 10;
 const depsDir = process.env.AURALIS_BROWSER_DEPS || path.dirname(new URL(import.meta.url).pathname);
@@ -23,13 +23,7 @@ before(async () => {
   sessionId = created.body.id;
 });
 
-after(async () => {
-  if (browser) {
-    if (browser.errors.length) console.log(`page messages:\n  ${browser.errors.join('\n  ')}`);
-    await browser.close();
-  }
-  if (daemon) console.log(`daemon stopped: ${JSON.stringify(await daemon.stop())}`);
-});
+after(() => stopBrowserAndDaemon(browser, daemon));
 
 /** Before any page script: no WebCodecs unless `webcodecs`; the <audio> element claims only the
  *  formats in `plays` among Ogg and HLS (MP3 is left as the browser has it). The page's Media

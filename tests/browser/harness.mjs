@@ -160,6 +160,16 @@ export async function launchBrowser({ extraArgs = [], contextOptions = {} } = {}
 }
 
 /** A snapshot of window.auralisPlayer (the page's read-only test hooks). */
+/** A test file's `after`: closes the browser (printing what its pages logged) and stops the
+ *  daemon (printing how it ended); either may be missing when `before` failed part way. */
+export async function stopBrowserAndDaemon(browser, daemon) {
+  if (browser) {
+    if (browser.errors.length) console.log(`page messages:\n  ${browser.errors.join('\n  ')}`);
+    await browser.close();
+  }
+  if (daemon) console.log(`daemon stopped: ${JSON.stringify(await daemon.stop())}`);
+}
+
 export function hooks(page) {
   return page.evaluate(() => JSON.parse(JSON.stringify(window.auralisPlayer)));
 }

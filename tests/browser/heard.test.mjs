@@ -5,7 +5,7 @@
 // starts to move where the page says the change went through its audio graph.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDaemon, launchBrowser, hooks, waitFor, waitForFirstAudio, sleep } from './harness.mjs';
+import { startDaemon, launchBrowser, stopBrowserAndDaemon, hooks, waitFor, waitForFirstAudio, sleep } from './harness.mjs';
 
 const LOW = 0.1; // pad cutoff about 1 kHz
 const HIGH = 0.95; // about 4.7 kHz
@@ -49,13 +49,7 @@ before(async () => {
   browser = await launchBrowser();
 });
 
-after(async () => {
-  if (browser) {
-    if (browser.errors.length) console.log(`page messages:\n  ${browser.errors.join('\n  ')}`);
-    await browser.close();
-  }
-  if (daemon) console.log(`daemon stopped: ${JSON.stringify(await daemon.stop())}`);
-});
+after(() => stopBrowserAndDaemon(browser, daemon));
 
 /** In the page: every SAMPLE_EVERY_MS, the analyser's newest time-domain samples -> the share of
  *  energy above HF_FROM_HZ. The analyser's own frequency data is smoothed for the meter

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startDaemon, launchBrowser, waitForFirstAudio } from './harness.mjs';
+import { startDaemon, launchBrowser, stopBrowserAndDaemon, waitForFirstAudio } from './harness.mjs';
 
 const WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web');
 const TYPES = {
@@ -23,13 +23,7 @@ before(async () => {
   browser = await launchBrowser();
 });
 
-after(async () => {
-  if (browser) {
-    if (browser.errors.length) console.log(`page messages:\n  ${browser.errors.join('\n  ')}`);
-    await browser.close();
-  }
-  if (daemon) console.log(`daemon stopped: ${JSON.stringify(await daemon.stop())}`);
-});
+after(() => stopBrowserAndDaemon(browser, daemon));
 
 test('every file under web/ is served at its path, byte for byte, with its Content-Type', async () => {
   const files = readdirSync(WEB_DIR, { recursive: true, withFileTypes: true })

@@ -2,7 +2,7 @@
 // now-playing within two phrases; an API error shows next to its field.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDaemon, launchBrowser, hooks, waitFor, createSessionInPage, api } from './harness.mjs';
+import { startDaemon, launchBrowser, stopBrowserAndDaemon, hooks, waitFor, createSessionInPage, api } from './harness.mjs';
 
 const TEMPO_BPM = 120; // 16 s phrases (8 bars of 4/4)
 const CHANGE_DEADLINE_MS = 10_000; // heard from the next bar (2 s at 120 BPM); slack for a busy host
@@ -15,13 +15,7 @@ before(async () => {
   browser = await launchBrowser();
 });
 
-after(async () => {
-  if (browser) {
-    if (browser.errors.length) console.log(`page messages:\n  ${browser.errors.join('\n  ')}`);
-    await browser.close();
-  }
-  if (daemon) console.log(`daemon stopped: ${JSON.stringify(await daemon.stop())}`);
-});
+after(() => stopBrowserAndDaemon(browser, daemon));
 
 test('a mode chosen in the page reaches now-playing within two phrases', async (t) => {
   const { page } = browser;

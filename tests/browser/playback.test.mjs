@@ -2,7 +2,7 @@
 // decoded audio, no underruns after the prebuffer, no gaps in the packet sequence.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDaemon, launchBrowser, hooks, waitForFirstAudio, createSessionInPage, api, sleep } from './harness.mjs';
+import { startDaemon, launchBrowser, stopBrowserAndDaemon, hooks, waitForFirstAudio, createSessionInPage, api, sleep } from './harness.mjs';
 
 const PLAY_SECONDS = 10;
 const MIN_RMS = 0.003; // about -50 dBFS: ambient, but never silence
@@ -15,16 +15,7 @@ before(async () => {
   browser = await launchBrowser();
 });
 
-after(async () => {
-  if (browser) {
-    if (browser.errors.length) console.log(`page messages:\n  ${browser.errors.join('\n  ')}`);
-    await browser.close();
-  }
-  if (daemon) {
-    const stopped = await daemon.stop();
-    console.log(`daemon stopped: ${JSON.stringify(stopped)}`);
-  }
-});
+after(() => stopBrowserAndDaemon(browser, daemon));
 
 test('the player plays a fresh session for 10 s with WebCodecs, audibly and without underruns', async (t) => {
   const { page } = browser;

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startDaemon, launchBrowser, hooks, waitFor, waitForFirstAudio, sleep } from './harness.mjs';
+import { startDaemon, launchBrowser, stopBrowserAndDaemon, hooks, waitFor, waitForFirstAudio, sleep } from './harness.mjs';
 
 const HOST = 'auralis.test';
 const PLAY_SECONDS = 6;
@@ -33,11 +33,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (browser) {
-    if (browser.errors.length) console.log(`page messages:\n  ${browser.errors.join('\n  ')}`);
-    await browser.close();
-  }
-  if (daemon) console.log(`daemon stopped: ${JSON.stringify(await daemon.stop())}`);
+  await stopBrowserAndDaemon(browser, daemon);
   if (certDir) rmSync(certDir, { recursive: true, force: true });
 });
 
