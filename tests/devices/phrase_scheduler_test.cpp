@@ -96,6 +96,23 @@ struct PlayedPhrase {
   std::int64_t event_frame = 0;  // stream frame at the end of the read that announced it
 };
 
+// Changes seen by the rig: where each was placed and when playback reached it.
+struct SeenChange {
+  std::uint64_t id = 0;
+  std::int64_t frame = 0;
+  bool musical = false;
+  bool applied = false;
+  std::int64_t seen_at = 0;  // rig frame count when the event came
+};
+
+std::vector<SeenChange> changes_of(const std::vector<PlaybackEvent>& events, std::int64_t now) {
+  std::vector<SeenChange> out;
+  for (const auto& ev : events)
+    if (ev.kind == PlaybackEvent::Kind::change)
+      out.push_back({ev.change_id, ev.change_frame, ev.musical, ev.applied, now});
+  return out;
+}
+
 // One session scheduler with a torch pool (when built) and a CPU pool, paced by hand.
 class Rig {
  public:
@@ -147,6 +164,10 @@ class Rig {
     collect_events();
   }
 
+  void run(int steps) {
+    for (int i = 0; i < steps; ++i) step();
+  }
+
   // Steps until phrase `index` has been announced (it began playing).
   void play_until_phrase(std::uint64_t index) {
     for (int guard = 0; guard < 20000; ++guard) {
@@ -174,12 +195,15 @@ class Rig {
   std::vector<float> pcm;
   std::int64_t frames = 0;
   std::vector<PlayedPhrase> played;
+  std::vector<SeenChange> seen;  // every change event, placed and applied
 
  private:
   void collect_events() {
-    for (const auto& ev : scheduler->take_events())
+    const auto events = scheduler->take_events();
+    for (const auto& ev : events)
       if (ev.kind == PlaybackEvent::Kind::phrase)
         played.push_back({ev.phrase, ev.engine, ev.tempo_bpm, ev.mode, frames});
+    for (auto& c : changes_of(events, frames)) seen.push_back(c);
   }
   SchedulerSettings settings_;
 };
@@ -194,46 +218,6 @@ SchedulerSettings drill_settings() {
 bool torch_available() {
   return synthesis::torch_engine_available();
 }
-
-// Changes seen by the rig: where each was placed and when playback reached it.
-struct SeenChange {
-  std::uint64_t id = 0;
-  std::int64_t frame = 0;
-  bool musical = false;
-  bool applied = false;
-  std::int64_t seen_at = 0;  // rig frame count when the event came
-};
-
-std::vector<SeenChange> changes_of(const std::vector<PlaybackEvent>& events, std::int64_t now) {
-  std::vector<SeenChange> out;
-  for (const auto& ev : events)
-    if (ev.kind == PlaybackEvent::Kind::change)
-      out.push_back({ev.change_id, ev.change_frame, ev.musical, ev.applied, now});
-  return out;
-}
-
-// A rig that keeps every change event.
-class ChangeRig : public Rig {
- public:
-  using Rig::Rig;
-  void run(int steps) {
-    for (int i = 0; i < steps; ++i) {
-      step_keeping_events();
-    }
-  }
-  void step_keeping_events() {
-    clock.advance(20ms);
-    settle();
-    scheduler->poll();
-    std::vector<float> frame(kFrame * 2);
-    scheduler->read(frame);
-    pcm.insert(pcm.end(), frame.begin(), frame.end());
-    frames += kFrame;
-    for (auto& c : changes_of(scheduler->take_events(), frames)) seen.push_back(c);
-  }
-  void start_keeping_events() { start(); }
-  std::vector<SeenChange> seen;
-};
 
 double peak(const std::vector<float>& pcm, std::int64_t from, std::int64_t to) {
   double p = 0;
@@ -298,7 +282,7 @@ TEST(PhraseSchedulerUnits, UnitsSoundLikeWholePhrases) {
 // guard: the stream equals the unchanged one before that point, differs after it, the pad's
 // notes let go within 150 ms, and there is no click at the change.
 TEST(PhraseSchedulerDrill, SoundChangeLandsInTheNextUnit) {
-  ChangeRig changed(cpu_settings(), false), same(cpu_settings(), false);
+  Rig changed(cpu_settings(), false), same(cpu_settings(), false);
   changed.start();
   same.start();
   changed.run(150);  // 3 s in
@@ -376,7 +360,7 @@ TEST(PhraseSchedulerDrill, LayerOffGoesQuietWithinTheTarget) {
   auto p = test_params();
   p.layers = {true, false, false, false, false};
   s.params = valid(p);
-  ChangeRig rig(s, false);
+  Rig rig(s, false);
   rig.start();
   rig.run(300);
   p.layers.pad = false;
@@ -398,7 +382,7 @@ TEST(PhraseSchedulerDrill, LayerOffGoesQuietWithinTheTarget) {
 // A musical change (the key) is heard from the next bar: placed on a bar line no more than a
 // bar (plus the guard and a unit) after the request, the stream unchanged before it.
 TEST(PhraseSchedulerDrill, MusicalChangeLandsAtTheNextBar) {
-  ChangeRig changed(cpu_settings(), false), same(cpu_settings(), false);
+  Rig changed(cpu_settings(), false), same(cpu_settings(), false);
   changed.start();
   same.start();
   changed.run(110);  // 2.2 s: inside bar 1 (a bar is 2 s at 120 BPM)
@@ -428,7 +412,7 @@ TEST(PhraseSchedulerDrill, MusicalChangeLandsAtTheNextBar) {
 // A change that arrives while a unit is rendering (the engine stalled) still lands, after the
 // stall, with no gap beyond what the stall itself costs.
 TEST(PhraseSchedulerDrill, ChangeWhileAUnitIsRendering) {
-  ChangeRig rig(cpu_settings(), false);
+  Rig rig(cpu_settings(), false);
   rig.start();
   rig.run(50);
   rig.cpu->faults().set({150ms, 0});  // the next unit sleeps 150 ms on the pool's clock
@@ -449,7 +433,7 @@ TEST(PhraseSchedulerDrill, ChangeWhileAUnitIsRendering) {
 // A burst of changes: the last one wins, nothing piles up (each replaces the one rendering),
 // and the result is the same as the last change made alone at the same moment.
 TEST(PhraseSchedulerDrill, BurstOfChangesLastOneWins) {
-  ChangeRig burst(cpu_settings(), false), single(cpu_settings(), false);
+  Rig burst(cpu_settings(), false), single(cpu_settings(), false);
   burst.start();
   single.start();
   burst.run(100);
@@ -473,7 +457,7 @@ TEST(PhraseSchedulerDrill, BurstOfChangesLastOneWins) {
 // phrase), changes keep coming, and the stream recovers with the last parameters.
 TEST(PhraseSchedulerDrill, ChangesDuringDegradation) {
   LogCapture capture("scheduler");
-  ChangeRig rig(cpu_settings(), false);
+  Rig rig(cpu_settings(), false);
   rig.start();
   rig.run(100);
   rig.cpu->faults().set({30s, 0});
