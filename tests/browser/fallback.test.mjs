@@ -1,18 +1,13 @@
 // Without WebCodecs the page plays the HTTP Ogg stream through an <audio> element and says so.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDaemon, launchBrowser, stopBrowserAndDaemon, hooks, waitFor, api } from './harness.mjs';
+import { withDaemonAndBrowser, hooks, waitFor, api } from './harness.mjs';
 
 let daemon;
 let browser;
 let sessionId;
 
-before(async () => {
-  daemon = await startDaemon();
-  browser = await launchBrowser();
-});
-
-after(() => stopBrowserAndDaemon(browser, daemon));
+withDaemonAndBrowser((d, b) => ([daemon, browser] = [d, b]));
 
 test('with AudioDecoder removed the page falls back to <audio> on the Ogg stream and plays', async (t) => {
   const { page } = browser;

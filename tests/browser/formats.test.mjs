@@ -2,10 +2,10 @@
 // WebSocket, else Ogg in <audio>, else native HLS, else MP3), the MP3 mount played by the page's
 // <audio> for 10 s with no stall and the Media Session metadata and actions, and the HLS
 // playlist played through MSE by the npm hls.js package, both variants, 10 s with no stall.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { startDaemon, launchBrowser, stopBrowserAndDaemon, hooks, waitFor, api, sleep } from './harness.mjs';
+import { withDaemonAndBrowser, hooks, waitFor, api, sleep } from './harness.mjs';
 
 const PLAY_SECONDS = 10;
 const depsDir = process.env.AURALIS_BROWSER_DEPS || path.dirname(new URL(import.meta.url).pathname);
@@ -15,15 +15,12 @@ let daemon;
 let browser;
 let sessionId;
 
-before(async () => {
-  daemon = await startDaemon();
-  browser = await launchBrowser();
+withDaemonAndBrowser(async (d, b) => {
+  [daemon, browser] = [d, b];
   const created = await api(daemon.base, 'POST', '/api/v1/sessions', { name: `browser formats ${process.pid}` });
   assert.equal(created.status, 201, JSON.stringify(created.body));
   sessionId = created.body.id;
 });
-
-after(() => stopBrowserAndDaemon(browser, daemon));
 
 /** Before any page script: no WebCodecs unless `webcodecs`; the <audio> element claims only the
  *  formats in `plays` among Ogg and HLS (MP3 is left as the browser has it). The page's Media

@@ -1,5 +1,6 @@
 // Shared by the browser tests: starts the real daemon on 127.0.0.1 (ephemeral port), launches
 // Debian's Chromium through playwright-core, reads the page's test hooks.
+import { after, before } from 'node:test';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -168,6 +169,20 @@ export async function stopBrowserAndDaemon(browser, daemon) {
     await browser.close();
   }
   if (daemon) console.log(`daemon stopped: ${JSON.stringify(await daemon.stop())}`);
+}
+
+/** A test file's usual set-up: a `before` hook starts the daemon and Chromium and hands them to
+ *  `use(daemon, browser)` (awaited: a file's own set-up goes there, since top-level `before`
+ *  hooks do not wait for each other), an `after` hook stops them. */
+export function withDaemonAndBrowser(use) {
+  let daemon;
+  let browser;
+  before(async () => {
+    daemon = await startDaemon();
+    browser = await launchBrowser();
+    await use(daemon, browser);
+  });
+  after(() => stopBrowserAndDaemon(browser, daemon));
 }
 
 export function hooks(page) {

@@ -3,9 +3,9 @@
 // the page reports heardMs (input -> its own playback plays the change's at_s, output latency
 // included) and shows it; the page's analyser checks it independently: the energy above 2 kHz
 // starts to move where the page says the change went through its audio graph.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDaemon, launchBrowser, stopBrowserAndDaemon, hooks, waitFor, waitForFirstAudio, sleep } from './harness.mjs';
+import { withDaemonAndBrowser, hooks, waitFor, waitForFirstAudio, sleep } from './harness.mjs';
 
 const LOW = 0.1; // pad cutoff about 1 kHz
 const HIGH = 0.95; // about 4.7 kHz
@@ -44,12 +44,7 @@ const HALFWAY_MS = 3_000; // looked for up to here (printed only)
 let daemon;
 let browser;
 
-before(async () => {
-  daemon = await startDaemon();
-  browser = await launchBrowser();
-});
-
-after(() => stopBrowserAndDaemon(browser, daemon));
+withDaemonAndBrowser((d, b) => ([daemon, browser] = [d, b]));
 
 /** In the page: every SAMPLE_EVERY_MS, the analyser's newest time-domain samples -> the share of
  *  energy above HF_FROM_HZ. The analyser's own frequency data is smoothed for the meter

@@ -1,12 +1,12 @@
 // The page is plain ES modules served by the daemon: every file under web/ (subfolders too) is
 // compiled in and served at /<path> with its type, and the stream worker and the AudioWorklet
 // load as real files (/js/stream-worker.js, /js/worklet.js), never as Blob URLs.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startDaemon, launchBrowser, stopBrowserAndDaemon, waitForFirstAudio } from './harness.mjs';
+import { withDaemonAndBrowser, waitForFirstAudio } from './harness.mjs';
 
 const WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web');
 const TYPES = {
@@ -18,12 +18,7 @@ const TYPES = {
 let daemon;
 let browser;
 
-before(async () => {
-  daemon = await startDaemon();
-  browser = await launchBrowser();
-});
-
-after(() => stopBrowserAndDaemon(browser, daemon));
+withDaemonAndBrowser((d, b) => ([daemon, browser] = [d, b]));
 
 test('every file under web/ is served at its path, byte for byte, with its Content-Type', async () => {
   const files = readdirSync(WEB_DIR, { recursive: true, withFileTypes: true })

@@ -1,8 +1,8 @@
 // A parameter changed in the page (the mode select sends PATCH) shows up in the page's
 // now-playing within two phrases; an API error shows next to its field.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDaemon, launchBrowser, stopBrowserAndDaemon, hooks, waitFor, createSessionInPage, api } from './harness.mjs';
+import { withDaemonAndBrowser, hooks, waitFor, createSessionInPage, api } from './harness.mjs';
 
 const TEMPO_BPM = 120; // 16 s phrases (8 bars of 4/4)
 const CHANGE_DEADLINE_MS = 10_000; // heard from the next bar (2 s at 120 BPM); slack for a busy host
@@ -10,12 +10,7 @@ const CHANGE_DEADLINE_MS = 10_000; // heard from the next bar (2 s at 120 BPM); 
 let daemon;
 let browser;
 
-before(async () => {
-  daemon = await startDaemon();
-  browser = await launchBrowser();
-});
-
-after(() => stopBrowserAndDaemon(browser, daemon));
+withDaemonAndBrowser((d, b) => ([daemon, browser] = [d, b]));
 
 test('a mode chosen in the page reaches now-playing within two phrases', async (t) => {
   const { page } = browser;

@@ -1,8 +1,8 @@
 // The web player plays a fresh session over WebSocket + WebCodecs for at least 10 s: audible
 // decoded audio, no underruns after the prebuffer, no gaps in the packet sequence.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDaemon, launchBrowser, stopBrowserAndDaemon, hooks, waitForFirstAudio, createSessionInPage, api, sleep } from './harness.mjs';
+import { withDaemonAndBrowser, hooks, waitForFirstAudio, createSessionInPage, api, sleep } from './harness.mjs';
 
 const PLAY_SECONDS = 10;
 const MIN_RMS = 0.003; // about -50 dBFS: ambient, but never silence
@@ -10,12 +10,7 @@ const MIN_RMS = 0.003; // about -50 dBFS: ambient, but never silence
 let daemon;
 let browser;
 
-before(async () => {
-  daemon = await startDaemon();
-  browser = await launchBrowser();
-});
-
-after(() => stopBrowserAndDaemon(browser, daemon));
+withDaemonAndBrowser((d, b) => ([daemon, browser] = [d, b]));
 
 test('the player plays a fresh session for 10 s with WebCodecs, audibly and without underruns', async (t) => {
   const { page } = browser;
